@@ -3,7 +3,14 @@
     {
       "target_name": "sockfd",
       "sources": [
-        "native/addon.cc"
+        "native/addon.cc",
+        "native/args.cc",
+        "native/constants.cc",
+        "native/fd.cc",
+        "native/io.cc",
+        "native/sockaddr.cc",
+        "native/socket.cc",
+        "native/sockopt.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

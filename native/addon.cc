@@ -2,16 +2,24 @@
 #include <napi.h>
 
 #include "constants.h"
+#include "exports.h"
 
 namespace sockfd {
 
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitConstants(env, exports);
+  InitSocket(env, exports);
+  InitIo(env, exports);
+  InitSockopt(env, exports);
+  InitFd(env, exports);
   return exports;
 }
 
 }  // namespace sockfd
 
-// NODE_API_MODULE registers through napi_module_register's context-aware path,
-// so the addon loads in worker threads too.
-NODE_API_MODULE(sockfd, sockfd::Init)
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  return sockfd::Init(env, exports);
+}
+
+// NODE_API_MODULE registers a context-aware module, so the addon loads in worker threads too.
+NODE_API_MODULE(sockfd, InitAddon)

@@ -1,0 +1,57 @@
+// The one place that loads the addon, with the TypeScript shape of what it exports.
+// Native calls trust what this layer validated and report failure as a negative errno; they
+// never throw for a failed syscall.
+import bindings from 'bindings';
+
+/** An address as the native layer returns it. */
+export type NativeAddress =
+  | { family: 'inet'; address: string; port: number }
+  | { family: 'inet6'; address: string; port: number; flowinfo: number; scopeId: number }
+  | { family: 'unix'; path?: string; abstract?: Buffer }
+  | { family: 'other'; saFamily: number; data: Buffer };
+
+/** The address group every address-taking native call expects: family, host, port, flowinfo, scopeId. */
+export type AddrArgs = [number, string | ArrayBufferView | null, number, number, number];
+
+export interface Native {
+  constants: Record<string, number>;
+  errnoNames: Record<string, string>;
+
+  socket(domain: number, type: number, protocol: number): number;
+  socketpair(domain: number, type: number, protocol: number): [number, number] | number;
+  bind(fd: number, ...addr: AddrArgs): number;
+  listen(fd: number, backlog: number): number;
+  accept(fd: number, flags: number): { fd: number; address: NativeAddress | null } | number;
+  connect(fd: number, ...addr: AddrArgs): number;
+  shutdown(fd: number, how: number): number;
+  close(fd: number): number;
+  getsockname(fd: number): NativeAddress | null | number;
+  getpeername(fd: number): NativeAddress | null | number;
+
+  send(fd: number, buffer: ArrayBufferView, flags: number): number;
+  sendto(fd: number, buffer: ArrayBufferView, flags: number, ...addr: AddrArgs): number;
+  recv(fd: number, buffer: ArrayBufferView, flags: number): number;
+  recvfrom(
+    fd: number,
+    buffer: ArrayBufferView,
+    flags: number,
+  ): { bytes: number; address: NativeAddress | null } | number;
+
+  getsockoptInt(fd: number, level: number, name: number): number | undefined;
+  setsockoptInt(fd: number, level: number, name: number, value: number): number;
+  getsockoptBytes(fd: number, level: number, name: number, length: number): Buffer | number;
+  setsockoptBytes(fd: number, level: number, name: number, value: ArrayBufferView): number;
+
+  fcntlGetfl(fd: number): number;
+  fcntlSetfl(fd: number, flags: number): number;
+  fcntlGetfd(fd: number): number;
+  fcntlSetfd(fd: number, flags: number): number;
+  dup(fd: number): number;
+  poll(fds: Int32Array, timeout: number): number;
+  ioctlInt(fd: number, request: number): number | undefined;
+  ifNameToIndex(name: string): number;
+  ifIndexToName(index: number): string | number;
+  lastErrno(): number;
+}
+
+export const native = bindings('sockfd') as Native;

@@ -1,0 +1,13 @@
+// The Init* function of each native/*.cc file, assembled by addon.cc.
+#pragma once
+
+#include <napi.h>
+
+namespace sockfd {
+
+void InitSocket(Napi::Env env, Napi::Object exports);   // socket.cc
+void InitIo(Napi::Env env, Napi::Object exports);       // io.cc
+void InitSockopt(Napi::Env env, Napi::Object exports);  // sockopt.cc
+void InitFd(Napi::Env env, Napi::Object exports);       // fd.cc
+
+}  // namespace sockfd

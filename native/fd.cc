@@ -1,0 +1,174 @@
+// The fd plumbing beside the socket calls: fcntl flags, poll, the ioctls that read a count,
+// interface names, dup.
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <linux/sockios.h>
+#endif
+
+#include <vector>
+
+#include "exports.h"
+#include "syscall.h"
+
+namespace sockfd {
+
+// fcntl(fd, F_GETFL) / fcntl(fd, F_GETFD) -> flags or -errno. fcntl(2)
+template <int Cmd>
+static Napi::Value FcntlGet(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return Napi::Value();
+  return Result(info.Env(), Retry([&] { return fcntl(fd, Cmd); }));
+}
+
+// fcntl(fd, F_SETFL, flags) / fcntl(fd, F_SETFD, flags) -> 0 or -errno. fcntl(2)
+template <int Cmd>
+static Napi::Value FcntlSet(const Napi::CallbackInfo& info) {
+  int fd;
+  int32_t flags;
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "flags", 0, INT32_MAX, &flags)) {
+    return Napi::Value();
+  }
+  return Result(info.Env(), Retry([&] { return fcntl(fd, Cmd, flags); }));
+}
+
+// fcntl(fd, F_DUPFD_CLOEXEC, 0) -> new fd or -errno: dup(2) that keeps close-on-exec.
+static Napi::Value Dup(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return Napi::Value();
+  return Result(info.Env(), Retry([&] { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }));
+}
+
+static int64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// poll(Int32Array [fd, events, revents, ...], timeoutMs) -> ready count or -errno; each
+// revents slot is written in place. poll(2)
+// After EINTR the wait resumes with the time that remains, not the whole timeout.
+static Napi::Value Poll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "The \"fds\" argument must be an Int32Array");
+    return Napi::Value();
+  }
+  Napi::Int32Array a = info[0].As<Napi::Int32Array>();
+  int32_t timeout;
+  if (!ArgInt(info, 1, "timeout", -1, INT32_MAX, &timeout)) return Napi::Value();
+  if (a.ElementLength() % 3 != 0) {
+    ThrowRangeError(env, "ERR_INVALID_ARG_VALUE",
+                    "The \"fds\" array length must be a multiple of 3");
+    return Napi::Value();
+  }
+  size_t n = a.ElementLength() / 3;
+  std::vector<pollfd> fds(n);
+  for (size_t i = 0; i < n; i++) {
+    // A negative fd is allowed: poll(2) ignores the entry, which is how C callers skip one.
+    fds[i] = {a[3 * i], static_cast<short>(a[3 * i + 1]), 0};
+  }
+  const int64_t deadline = timeout < 0 ? -1 : NowMs() + timeout;
+  int r;
+  for (;;) {
+    int wait = timeout;
+    if (deadline >= 0) {
+      int64_t left = deadline - NowMs();
+      wait = left > 0 ? static_cast<int>(left) : 0;
+    }
+    r = poll(fds.data(), n, wait);
+    if (r != -1 || errno != EINTR) break;
+  }
+  if (r == -1) return Result(env, -errno);
+  for (size_t i = 0; i < n; i++) a[3 * i + 2] = fds[i].revents;
+  return Result(env, r);
+}
+
+// ioctl(fd, request, &int) for the requests that write one int: FIONREAD (SIOCINQ), SIOCOUTQ,
+// SIOCOUTQNSD, SIOCATMARK. -> the count, or undefined with last_errno set. ioctl(2)
+// Other requests are refused: the kernel decides how much an ioctl writes, so passing it an
+// int for a request that writes a struct would overflow the stack.
+static Napi::Value IoctlInt(const Napi::CallbackInfo& info) {
+  int fd;
+  int32_t req;
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "request", INT32_MIN, INT32_MAX, &req)) {
+    return Napi::Value();
+  }
+  switch (static_cast<unsigned long>(static_cast<uint32_t>(req))) {
+    case FIONREAD:
+#ifdef SIOCOUTQ
+    case SIOCOUTQ:
+#endif
+#ifdef SIOCOUTQNSD
+    case SIOCOUTQNSD:
+#endif
+#ifdef SIOCATMARK
+    case SIOCATMARK:
+#endif
+      break;
+    default:
+      ThrowRangeError(
+          info.Env(), "ERR_INVALID_ARG_VALUE",
+          "The \"request\" argument must be FIONREAD, SIOCINQ, SIOCOUTQ, SIOCOUTQNSD or "
+          "SIOCATMARK");
+      return Napi::Value();
+  }
+  int value = 0;
+  if (Retry([&] {
+        return ioctl(fd, static_cast<unsigned long>(static_cast<uint32_t>(req)), &value);
+      }) < 0) {
+    last_errno = errno;
+    return info.Env().Undefined();
+  }
+  return Napi::Number::New(info.Env(), value);
+}
+
+// if_nametoindex(name) -> index or -errno. if_nametoindex(3)
+static Napi::Value NameToIndex(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) {
+    ThrowTypeError(info.Env(), "ERR_INVALID_ARG_TYPE",
+                   "The \"name\" argument must be of type string");
+    return Napi::Value();
+  }
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (name.size() >= IF_NAMESIZE || name.find('\0') != std::string::npos) {
+    return Result(info.Env(), -ENODEV);
+  }
+  unsigned idx = if_nametoindex(name.c_str());
+  return Result(info.Env(), idx == 0 ? -errno : static_cast<long>(idx));
+}
+
+// if_indextoname(index) -> name or -errno. if_indextoname(3)
+static Napi::Value IndexToName(const Napi::CallbackInfo& info) {
+  int32_t idx;
+  if (!ArgInt(info, 0, "index", 0, INT32_MAX, &idx)) return Napi::Value();
+  char name[IF_NAMESIZE + 1] = {0};
+  if (if_indextoname(static_cast<unsigned>(idx), name) == nullptr)
+    return Result(info.Env(), -errno);
+  return Napi::String::New(info.Env(), name);
+}
+
+// The errno stored by the last call that reported failure out of band, as -errno.
+static Napi::Value LastErrno(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), -last_errno);
+}
+
+void InitFd(Napi::Env env, Napi::Object exports) {
+  exports.Set("fcntlGetfl", Napi::Function::New(env, FcntlGet<F_GETFL>, "fcntlGetfl"));
+  exports.Set("fcntlSetfl", Napi::Function::New(env, FcntlSet<F_SETFL>, "fcntlSetfl"));
+  exports.Set("fcntlGetfd", Napi::Function::New(env, FcntlGet<F_GETFD>, "fcntlGetfd"));
+  exports.Set("fcntlSetfd", Napi::Function::New(env, FcntlSet<F_SETFD>, "fcntlSetfd"));
+  exports.Set("dup", Napi::Function::New(env, Dup, "dup"));
+  exports.Set("poll", Napi::Function::New(env, Poll, "poll"));
+  exports.Set("ioctlInt", Napi::Function::New(env, IoctlInt, "ioctlInt"));
+  exports.Set("ifNameToIndex", Napi::Function::New(env, NameToIndex, "ifNameToIndex"));
+  exports.Set("ifIndexToName", Napi::Function::New(env, IndexToName, "ifIndexToName"));
+  exports.Set("lastErrno", Napi::Function::New(env, LastErrno, "lastErrno"));
+}
+
+}  // namespace sockfd

@@ -1,0 +1,158 @@
+#include "sockaddr.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
+namespace sockfd {
+
+const char* AddrErrorMessage(AddrError e) {
+  switch (e) {
+    case AddrError::kOk:
+      return "ok";
+    case AddrError::kBadFamily:
+      return "The \"address.family\" argument must be 'inet', 'inet6' or 'unix'";
+    case AddrError::kBadIp:
+      return "The \"address.address\" argument is not a valid IP address for its family";
+    case AddrError::kBadPort:
+      return "The \"address.port\" argument must be >= 0 and <= 65535";
+    case AddrError::kPathTooLong:
+      return "The unix socket name is longer than sun_path";
+    case AddrError::kPathHasNul:
+      return "The \"address.path\" argument must not contain NUL bytes";
+    case AddrError::kEmptyPath:
+      return "The \"address.path\" argument must not be empty";
+  }
+  return "invalid address";
+}
+
+// inet_pton needs a NUL-terminated string; IP text longer than this is invalid anyway.
+static bool CopyText(const AddrSpec& s, char* buf, size_t cap) {
+  if (s.text == nullptr || s.text_len >= cap) return false;
+  memcpy(buf, s.text, s.text_len);
+  buf[s.text_len] = '\0';
+  return memchr(buf, '\0', s.text_len) == nullptr;
+}
+
+AddrError EncodeSockaddr(const AddrSpec& s, sockaddr_storage* out, socklen_t* len) {
+  memset(out, 0, sizeof(*out));
+  switch (s.family) {
+    case AF_INET: {
+      if (s.port > 65535) return AddrError::kBadPort;
+      auto* sin = reinterpret_cast<sockaddr_in*>(out);
+      char buf[INET_ADDRSTRLEN + 1];
+      if (!CopyText(s, buf, sizeof(buf)) || inet_pton(AF_INET, buf, &sin->sin_addr) != 1) {
+        return AddrError::kBadIp;
+      }
+      sin->sin_family = AF_INET;
+      sin->sin_port = htons(static_cast<uint16_t>(s.port));
+      *len = sizeof(*sin);
+      return AddrError::kOk;
+    }
+    case AF_INET6: {
+      if (s.port > 65535) return AddrError::kBadPort;
+      auto* sin6 = reinterpret_cast<sockaddr_in6*>(out);
+      char buf[INET6_ADDRSTRLEN + 1];
+      if (!CopyText(s, buf, sizeof(buf)) || inet_pton(AF_INET6, buf, &sin6->sin6_addr) != 1) {
+        return AddrError::kBadIp;
+      }
+      sin6->sin6_family = AF_INET6;
+      sin6->sin6_port = htons(static_cast<uint16_t>(s.port));
+      sin6->sin6_flowinfo = htonl(s.flowinfo);
+      sin6->sin6_scope_id = s.scope_id;
+      *len = sizeof(*sin6);
+      return AddrError::kOk;
+    }
+    case AF_UNIX: {
+      auto* sun = reinterpret_cast<sockaddr_un*>(out);
+      sun->sun_family = AF_UNIX;
+      const size_t base = offsetof(sockaddr_un, sun_path);
+      if (s.unnamed) {
+        *len = base;
+        return AddrError::kOk;
+      }
+      if (s.bytes != nullptr) {
+        // Abstract: a leading NUL, then the name as bytes; the length says where it ends.
+        if (s.bytes_len + 1 > sizeof(sun->sun_path)) return AddrError::kPathTooLong;
+        memcpy(sun->sun_path + 1, s.bytes, s.bytes_len);
+        *len = static_cast<socklen_t>(base + 1 + s.bytes_len);
+        return AddrError::kOk;
+      }
+      if (s.text == nullptr || s.text_len == 0) return AddrError::kEmptyPath;
+      // Keep room for the terminating NUL, as unix(7) recommends for portability.
+      if (s.text_len + 1 > sizeof(sun->sun_path)) return AddrError::kPathTooLong;
+      if (memchr(s.text, '\0', s.text_len) != nullptr) return AddrError::kPathHasNul;
+      memcpy(sun->sun_path, s.text, s.text_len);
+      *len = static_cast<socklen_t>(base + s.text_len + 1);
+      return AddrError::kOk;
+    }
+    default:
+      return AddrError::kBadFamily;
+  }
+}
+
+void DecodeSockaddr(const sockaddr_storage* sa, socklen_t len, Decoded* out) {
+  memset(out, 0, sizeof(*out));
+  if (len > sizeof(sockaddr_storage)) len = sizeof(sockaddr_storage);
+  if (len < sizeof(sa_family_t)) {
+    out->kind = Decoded::kNone;
+    return;
+  }
+  out->family = sa->ss_family;
+  switch (sa->ss_family) {
+    case AF_INET: {
+      if (len < sizeof(sockaddr_in)) break;
+      auto* sin = reinterpret_cast<const sockaddr_in*>(sa);
+      out->kind = Decoded::kInet;
+      inet_ntop(AF_INET, &sin->sin_addr, out->text, sizeof(out->text));
+      out->text_len = strlen(out->text);
+      out->port = ntohs(sin->sin_port);
+      return;
+    }
+    case AF_INET6: {
+      if (len < sizeof(sockaddr_in6)) break;
+      auto* sin6 = reinterpret_cast<const sockaddr_in6*>(sa);
+      out->kind = Decoded::kInet6;
+      inet_ntop(AF_INET6, &sin6->sin6_addr, out->text, sizeof(out->text));
+      out->text_len = strlen(out->text);
+      out->port = ntohs(sin6->sin6_port);
+      out->flowinfo = ntohl(sin6->sin6_flowinfo);
+      out->scope_id = sin6->sin6_scope_id;
+      return;
+    }
+    case AF_UNIX: {
+      auto* sun = reinterpret_cast<const sockaddr_un*>(sa);
+      const size_t base = offsetof(sockaddr_un, sun_path);
+      size_t n = len - base;  // len >= sizeof(sa_family_t) == base
+      if (n > sizeof(sun->sun_path)) n = sizeof(sun->sun_path);
+      if (n == 0) {
+        out->kind = Decoded::kUnixUnnamed;
+        return;
+      }
+      if (sun->sun_path[0] == '\0') {
+        // Abstract: every byte after the leading NUL up to addrlen is the name, NULs included.
+        out->kind = Decoded::kUnixAbstract;
+        out->bytes = reinterpret_cast<const uint8_t*>(sun->sun_path + 1);
+        out->bytes_len = n - 1;
+        return;
+      }
+      // Pathname: the kernel may count a terminating NUL in addrlen, or not (unix(7)).
+      const void* nul = memchr(sun->sun_path, '\0', n);
+      size_t plen = nul ? static_cast<const char*>(nul) - sun->sun_path : n;
+      out->kind = Decoded::kUnixPath;
+      memcpy(out->text, sun->sun_path, plen);
+      out->text[plen] = '\0';
+      out->text_len = plen;
+      return;
+    }
+    default:
+      break;
+  }
+  // A family this decoder does not name (or a short one): hand back the raw bytes.
+  out->kind = Decoded::kOther;
+  out->bytes = reinterpret_cast<const uint8_t*>(sa) + sizeof(sa_family_t);
+  out->bytes_len = len - sizeof(sa_family_t);
+}
+
+}  // namespace sockfd

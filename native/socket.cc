@@ -1,0 +1,146 @@
+// socket, socketpair, bind, listen, accept, connect, shutdown, close, getsockname, getpeername.
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "exports.h"
+#include "syscall.h"
+
+namespace sockfd {
+
+// socket(domain, type, protocol) -> fd or -errno. socket(2)
+static Napi::Value Socket(const Napi::CallbackInfo& info) {
+  int32_t domain, type, protocol;
+  if (!ArgInt(info, 0, "domain", 0, INT32_MAX, &domain) ||
+      !ArgInt(info, 1, "type", 0, INT32_MAX, &type) ||
+      !ArgInt(info, 2, "protocol", 0, INT32_MAX, &protocol)) {
+    return Napi::Value();
+  }
+  return Result(info.Env(), Retry([&] { return socket(domain, type, protocol); }));
+}
+
+// socketpair(domain, type, protocol) -> [fd, fd] or -errno. socketpair(2)
+static Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  int32_t domain, type, protocol;
+  if (!ArgInt(info, 0, "domain", 0, INT32_MAX, &domain) ||
+      !ArgInt(info, 1, "type", 0, INT32_MAX, &type) ||
+      !ArgInt(info, 2, "protocol", 0, INT32_MAX, &protocol)) {
+    return Napi::Value();
+  }
+  int sv[2];
+  int r = Retry([&] { return socketpair(domain, type, protocol, sv); });
+  if (r < 0) return Result(info.Env(), r);
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, Napi::Number::New(info.Env(), sv[0]));
+  a.Set(1u, Napi::Number::New(info.Env(), sv[1]));
+  return a;
+}
+
+// bind(fd, ...address) -> 0 or -errno. bind(2)
+static Napi::Value Bind(const Napi::CallbackInfo& info) {
+  int fd;
+  sockaddr_storage ss;
+  socklen_t len;
+  if (!ArgFd(info, 0, &fd) || !ArgSockaddr(info, 1, &ss, &len)) return Napi::Value();
+  return Result(info.Env(), Retry([&] { return bind(fd, reinterpret_cast<sockaddr*>(&ss), len); }));
+}
+
+// listen(fd, backlog) -> 0 or -errno. listen(2)
+static Napi::Value Listen(const Napi::CallbackInfo& info) {
+  int fd;
+  int32_t backlog;
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "backlog", INT32_MIN, INT32_MAX, &backlog)) {
+    return Napi::Value();
+  }
+  return Result(info.Env(), Retry([&] { return listen(fd, backlog); }));
+}
+
+// accept4(fd, flags) -> { fd, address } or -errno. accept(2)
+static Napi::Value Accept(const Napi::CallbackInfo& info) {
+  int fd;
+  int32_t flags;
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "flags", 0, INT32_MAX, &flags)) {
+    return Napi::Value();
+  }
+  sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  int r = Retry([&] { return accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags); });
+  if (r < 0) return Result(info.Env(), r);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("fd", Napi::Number::New(info.Env(), r));
+  o.Set("address", MakeAddress(info.Env(), &ss, len));
+  return o;
+}
+
+// Waits for an interrupted blocking connect to finish and returns its outcome, as a blocking
+// connect would have: 0 or -errno from SO_ERROR.
+static int FinishInterruptedConnect(int fd) {
+  pollfd p = {fd, POLLOUT, 0};
+  int r = Retry([&] { return poll(&p, 1, -1); });
+  if (r < 0) return r;
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1) return -errno;
+  return -err;
+}
+
+// connect(fd, ...address) -> 0 or -errno. connect(2)
+static Napi::Value Connect(const Napi::CallbackInfo& info) {
+  int fd;
+  sockaddr_storage ss;
+  socklen_t len;
+  if (!ArgFd(info, 0, &fd) || !ArgSockaddr(info, 1, &ss, &len)) return Napi::Value();
+  // Not Retry(): an interrupted connect goes on in the background and calling connect again
+  // would report EALREADY, so wait for the result the way a blocking connect does.
+  int r = connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
+  if (r == -1) r = errno == EINTR ? FinishInterruptedConnect(fd) : -errno;
+  return Result(info.Env(), r);
+}
+
+// shutdown(fd, how) -> 0 or -errno. shutdown(2)
+static Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+  int fd;
+  int32_t how;
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "how", INT32_MIN, INT32_MAX, &how)) {
+    return Napi::Value();
+  }
+  return Result(info.Env(), Retry([&] { return shutdown(fd, how); }));
+}
+
+// close(fd) -> 0 or -errno. close(2)
+static Napi::Value Close(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return Napi::Value();
+  // Never retried: on Linux the fd is released even when close reports EINTR, and a second
+  // close could hit an fd another thread has just been given. EINTR therefore means success.
+  int r = close(fd);
+  return Result(info.Env(), r == -1 && errno != EINTR ? -errno : 0);
+}
+
+template <int (*Call)(int, sockaddr*, socklen_t*)>
+static Napi::Value SockName(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!ArgFd(info, 0, &fd)) return Napi::Value();
+  sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  int r = Call(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  if (r == -1) return Result(info.Env(), -errno);
+  return MakeAddress(info.Env(), &ss, len);
+}
+
+void InitSocket(Napi::Env env, Napi::Object exports) {
+  exports.Set("socket", Napi::Function::New(env, Socket, "socket"));
+  exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
+  exports.Set("bind", Napi::Function::New(env, Bind, "bind"));
+  exports.Set("listen", Napi::Function::New(env, Listen, "listen"));
+  exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
+  exports.Set("connect", Napi::Function::New(env, Connect, "connect"));
+  exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
+  exports.Set("close", Napi::Function::New(env, Close, "close"));
+  // getsockname(2), getpeername(2) -> address or -errno
+  exports.Set("getsockname", Napi::Function::New(env, SockName<getsockname>, "getsockname"));
+  exports.Set("getpeername", Napi::Function::New(env, SockName<getpeername>, "getpeername"));
+}
+
+}  // namespace sockfd

@@ -1,0 +1,167 @@
+// Bad arguments: a TypeError or RangeError with a Node-style code that names the argument,
+// thrown before any syscall; and the native layer itself refuses garbage without crashing.
+import { describe, expect, it } from 'vitest';
+
+import * as s from '../lib/index.js';
+import { native } from '../lib/native.js';
+import { pair } from './helpers/fds.js';
+
+const { AF_UNIX, SOCK_DGRAM } = s.constants;
+
+type Case = [string, () => unknown, string, string, RegExp];
+
+const cases: Case[] = [
+  ['fractional fd', () => s.close(3.5), 'RangeError', 'ERR_OUT_OF_RANGE', /"fd"/],
+  ['negative fd', () => s.recv(-1, Buffer.alloc(1)), 'RangeError', 'ERR_OUT_OF_RANGE', /"fd"/],
+  ['huge fd', () => s.send(2 ** 31, Buffer.alloc(1)), 'RangeError', 'ERR_OUT_OF_RANGE', /"fd"/],
+  ['NaN fd', () => s.listen(NaN), 'RangeError', 'ERR_OUT_OF_RANGE', /"fd"/],
+  [
+    'string fd',
+    () => s.close('3' as unknown as number),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"fd"/,
+  ],
+  [
+    'string domain',
+    () => s.socket('inet' as unknown as number, 1),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"domain"/,
+  ],
+  ['fractional type', () => s.socket(2, 1.5), 'RangeError', 'ERR_OUT_OF_RANGE', /"type"/],
+  [
+    'string as buffer',
+    () => s.send(0, 'hi' as unknown as Buffer),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"buffer"/,
+  ],
+  [
+    'ArrayBuffer as buffer',
+    () => s.recv(0, new ArrayBuffer(4) as unknown as Buffer),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"buffer"/,
+  ],
+  [
+    'flags as string',
+    () => s.recv(0, Buffer.alloc(1), 'x' as unknown as number),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"flags"/,
+  ],
+  [
+    'sockopt value object',
+    () => s.setsockopt(0, 1, 2, {} as unknown as number),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"value"/,
+  ],
+  [
+    'sockopt length too big',
+    () => s.getsockoptBuffer(0, 1, 2, 1e9),
+    'RangeError',
+    'ERR_OUT_OF_RANGE',
+    /"length"/,
+  ],
+  [
+    'poll not an array',
+    () => s.poll(3 as unknown as s.PollFd[]),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"fds"/,
+  ],
+  [
+    'poll entry fd',
+    () => s.poll([{ fd: 1.5, events: 1 }]),
+    'RangeError',
+    'ERR_OUT_OF_RANGE',
+    /"fds\[0\]\.fd"/,
+  ],
+  ['poll timeout', () => s.poll([], -2), 'RangeError', 'ERR_OUT_OF_RANGE', /"timeoutMs"/],
+  [
+    'interface name',
+    () => s.if_nametoindex(1 as unknown as string),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"name"/,
+  ],
+];
+
+describe('argument errors', () => {
+  it.each(cases)('%s', (_name, call, type, code, names) => {
+    let err: unknown;
+    try {
+      call();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeDefined();
+    expect((err as Error).constructor.name).toBe(type);
+    expect(err).toMatchObject({ code });
+    expect((err as Error).message).toMatch(names);
+  });
+
+  it('errno names come from the native table, including ones util.getSystemErrorName misses', () => {
+    expect(s.errnoName(s.constants.EPFNOSUPPORT)).toBe('EPFNOSUPPORT');
+    expect(new s.SocketError(-s.constants.EAGAIN, 'recv').code).toBe('EAGAIN');
+  });
+
+  it('socket() with an unsupported family is a syscall error, not a crash', () => {
+    expect(() => s.socket(4095, SOCK_DGRAM)).toThrow(
+      expect.objectContaining({ code: 'EAFNOSUPPORT', syscall: 'socket' }),
+    );
+  });
+});
+
+describe('the native layer refuses garbage on its own', () => {
+  const junk: unknown[] = [
+    undefined,
+    null,
+    NaN,
+    -1,
+    2 ** 40,
+    1.5,
+    'x',
+    {},
+    [],
+    Symbol('s'),
+    10n,
+    () => 0,
+  ];
+
+  // Whatever a junk call manages to create is closed again, so the fd guard stays quiet.
+  function closeCreated(r: unknown): void {
+    if (Array.isArray(r)) r.forEach(closeCreated);
+    else if (typeof r === 'number' && r > 2) s.close(r);
+    else if (typeof r === 'object' && r !== null && 'fd' in r) closeCreated(r.fd);
+  }
+
+  it('throws a TypeError or RangeError, never crashes, for junk in every position', () => {
+    const [fd] = pair(AF_UNIX, SOCK_DGRAM | s.constants.SOCK_NONBLOCK);
+    const creators = new Set(['socket', 'socketpair', 'accept', 'dup']);
+    const fns = Object.entries(native).filter(
+      ([name, v]) => typeof v === 'function' && name !== 'close',
+    );
+    expect(fns.length).toBeGreaterThan(20);
+    let thrown = 0;
+    for (const [name, fn] of fns as [string, (...a: unknown[]) => unknown][]) {
+      for (let pos = 0; pos < 8; pos++) {
+        for (const j of junk) {
+          const args: unknown[] = [fd, Buffer.alloc(4), 0, AF_UNIX, null, 0, 0, 0];
+          args[pos] = j;
+          try {
+            const r = fn(...args);
+            if (creators.has(name)) closeCreated(r);
+          } catch (e) {
+            thrown++;
+            expect(['TypeError', 'RangeError']).toContain((e as Error).constructor.name);
+            expect(e).toHaveProperty('code');
+          }
+        }
+      }
+    }
+    expect(thrown).toBeGreaterThan(100);
+  });
+});

@@ -1,0 +1,99 @@
+// SOCK_DGRAM over UDP and AF_UNIX: message boundaries, MSG_TRUNC, MSG_PEEK, MSG_DONTWAIT, and
+// buffers that are views into larger memory.
+import { describe, expect, it } from 'vitest';
+
+import * as s from '../lib/index.js';
+import { pair, sock } from './helpers/fds.js';
+
+const { AF_INET, AF_UNIX, SOCK_DGRAM, MSG_TRUNC, MSG_PEEK, MSG_DONTWAIT } = s.constants;
+
+function udpSocket(): { fd: number; address: s.InetAddress } {
+  const fd = sock(AF_INET, SOCK_DGRAM);
+  s.bind(fd, { family: 'inet', address: '127.0.0.1', port: 0 });
+  return { fd, address: s.getsockname(fd) as s.InetAddress };
+}
+
+describe('SOCK_DGRAM', () => {
+  it('sends a UDP datagram to an ephemeral port and reports the sender', () => {
+    const a = udpSocket();
+    const b = udpSocket();
+    expect(a.address.port).toBeGreaterThan(0);
+    expect(s.sendto(a.fd, Buffer.from('ping'), 0, b.address)).toBe(4);
+    const buf = Buffer.alloc(64);
+    const r = s.recvfrom(b.fd, buf);
+    expect(r.bytes).toBe(4);
+    expect(buf.toString('utf8', 0, 4)).toBe('ping');
+    expect(r.address).toEqual(a.address);
+  });
+
+  it('keeps message boundaries: three sends are three datagrams', () => {
+    const [a, b] = pair(AF_UNIX, SOCK_DGRAM);
+    for (const m of ['one', 'two', 'three']) s.send(a, Buffer.from(m));
+    const buf = Buffer.alloc(64);
+    const got = [0, 1, 2].map(() => buf.toString('utf8', 0, s.recv(b, buf)));
+    expect(got).toEqual(['one', 'two', 'three']);
+  });
+
+  it('MSG_TRUNC returns the real length and never writes past the view', () => {
+    const [a, b] = pair(AF_UNIX, SOCK_DGRAM);
+    s.send(a, Buffer.from('0123456789abcdef'));
+    const backing = Buffer.alloc(32, 0xee);
+    const view = backing.subarray(8, 12);
+    expect(s.recv(b, view, MSG_TRUNC)).toBe(16);
+    expect(view.toString()).toBe('0123');
+    // Bytes on either side of the view are untouched.
+    expect([...backing.subarray(0, 8)].every((x) => x === 0xee)).toBe(true);
+    expect([...backing.subarray(12)].every((x) => x === 0xee)).toBe(true);
+  });
+
+  it('without MSG_TRUNC a short buffer gets the first bytes and the rest is dropped', () => {
+    const [a, b] = pair(AF_UNIX, SOCK_DGRAM);
+    s.send(a, Buffer.from('abcdef'));
+    s.send(a, Buffer.from('next'));
+    const small = Buffer.alloc(3);
+    expect(s.recv(b, small)).toBe(3);
+    expect(small.toString()).toBe('abc');
+    const buf = Buffer.alloc(16);
+    expect(buf.toString('utf8', 0, s.recv(b, buf))).toBe('next');
+  });
+
+  it('MSG_PEEK leaves the datagram queued; MSG_DONTWAIT throws EAGAIN when empty', () => {
+    const a = udpSocket();
+    const b = udpSocket();
+    s.sendto(a.fd, Buffer.from('peek'), 0, b.address);
+    const buf = Buffer.alloc(16);
+    // The datagram may take a moment to be queued on loopback; wait for it.
+    s.poll([{ fd: b.fd, events: s.constants.POLLIN }], 1000);
+    expect(s.recvfrom(b.fd, buf, MSG_PEEK).bytes).toBe(4);
+    expect(s.recvfrom(b.fd, buf, MSG_DONTWAIT).bytes).toBe(4);
+    expect(() => s.recvfrom(b.fd, buf, MSG_DONTWAIT)).toThrow(
+      expect.objectContaining({ code: 'EAGAIN', syscall: 'recvfrom' }),
+    );
+  });
+
+  it('reads into and sends from any ArrayBufferView: DataView, Uint16Array, a subarray', () => {
+    const [a, b] = pair(AF_UNIX, SOCK_DGRAM);
+    const src = new Uint16Array([0x0102, 0x0304, 0x0506]);
+    expect(s.send(a, src.subarray(1))).toBe(4);
+    const ab = new ArrayBuffer(16);
+    const dv = new DataView(ab, 4, 4);
+    expect(s.recv(b, dv)).toBe(4);
+    expect(new Uint16Array(ab, 4, 2)).toEqual(new Uint16Array([0x0304, 0x0506]));
+    expect(new Uint8Array(ab, 0, 4)).toEqual(new Uint8Array(4));
+  });
+
+  it('sends and receives a zero-length datagram', () => {
+    const [a, b] = pair(AF_UNIX, SOCK_DGRAM);
+    expect(s.send(a, new Uint8Array(0))).toBe(0);
+    expect(s.recv(b, Buffer.alloc(4), MSG_DONTWAIT)).toBe(0);
+  });
+
+  it('send on a connected UDP socket goes to its peer', () => {
+    const a = udpSocket();
+    const b = udpSocket();
+    s.connect(a.fd, b.address);
+    s.send(a.fd, Buffer.from('connected'));
+    const buf = Buffer.alloc(16);
+    expect(s.recvfrom(b.fd, buf).address).toEqual(a.address);
+  });
+});
