@@ -33,7 +33,8 @@ const unusedVars = [
 ];
 
 export default defineConfig([
-  globalIgnores(['build/', 'dist/', 'coverage/', 'lib/constants.generated.ts']),
+  // test/fixtures/ is type-checked by its own tsconfig in test/module.test.ts.
+  globalIgnores(['build/', 'dist/', 'coverage/', 'lib/constants.generated.ts', 'test/fixtures/']),
 
   js.configs.recommended,
   { rules: { 'no-unused-vars': unusedVars } },
