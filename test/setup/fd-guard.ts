@@ -17,9 +17,7 @@ function openFds(): Map<number, string> {
 
 // Every open fd, with what it points at, so a leak report names the socket or file.
 function openFdList(): string[] {
-  return [...openFds()]
-    .map(([fd, target]) => `${fd} -> ${target}`)
-    .sort();
+  return [...openFds()].map(([fd, target]) => `${fd} -> ${target}`).sort();
 }
 
 let before: string[] = [];
