@@ -8,6 +8,7 @@
         "native/constants.cc",
         "native/fd.cc",
         "native/io.cc",
+        "native/poll.cc",
         "native/sockaddr.cc",
         "native/socket.cc",
         "native/sockopt.cc"

@@ -3,3 +3,14 @@ export * from './address.js';
 export * from './constants.generated.js';
 export { SocketError, errnoName } from './errors.js';
 export * from './sys.js';
+export { type Family, SocketBase, type WaitOptions } from './base.js';
+export { DatagramSocket } from './datagram.js';
+export {
+  type Message,
+  MessageSocket,
+  type MessagesOptions,
+  type ReceivedMessage,
+} from './message.js';
+export { RawSocket, type RawSocketOptions } from './raw.js';
+export { SeqPacketSocket } from './seqpacket.js';
+export { type ShutdownHow, StreamSocket } from './stream.js';

@@ -13,6 +13,19 @@ export type NativeAddress =
 /** The address group every address-taking native call expects: family, host, port, flowinfo, scopeId. */
 export type AddrArgs = [number, string | ArrayBufferView | null, number, number, number];
 
+/** A libuv poll handle on one fd, on the calling thread's event loop. native/poll.cc */
+export interface NativeWatcher {
+  /** uv_poll_init: 0 or -errno (EEXIST when another watcher has the fd). */
+  open(fd: number): number;
+  /** uv_poll_start with READABLE/WRITABLE/DISCONNECT bits: 0 or -errno. */
+  start(events: number): number;
+  stop(): void;
+  ref(): void;
+  unref(): void;
+  /** Idempotent; never closes the fd. */
+  close(): void;
+}
+
 export interface Native {
   constants: Record<string, number>;
   errnoNames: Record<string, string>;
@@ -52,6 +65,9 @@ export interface Native {
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string | number;
   lastErrno(): number;
+
+  Watcher: new (callback: (status: number, events: number) => void) => NativeWatcher;
+  watcherEvents: { READABLE: number; WRITABLE: number; DISCONNECT: number; PRIORITIZED: number };
 }
 
 export const native = bindings('sockfd') as Native;

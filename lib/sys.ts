@@ -12,6 +12,7 @@ import {
   validateView,
 } from './errors.js';
 import { native } from './native.js';
+import { owners } from './owners.js';
 
 const c = native.constants as Record<
   'SOCK_CLOEXEC' | 'SOMAXCONN' | 'O_NONBLOCK' | 'FD_CLOEXEC',
@@ -112,6 +113,10 @@ export function shutdown(fd: number, how: number): void {
  */
 export function close(fd: number): void {
   validateFd(fd);
+  // An fd owned by a socket object is closed through it, so its pending waits settle and its
+  // watcher stops first; the object then reports itself closed.
+  const owner = owners.get(fd);
+  if (owner !== undefined) return owner.close();
   check(native.close(fd), 'close');
 }
 

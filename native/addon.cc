@@ -12,6 +12,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitIo(env, exports);
   InitSockopt(env, exports);
   InitFd(env, exports);
+  InitPoll(env, exports);
   return exports;
 }
 

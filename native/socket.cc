@@ -112,6 +112,8 @@ static Napi::Value Shutdown(const Napi::CallbackInfo& info) {
 static Napi::Value Close(const Napi::CallbackInfo& info) {
   int fd;
   if (!ArgFd(info, 0, &fd)) return Napi::Value();
+  // libuv must stop watching an fd before it is closed (it aborts if epoll_ctl fails later).
+  CloseWatchersForFd(info.Env(), fd);
   // Never retried: on Linux the fd is released even when close reports EINTR, and a second
   // close could hit an fd another thread has just been given. EINTR therefore means success.
   int r = close(fd);

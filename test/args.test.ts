@@ -141,8 +141,9 @@ describe('the native layer refuses garbage on its own', () => {
   it('throws a TypeError or RangeError, never crashes, for junk in every position', () => {
     const [fd] = pair(AF_UNIX, SOCK_DGRAM | s.constants.SOCK_NONBLOCK);
     const creators = new Set(['socket', 'socketpair', 'accept', 'dup']);
+    // close would close the runner's fds; Watcher is a class, exercised below.
     const fns = Object.entries(native).filter(
-      ([name, v]) => typeof v === 'function' && name !== 'close',
+      ([name, v]) => typeof v === 'function' && name !== 'close' && name !== 'Watcher',
     );
     expect(fns.length).toBeGreaterThan(20);
     let thrown = 0;
@@ -163,5 +164,35 @@ describe('the native layer refuses garbage on its own', () => {
       }
     }
     expect(thrown).toBeGreaterThan(100);
+  });
+
+  it('the Watcher class refuses junk callbacks, fds and event masks', () => {
+    for (const j of junk) {
+      if (typeof j === 'function') continue;
+      expect(() => new native.Watcher(j as () => void)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+      );
+    }
+    const [fd] = pair(AF_UNIX, SOCK_DGRAM | s.constants.SOCK_NONBLOCK);
+    const w = new native.Watcher(() => {});
+    try {
+      for (const j of junk) {
+        expect(() => w.open(j as number)).toThrow(
+          expect.objectContaining({ code: expect.any(String) as unknown }),
+        );
+      }
+      expect(w.start(1)).toBe(-s.constants.EBADF); // not opened yet
+      expect(w.open(fd)).toBe(0);
+      expect(w.open(fd)).toBe(-s.constants.EALREADY);
+      for (const j of junk) {
+        expect(() => w.start(j as number)).toThrow(
+          expect.objectContaining({ code: expect.any(String) as unknown }),
+        );
+      }
+      expect(() => w.start(1 << 20)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    } finally {
+      w.close();
+      w.close();
+    }
   });
 });

@@ -1,0 +1,320 @@
+// What the four typed socket classes share: one owned fd, readiness waits on the event loop
+// through one native watcher, close/detach/dispose, ref/unref, and addresses and options.
+import { type Address, type SocketAddress, addrArgs, errorTarget } from './address.js';
+import { SocketError, check, invalidArgValue, validateFd } from './errors.js';
+import { type NativeWatcher, native } from './native.js';
+import { type FdOwner, owners } from './owners.js';
+import * as sys from './sys.js';
+
+const { READABLE, WRITABLE } = native.watcherEvents;
+const c = native.constants as Record<
+  'EAGAIN' | 'EINPROGRESS' | 'SOL_SOCKET' | 'SO_ERROR' | 'SO_TYPE' | 'SO_DOMAIN' | 'O_NONBLOCK',
+  number
+>;
+
+/** The negative errno that means "would block": the async layer waits on it, never throws it. */
+export const EAGAIN = -c.EAGAIN;
+
+/** Options of every call that waits. */
+export interface WaitOptions {
+  /** Aborting rejects the pending call with the signal's reason; the socket stays usable. */
+  signal?: AbortSignal;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(reason: unknown): void;
+  cleanup?: () => void;
+}
+
+/** The error a call on a closed socket, or a wait the socket's close cut short, rejects with. */
+export function socketClosedError(): Error {
+  return Object.assign(new Error('Socket is closed'), { code: 'ERR_SOCKET_CLOSED' });
+}
+
+function settle(list: Waiter[]): void {
+  for (const w of list.splice(0)) {
+    w.cleanup?.();
+    w.resolve();
+  }
+}
+
+/**
+ * The address families a typed socket can be created in, and their AF_* constants.
+ */
+export type Family = 'inet' | 'inet6' | 'unix';
+
+export function familyConstant(family: unknown): number {
+  switch (family) {
+    case 'inet':
+      return native.constants.AF_INET!;
+    case 'inet6':
+      return native.constants.AF_INET6!;
+    case 'unix':
+      return native.constants.AF_UNIX!;
+    default:
+      throw invalidArgValue('family', family, "must be 'inet', 'inet6' or 'unix'");
+  }
+}
+
+/** Checks that an fd about to be adopted is a socket of the expected type, and makes it nonblocking. */
+export function adoptable(fd: unknown, type: number, typeName: string): number {
+  validateFd(fd);
+  if (owners.has(fd)) {
+    throw Object.assign(
+      new Error(`fd ${fd} is already owned by a sockfd socket; detach() it first`),
+      {
+        code: 'ERR_SOCKFD_FD_OWNED',
+      },
+    );
+  }
+  const actual = sys.getsockopt(fd, c.SOL_SOCKET, c.SO_TYPE);
+  if (actual !== type)
+    throw invalidArgValue('fd', fd, `is not a ${typeName} socket (SO_TYPE ${actual})`);
+  sys.setNonblocking(fd, true);
+  return fd;
+}
+
+/**
+ * The base of StreamSocket, DatagramSocket, SeqPacketSocket and RawSocket. It owns its fd:
+ * `close()` closes it exactly once, and nothing else does; garbage collection never does (an
+ * object dropped without close() leaks its fd rather than closing a number someone else may
+ * have been given since).
+ */
+export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable {
+  #fd: number;
+  #watcher: NativeWatcher | null = null;
+  #interest = 0;
+  #readers: Waiter[] = [];
+  #writers: Waiter[] = [];
+  #userRef = true;
+  #handleRef = true;
+
+  protected constructor(fd: number) {
+    owners.set(fd, this);
+    this.#fd = fd;
+  }
+
+  /** The file descriptor: a plain integer, usable with the fd-integer API. -1 once closed or detached. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /** Whether close() or detach() has run. */
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /** The fd, or a thrown ERR_SOCKET_CLOSED. */
+  protected liveFd(): number {
+    if (this.#fd < 0) throw socketClosedError();
+    return this.#fd;
+  }
+
+  /**
+   * Closes the socket: pending calls reject with ERR_SOCKET_CLOSED, the watcher stops, then the
+   * fd is closed. Calling it again does nothing. close(2)
+   */
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
+    this.#release();
+    check(native.close(fd), 'close');
+  }
+
+  /** Gives up ownership without closing: returns the fd, which the caller now owns. */
+  detach(): number {
+    const fd = this.liveFd();
+    this.#release();
+    return fd;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  #release(): void {
+    owners.delete(this.#fd);
+    this.#fd = -1;
+    this.#watcher?.close();
+    this.#watcher = null;
+    this.#interest = 0;
+    const waiters = [...this.#readers.splice(0), ...this.#writers.splice(0)];
+    for (const w of waiters) {
+      w.cleanup?.();
+      w.reject(socketClosedError());
+    }
+  }
+
+  /** Pending calls keep the process alive (the default). */
+  ref(): this {
+    this.#userRef = true;
+    this.#syncRef();
+    return this;
+  }
+
+  /** Pending calls no longer keep the process alive; it may exit while they wait. */
+  unref(): this {
+    this.#userRef = false;
+    this.#syncRef();
+    return this;
+  }
+
+  // The uv handle keeps the loop alive only while a call is waiting and the user wants it to.
+  #syncRef(): void {
+    const want = this.#userRef && this.#readers.length + this.#writers.length > 0;
+    if (this.#watcher !== null && want !== this.#handleRef) {
+      if (want) this.#watcher.ref();
+      else this.#watcher.unref();
+      this.#handleRef = want;
+    }
+  }
+
+  /** Resolves when the fd is readable (or writable), or rejects on abort or close. */
+  protected wait(kind: 'read' | 'write', signal?: AbortSignal): Promise<void> {
+    const fd = this.liveFd();
+    signal?.throwIfAborted();
+    let watcher = this.#watcher;
+    if (watcher === null) {
+      watcher = new native.Watcher((status, events) => this.#onEvents(status, events));
+      const r = watcher.open(fd);
+      if (r < 0) {
+        watcher.close();
+        throw new SocketError(r, 'epoll_ctl');
+      }
+      this.#watcher = watcher;
+      this.#handleRef = true;
+    }
+    const bit = kind === 'read' ? READABLE : WRITABLE;
+    const list = kind === 'read' ? this.#readers : this.#writers;
+    if ((this.#interest & bit) === 0) {
+      const r = watcher.start(this.#interest | bit);
+      if (r < 0) throw new SocketError(r, 'epoll_ctl');
+      this.#interest |= bit;
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          const i = list.indexOf(waiter);
+          if (i >= 0) list.splice(i, 1);
+          this.#syncRef();
+          // The signal's reason is the caller's choice (an AbortError DOMException by default).
+          reject(signal.reason as Error);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
+      list.push(waiter);
+      this.#syncRef();
+    });
+  }
+
+  #onEvents(status: number, events: number): void {
+    if (status < 0) {
+      // libuv stopped the handle (POLLERR). Wake every waiter: its syscall reports the error.
+      this.#interest = 0;
+      settle(this.#readers);
+      settle(this.#writers);
+      this.#syncRef();
+      return;
+    }
+    // Interest is dropped lazily, when an event finds nobody waiting: a reader that waits again
+    // right after being woken (the common case) then costs no epoll_ctl.
+    let drop = 0;
+    if (events & READABLE) {
+      if (this.#readers.length > 0) settle(this.#readers);
+      else drop |= READABLE;
+    }
+    if (events & WRITABLE) {
+      if (this.#writers.length > 0) settle(this.#writers);
+      else drop |= WRITABLE;
+    }
+    if (drop !== 0 && this.#watcher !== null) {
+      this.#interest &= ~drop;
+      if (this.#interest !== 0) this.#watcher.start(this.#interest);
+      else this.#watcher.stop();
+    }
+    this.#syncRef();
+  }
+
+  /**
+   * Runs `attempt` until it stops reporting EAGAIN, waiting for readiness in between.
+   * `attempt` returns EAGAIN (the negative errno) to wait, anything else to finish.
+   */
+  protected async retry<T>(
+    kind: 'read' | 'write',
+    signal: AbortSignal | undefined,
+    attempt: (fd: number) => T,
+  ): Promise<T> {
+    for (;;) {
+      const r = attempt(this.liveFd());
+      if (r !== EAGAIN) return r;
+      await this.wait(kind, signal);
+    }
+  }
+
+  /** Binds to a local address; port 0 picks an ephemeral port. bind(2) */
+  bind(address: SocketAddress): this {
+    sys.bind(this.liveFd(), address);
+    return this;
+  }
+
+  /** The local address. getsockname(2) */
+  localAddress(): Address {
+    return sys.getsockname(this.liveFd());
+  }
+
+  /** The peer's address. getpeername(2) */
+  remoteAddress(): Address {
+    return sys.getpeername(this.liveFd());
+  }
+
+  /** Alias of {@link localAddress}, under the syscall's name. getsockname(2) */
+  getsockname(): Address {
+    return this.localAddress();
+  }
+
+  /** Alias of {@link remoteAddress}, under the syscall's name. getpeername(2) */
+  getpeername(): Address {
+    return this.remoteAddress();
+  }
+
+  /** Reads an integer option. getsockopt(2) */
+  getOption(level: number, name: number): number {
+    return sys.getsockopt(this.liveFd(), level, name);
+  }
+
+  /** Sets an option from a number, boolean or bytes. setsockopt(2) */
+  setOption(level: number, name: number, value: number | boolean | ArrayBufferView): this {
+    sys.setsockopt(this.liveFd(), level, name, value);
+    return this;
+  }
+
+  /**
+   * Starts a nonblocking connect and waits for its outcome: EINPROGRESS, then writability, then
+   * SO_ERROR. connect(2)
+   */
+  protected async connectTo(address: SocketAddress, signal?: AbortSignal): Promise<void> {
+    const args = addrArgs(address);
+    const target = errorTarget(address);
+    signal?.throwIfAborted();
+    let r = native.connect(this.liveFd(), ...args);
+    // A unix stream listener with a full backlog answers EAGAIN: wait and try again.
+    while (r === EAGAIN) {
+      await this.wait('write', signal);
+      r = native.connect(this.liveFd(), ...args);
+    }
+    if (r === -c.EINPROGRESS) {
+      await this.wait('write', signal);
+      const err = sys.getsockopt(this.liveFd(), c.SOL_SOCKET, c.SO_ERROR);
+      r = -err;
+    }
+    if (r < 0) throw new SocketError(r, 'connect', target);
+  }
+}

@@ -1,0 +1,48 @@
+// SOCK_DGRAM: UDP, unix datagram sockets, and ICMP "ping" sockets.
+import type { SocketAddress } from './address.js';
+import { type Family, type WaitOptions, adoptable, familyConstant } from './base.js';
+import { MessageSocket, type ReceivedMessage } from './message.js';
+import { native } from './native.js';
+import * as sys from './sys.js';
+
+const c = native.constants as Record<'SOCK_DGRAM' | 'SOCK_NONBLOCK', number>;
+
+/**
+ * A SOCK_DGRAM socket: UDP (udp(7)), AF_UNIX datagrams (unix(7)), or an ICMP echo "ping" socket
+ * (`create('inet', IPPROTO_ICMP)`, icmp(7); allowed when net.ipv4.ping_group_range includes the
+ * process's group). Each send is one datagram; boundaries are kept.
+ */
+export class DatagramSocket extends MessageSocket {
+  /** Creates a socket of `family`. socket(2) with SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC */
+  static create(family: Family = 'inet', protocol = 0): DatagramSocket {
+    return new DatagramSocket(
+      sys.socket(familyConstant(family), c.SOCK_DGRAM | c.SOCK_NONBLOCK, protocol),
+    );
+  }
+
+  /** Creates a socket bound to `address` (port 0 picks an ephemeral port). socket(2), bind(2) */
+  static bound(address: SocketAddress): DatagramSocket {
+    const s = DatagramSocket.create(address.family);
+    try {
+      return s.bind(address);
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+  }
+
+  /** Adopts an existing SOCK_DGRAM fd (made nonblocking); the object owns it from now on. */
+  static from(fd: number): DatagramSocket {
+    return new DatagramSocket(adoptable(fd, c.SOCK_DGRAM, 'SOCK_DGRAM'));
+  }
+
+  /** Sets the default peer: send() goes there and only its datagrams are received. connect(2) */
+  async connect(address: SocketAddress, options: WaitOptions = {}): Promise<void> {
+    await this.connectTo(address, options.signal);
+  }
+
+  /** Receives one datagram; like {@link recvFrom}. recv(2) */
+  recv(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<ReceivedMessage> {
+    return this.recvFrom(buffer, options);
+  }
+}

@@ -1,0 +1,160 @@
+// SOCK_STREAM: TCP and unix stream sockets, with reads and writes that wait on the event loop.
+import type { SocketAddress } from './address.js';
+import { type Family, SocketBase, type WaitOptions, adoptable, familyConstant } from './base.js';
+import { SocketError, invalidArgValue, validateView } from './errors.js';
+import { native } from './native.js';
+import * as sys from './sys.js';
+
+const c = native.constants as Record<
+  | 'SOCK_STREAM'
+  | 'SOCK_NONBLOCK'
+  | 'SOCK_CLOEXEC'
+  | 'SHUT_RD'
+  | 'SHUT_WR'
+  | 'SHUT_RDWR'
+  | 'SOMAXCONN'
+  | 'SOL_SOCKET'
+  | 'SO_REUSEADDR',
+  number
+>;
+
+/** How shutdown() stops the connection: SHUT_RD, SHUT_WR or SHUT_RDWR. */
+export type ShutdownHow = 'read' | 'write' | 'both';
+
+const HOW: Record<ShutdownHow, number> = { read: c.SHUT_RD, write: c.SHUT_WR, both: c.SHUT_RDWR };
+
+/** Runs a nonblocking accept4(2); returns the new fd or a negative errno. */
+function acceptFd(fd: number): number {
+  const r = native.accept(fd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC);
+  return typeof r === 'number' ? r : r.fd;
+}
+
+/**
+ * A SOCK_STREAM socket (TCP, or AF_UNIX stream): a byte stream with no message boundaries.
+ * The fd is nonblocking; reads and writes wait for readiness on the event loop, never in the
+ * thread pool. socket(7), tcp(7), unix(7)
+ */
+export class StreamSocket extends SocketBase {
+  /** Creates a socket of `family`. socket(2) with SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC */
+  static create(family: Family = 'inet', protocol = 0): StreamSocket {
+    return new StreamSocket(
+      sys.socket(familyConstant(family), c.SOCK_STREAM | c.SOCK_NONBLOCK, protocol),
+    );
+  }
+
+  /** Adopts an existing SOCK_STREAM fd (made nonblocking); the object owns it from now on. */
+  static from(fd: number): StreamSocket {
+    return new StreamSocket(adoptable(fd, c.SOCK_STREAM, 'SOCK_STREAM'));
+  }
+
+  /**
+   * Creates, binds and listens in one step. For IP families SO_REUSEADDR is set first, as
+   * servers usually want. socket(2), bind(2), listen(2)
+   */
+  static listen(address: SocketAddress, backlog: number = c.SOMAXCONN): StreamSocket {
+    const s = StreamSocket.create(address.family);
+    try {
+      if (address.family !== 'unix') s.setOption(c.SOL_SOCKET, c.SO_REUSEADDR, true);
+      s.bind(address).listen(backlog);
+      return s;
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+  }
+
+  /** Creates a socket and connects it to `address`. socket(2), connect(2) */
+  static async connect(address: SocketAddress, options: WaitOptions = {}): Promise<StreamSocket> {
+    const s = StreamSocket.create(address.family);
+    try {
+      await s.connect(address, options);
+      return s;
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+  }
+
+  /** Marks the socket as accepting connections. listen(2) */
+  listen(backlog: number = c.SOMAXCONN): this {
+    sys.listen(this.liveFd(), backlog);
+    return this;
+  }
+
+  /** Waits for the next connection and returns it as a new StreamSocket. accept4(2) */
+  async accept(options: WaitOptions = {}): Promise<StreamSocket> {
+    const fd = await this.retry('read', options.signal, acceptFd);
+    if (fd < 0) throw new SocketError(fd, 'accept');
+    return new StreamSocket(fd);
+  }
+
+  /** Yields each incoming connection until the listener is closed. */
+  async *connections(options: WaitOptions = {}): AsyncGenerator<StreamSocket, void, undefined> {
+    while (!this.closed) {
+      try {
+        yield await this.accept(options);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ERR_SOCKET_CLOSED') return;
+        throw e;
+      }
+    }
+  }
+
+  /** `for await (const conn of listener)`: the connections, as {@link connections}. */
+  [Symbol.asyncIterator](): AsyncGenerator<StreamSocket, void, undefined> {
+    return this.connections();
+  }
+
+  /** Connects, waiting for the handshake: EINPROGRESS, writability, then SO_ERROR. connect(2) */
+  async connect(address: SocketAddress, options: WaitOptions = {}): Promise<void> {
+    await this.connectTo(address, options.signal);
+  }
+
+  /**
+   * Reads into `buffer` (in place, from its first byte) once data is there, and returns the
+   * byte count, or null at end of stream (the peer shut down writing). recv(2)
+   */
+  async read(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<number | null> {
+    validateView(buffer, 'buffer');
+    const n = await this.retry('read', options.signal, (fd) => native.recv(fd, buffer, 0));
+    if (n < 0) throw new SocketError(n, 'recv');
+    return n === 0 && buffer.byteLength > 0 ? null : n;
+  }
+
+  /** Alias of {@link read}, under the syscall's name. recv(2) */
+  recv(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<number | null> {
+    return this.read(buffer, options);
+  }
+
+  /**
+   * Writes every byte of `data`, waiting whenever the send buffer is full (backpressure), and
+   * resolves once the kernel has taken them all. send(2) with MSG_NOSIGNAL
+   */
+  async write(data: ArrayBufferView | string, options: WaitOptions = {}): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    validateView(bytes, 'data');
+    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let off = 0;
+    while (off < view.byteLength || view.byteLength === 0) {
+      const chunk = off === 0 ? view : view.subarray(off);
+      const n = await this.retry('write', options.signal, (fd) => native.send(fd, chunk, 0));
+      if (n < 0) throw new SocketError(n, 'send');
+      off += n;
+      if (view.byteLength === 0) break;
+    }
+  }
+
+  /** Writes all of `data` like {@link write} and returns its length. send(2) */
+  async send(data: ArrayBufferView | string, options: WaitOptions = {}): Promise<number> {
+    await this.write(data, options);
+    return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+  }
+
+  /** Shuts down reading, writing (the default: the peer reads end of stream) or both. shutdown(2) */
+  shutdown(how: ShutdownHow = 'write'): this {
+    const h = Object.hasOwn(HOW, how) ? HOW[how] : undefined;
+    if (h === undefined) throw invalidArgValue('how', how, "must be 'read', 'write' or 'both'");
+    sys.shutdown(this.liveFd(), h);
+    return this;
+  }
+}
