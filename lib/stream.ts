@@ -116,9 +116,11 @@ export class StreamSocket extends SocketBase {
    */
   async read(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<number | null> {
     validateView(buffer, 'buffer');
+    // Nothing to read into: answer at once instead of waiting for data that cannot be taken.
+    if (buffer.byteLength === 0) return 0;
     const n = await this.retry('read', options.signal, (fd) => native.recv(fd, buffer, 0));
     if (n < 0) throw new SocketError(n, 'recv');
-    return n === 0 && buffer.byteLength > 0 ? null : n;
+    return n === 0 ? null : n;
   }
 
   /** Alias of {@link read}, under the syscall's name. recv(2) */

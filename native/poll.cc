@@ -98,18 +98,28 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
   void Detach() { handle_ = nullptr; }
   PollHandle* handle() const { return handle_; }
 
+  // Calls the JS callback. Plain Node-API calls, each checked: while a worker is being
+  // terminated JavaScript cannot run, and a node-addon-api wrapper would turn the failed call
+  // into a fatal error instead of skipping the callback.
   void Dispatch(int status, int events) {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    Napi::Object self = Value();
-    Napi::Function cb = callback_.Value();
-    if (cb.IsEmpty()) return;
-    napi_value argv[] = {Napi::Number::New(env, status), Napi::Number::New(env, events)};
-    cb.MakeCallback(self, 2, argv, context_);
-    // An exception thrown by the callback is reported as uncaught, never swallowed.
-    if (env.IsExceptionPending()) {
-      napi_fatal_exception(env, env.GetAndClearPendingException().Value());
+    napi_env env = Env();
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_value self, cb, argv[2];
+    if (napi_get_reference_value(env, static_cast<napi_ref>(*this), &self) == napi_ok &&
+        napi_get_reference_value(env, static_cast<napi_ref>(callback_), &cb) == napi_ok &&
+        self != nullptr && cb != nullptr && napi_create_int32(env, status, &argv[0]) == napi_ok &&
+        napi_create_int32(env, events, &argv[1]) == napi_ok) {
+      napi_value result;
+      napi_status st = napi_make_callback(env, context_, self, cb, 2, argv, &result);
+      // An exception thrown by the callback is reported as uncaught, never swallowed.
+      bool pending = false;
+      if (st != napi_ok && napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+        napi_value err;
+        if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+      }
     }
+    napi_close_handle_scope(env, scope);
   }
 
  private:

@@ -1,0 +1,186 @@
+// StreamSocket: echo servers over TCP and AF_UNIX, many concurrent clients without blocking the
+// loop, backpressure on a large transfer, EOF, and connection errors.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import * as s from '../lib/index.js';
+import { StreamSocket } from '../lib/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sockfd-stream-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Serves an echo on `listener` until it is closed; returns a promise of the serving loop. */
+async function echoServer(listener: StreamSocket): Promise<void> {
+  const served: Promise<void>[] = [];
+  for await (const conn of listener) {
+    served.push(
+      (async () => {
+        using c = conn;
+        const buf = Buffer.alloc(4096);
+        for (let n = await c.read(buf); n !== null; n = await c.read(buf))
+          await c.write(buf.subarray(0, n));
+      })(),
+    );
+  }
+  await Promise.all(served);
+}
+
+async function readExactly(sock: StreamSocket, n: number): Promise<Buffer> {
+  const out = Buffer.alloc(n);
+  let off = 0;
+  while (off < n) {
+    const r = await sock.read(out.subarray(off));
+    if (r === null) throw new Error(`EOF after ${off} of ${n} bytes`);
+    off += r;
+  }
+  return out;
+}
+
+const addresses: [string, () => s.SocketAddress][] = [
+  ['TCP', () => ({ family: 'inet', address: '127.0.0.1', port: 0 })],
+  ['TCP over IPv6', () => ({ family: 'inet6', address: '::1', port: 0 })],
+  [
+    'unix path',
+    () => ({ family: 'unix', path: join(dir, `echo-${Math.random().toString(16).slice(2)}.sock`) }),
+  ],
+  [
+    'unix abstract',
+    () => ({ family: 'unix', abstract: `sockfd-echo-${process.pid}-${Math.random()}` }),
+  ],
+];
+
+describe('StreamSocket', () => {
+  it.each(addresses)('echoes over %s', async (_name, addr) => {
+    const listener = StreamSocket.listen(addr());
+    const serving = echoServer(listener);
+    const client = await StreamSocket.connect(listener.localAddress() as s.SocketAddress);
+    expect(client.fd).toBeGreaterThan(2);
+    await client.write('hello, ');
+    await client.write(Buffer.from('echo'));
+    expect((await readExactly(client, 11)).toString()).toBe('hello, echo');
+    client.shutdown('write');
+    expect(await client.read(Buffer.alloc(8))).toBeNull(); // EOF once the server closes its side
+    client.close();
+    listener.close();
+    await serving;
+  });
+
+  it('serves 1,000 concurrent clients from one listener while a timer keeps ticking', async () => {
+    const listener = StreamSocket.listen({ family: 'inet', address: '127.0.0.1', port: 0 }, 1024);
+    const serving = echoServer(listener);
+    const address = listener.localAddress() as s.InetAddress;
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const clients = Array.from({ length: 1000 }, async (_, i) => {
+      using c = await StreamSocket.connect(address);
+      const msg = `client ${i}`;
+      await c.write(msg);
+      expect((await readExactly(c, msg.length)).toString()).toBe(msg);
+    });
+    await Promise.all(clients);
+    clearInterval(timer);
+    listener.close();
+    await serving;
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('applies backpressure: 256 MiB through a slow reader arrive intact, memory stays bounded', async () => {
+    const total = 256 * 1024 * 1024;
+    const chunk = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31 + 7) & 0xff;
+    const listener = StreamSocket.listen({ family: 'inet', address: '127.0.0.1', port: 0 });
+    const accepted = listener.accept();
+    const writer = await StreamSocket.connect(listener.localAddress() as s.InetAddress);
+    const reader = await accepted;
+    listener.close();
+
+    const rss0 = process.memoryUsage().rss;
+    let peakRss = rss0;
+    const sent = createHash('sha256');
+    const writing = (async () => {
+      for (let off = 0; off < total; off += chunk.length) {
+        chunk.writeUInt32LE(off, 0); // every chunk differs, so reordering would show
+        sent.update(chunk);
+        await writer.write(chunk);
+      }
+      writer.shutdown('write');
+    })();
+    const got = createHash('sha256');
+    const buf = Buffer.alloc(64 * 1024);
+    let received = 0;
+    for (let n = await reader.read(buf); n !== null; n = await reader.read(buf)) {
+      got.update(buf.subarray(0, n));
+      received += n;
+      if ((received & 0xffffff) < n) {
+        peakRss = Math.max(peakRss, process.memoryUsage().rss);
+        await new Promise((r) => setImmediate(r)); // a slow reader
+      }
+    }
+    await writing;
+    expect(received).toBe(total);
+    expect(got.digest('hex')).toBe(sent.digest('hex'));
+    // Without backpressure the writer would queue the whole transfer in memory.
+    expect(peakRss - rss0).toBeLessThan(64 * 1024 * 1024);
+    writer.close();
+    reader.close();
+  }, 120_000);
+
+  it('rejects connect with ECONNREFUSED carrying the address', async () => {
+    const probe = StreamSocket.create('inet').bind({
+      family: 'inet',
+      address: '127.0.0.1',
+      port: 0,
+    });
+    const { port } = probe.localAddress() as s.InetAddress;
+    probe.close();
+    await expect(
+      StreamSocket.connect({ family: 'inet', address: '127.0.0.1', port }),
+    ).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+      syscall: 'connect',
+      address: '127.0.0.1',
+      port,
+    });
+  });
+
+  it('write to a peer that has gone rejects with EPIPE or ECONNRESET, never SIGPIPE', async () => {
+    const listener = StreamSocket.listen({
+      family: 'unix',
+      abstract: `sockfd-epipe-${process.pid}`,
+    });
+    const accepted = listener.accept();
+    const client = await StreamSocket.connect(listener.localAddress() as s.SocketAddress);
+    (await accepted).close();
+    listener.close();
+    await expect(client.write(Buffer.alloc(1 << 20))).rejects.toMatchObject({
+      code: expect.stringMatching(/^(EPIPE|ECONNRESET)$/) as unknown,
+      syscall: 'send',
+    });
+    client.close();
+  });
+
+  it('reads end of stream as null, distinct from a zero-length read', async () => {
+    const fds = s.socketpair(s.constants.AF_UNIX, s.constants.SOCK_STREAM);
+    using a = StreamSocket.from(fds[0]);
+    using b = StreamSocket.from(fds[1]);
+    expect(await b.read(Buffer.alloc(0))).toBe(0);
+    a.shutdown('write');
+    expect(await b.read(Buffer.alloc(4))).toBeNull();
+  });
+
+  it('rejects a bad shutdown direction and a non-view buffer', async () => {
+    const [fa, fb] = s.socketpair(s.constants.AF_UNIX, s.constants.SOCK_STREAM);
+    using a = StreamSocket.from(fa);
+    using _b = StreamSocket.from(fb);
+    expect(() => a.shutdown('sideways' as s.ShutdownHow)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    await expect(a.read('x' as unknown as Buffer)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+  });
+});
