@@ -171,3 +171,35 @@ describe('RawSocket without CAP_NET_RAW', () => {
     expect(out.message).toContain('unshare -rn');
   });
 });
+
+describe('ICMP ping sockets', () => {
+  it('DatagramSocket with IPPROTO_ICMP gets an echo reply, without an IP header', () => {
+    const script = join(__dirname, 'children', 'ping-socket.js');
+    // A private network namespace, where the ping group range can be opened to our group.
+    const r = spawnSync(
+      'unshare',
+      [
+        '-rn',
+        'sh',
+        '-c',
+        `ip link set lo up && echo "0 0" > /proc/sys/net/ipv4/ping_group_range && exec "${process.execPath}" "${script}"`,
+      ],
+      { encoding: 'utf8', timeout: 15_000 },
+    );
+    if (r.status !== 0 && /unshare|Operation not permitted/.test(r.stderr)) {
+      console.warn(
+        `skipping ping socket test: unshare -rn is not available here (${r.stderr.trim()})`,
+      );
+      return;
+    }
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({
+      bytes: 12,
+      type: s.constants.ICMP_ECHOREPLY,
+      seq: 3,
+      payload: 'ping',
+      from: { family: 'inet', address: '127.0.0.1' },
+    });
+  });
+});
