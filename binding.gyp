@@ -8,6 +8,8 @@
         "native/constants.cc",
         "native/fd.cc",
         "native/io.cc",
+        "native/options.cc",
+        "native/options_napi.cc",
         "native/poll.cc",
         "native/sockaddr.cc",
         "native/socket.cc",

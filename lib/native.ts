@@ -55,6 +55,19 @@ export interface Native {
   getsockoptBytes(fd: number, level: number, name: number, length: number): Buffer | number;
   setsockoptBytes(fd: number, level: number, name: number, value: ArrayBufferView): number;
 
+  getsockoptTimeval(fd: number, level: number, name: number): number;
+  setsockoptTimeval(fd: number, level: number, name: number, ms: number): number;
+  getLinger(fd: number): number | null;
+  setLinger(fd: number, on: 0 | 1, seconds: number): number;
+  getPeerCred(fd: number): { pid: number; uid: number; gid: number } | number;
+  setMembership4(fd: number, name: number, group: string, iface: string, ifindex: number): number;
+  setMembership6(fd: number, name: number, group: string, ifindex: number): number;
+  getMulticastIf4(fd: number): string | number;
+  setMulticastIf4(fd: number, iface: string, ifindex: number): number;
+  getsockoptName(fd: number, level: number, name: number): string | number;
+  setsockoptName(fd: number, level: number, name: number, value: string): number;
+  getTcpInfo(fd: number): Record<string, number> | number;
+
   fcntlGetfl(fd: number): number;
   fcntlSetfl(fd: number, flags: number): number;
   fcntlGetfd(fd: number): number;

@@ -13,6 +13,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSockopt(env, exports);
   InitFd(env, exports);
   InitPoll(env, exports);
+  InitOptions(env, exports);
   return exports;
 }
 
