@@ -3,6 +3,7 @@ export * from './address.js';
 export * from './constants.generated.js';
 export { SocketError, errnoName } from './errors.js';
 export * from './options.js';
+export * from './packet.js';
 export * from './sys.js';
 export { type Family, SocketBase, type WaitOptions } from './base.js';
 export { DatagramSocket } from './datagram.js';
