@@ -203,3 +203,26 @@ describe('ICMP ping sockets', () => {
     });
   });
 });
+
+describe('SeqPacketSocket over SCTP', () => {
+  let sctp: string | null = null;
+  try {
+    SeqPacketSocket.create('inet', s.constants.IPPROTO_SCTP).close();
+  } catch (e) {
+    sctp = (e as Error).message;
+    console.warn(`skipping SCTP seqpacket test: this kernel has no SCTP (${sctp})`);
+  }
+
+  it.skipIf(sctp !== null)('exchanges records over SCTP on loopback', async () => {
+    using listener = SeqPacketSocket.create('inet', s.constants.IPPROTO_SCTP);
+    listener.bind({ family: 'inet', address: '127.0.0.1', port: 0 }).listen();
+    const accepted = listener.accept();
+    using client = SeqPacketSocket.create('inet', s.constants.IPPROTO_SCTP);
+    await client.connect(listener.localAddress() as s.InetAddress);
+    using server = await accepted;
+    await client.send('over sctp');
+    const buf = Buffer.alloc(32);
+    const m = await server.recv(buf);
+    expect(buf.toString('utf8', 0, m!.bytes)).toBe('over sctp');
+  });
+});
