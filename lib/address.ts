@@ -57,8 +57,50 @@ export interface UnixUnnamedAddress {
 
 export type UnixAddress = UnixPathAddress | UnixAbstractAddress | UnixUnnamedAddress;
 
+/**
+ * A link-layer address: struct sockaddr_ll, for AF_PACKET sockets. packet(7)
+ * To bind, give `protocol` and `ifindex` (0 for every interface); to send on a SOCK_DGRAM
+ * packet socket, also the destination `hwaddr`. Every field but `family` defaults to 0 (empty).
+ */
+export interface PacketAddress {
+  family: 'packet';
+  /** sll_protocol: the EtherType in host byte order (ETH_P_ALL, ETH_P_IP, …). */
+  protocol?: number;
+  /** sll_ifindex: the interface ({@link if_nametoindex}); 0 matches any. */
+  ifindex?: number;
+  /** sll_hatype: the ARPHRD_* hardware type (the kernel fills it in on receive). */
+  hatype?: number;
+  /** sll_pkttype: PACKET_HOST, PACKET_BROADCAST, PACKET_OUTGOING, … (filled in on receive). */
+  pkttype?: number;
+  /** sll_addr/sll_halen: the hardware address, as bytes or as 'aa:bb:cc:dd:ee:ff'. */
+  hwaddr?: Uint8Array | string;
+}
+
+/** A link-layer address as the kernel returned it (getsockname, recvfrom). packet(7) */
+export interface PacketAddressReceived {
+  family: 'packet';
+  protocol: number;
+  ifindex: number;
+  hatype: number;
+  pkttype: number;
+  /** As long as sll_halen says (6 for Ethernet and for lo's all-zero address). */
+  hwaddr: Buffer;
+}
+
+/**
+ * A netlink address: struct sockaddr_nl. netlink(7)
+ * `pid` 0 asks the kernel to assign a port id on bind (and names the kernel as a destination);
+ * `groups` is the bit mask of multicast groups to join on bind.
+ */
+export interface NetlinkAddress {
+  family: 'netlink';
+  pid?: number;
+  groups?: number;
+}
+
 /** An address the caller can pass to bind, connect or sendto. */
-export type SocketAddress = InetAddress | Inet6Address | UnixAddress;
+export type SocketAddress =
+  InetAddress | Inet6Address | UnixAddress | PacketAddress | NetlinkAddress;
 
 /** An address of a family this version does not decode, as the kernel returned it. */
 export interface OtherAddress {
@@ -76,16 +118,41 @@ export type Address =
   | UnixPathAddress
   | UnixUnnamedAddress
   | { family: 'unix'; abstract: Buffer; path?: undefined }
+  | PacketAddressReceived
+  | Required<NetlinkAddress>
   | OtherAddress;
 
-const { AF_INET, AF_INET6, AF_UNIX } = native.constants as Record<
-  'AF_INET' | 'AF_INET6' | 'AF_UNIX',
+const { AF_INET, AF_INET6, AF_UNIX, AF_PACKET, AF_NETLINK } = native.constants as Record<
+  'AF_INET' | 'AF_INET6' | 'AF_UNIX' | 'AF_PACKET' | 'AF_NETLINK',
   number
 >;
 
 // sizeof(sockaddr_un.sun_path) on Linux; the encoder in C++ checks against the real size too.
 const SUN_PATH_MAX = 108;
+// sizeof(sockaddr_ll.sll_addr); the encoder in C++ checks against the real size too.
+const SLL_ADDR_MAX = 8;
 const UINT32_MAX = 0xffffffff;
+const INT32_MAX = 0x7fffffff;
+
+/** Parses a hardware address given as bytes or as colon-separated hex ('00:11:22:aa:bb:cc'). */
+function hwaddrBytes(value: unknown, name: string): Uint8Array {
+  let bytes: Uint8Array;
+  if (value instanceof Uint8Array) bytes = value;
+  else if (typeof value === 'string') {
+    if (value !== '' && !/^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2})*$/.test(value)) {
+      throw invalidArgValue(name, value, "must be hex bytes separated by ':'");
+    }
+    bytes = Buffer.from(value === '' ? [] : value.split(':').map((h) => parseInt(h, 16)));
+  } else throw invalidArgType(name, 'a Uint8Array or a string', value);
+  if (bytes.byteLength > SLL_ADDR_MAX) {
+    throw outOfRange(
+      name,
+      `at most ${SLL_ADDR_MAX} bytes long (sll_addr)`,
+      `${bytes.byteLength} bytes`,
+    );
+  }
+  return bytes;
+}
 
 function validatePort(port: unknown, name: string): asserts port is number {
   if (typeof port !== 'number') throw invalidArgType(name, 'of type number', port);
@@ -179,13 +246,36 @@ export function addrArgs(address: unknown, name = 'address'): AddrArgs {
       }
       return [AF_UNIX, null, 0, 0, 0];
     }
+    case 'packet': {
+      const { protocol = 0, ifindex = 0, hatype = 0, pkttype = 0 } = a;
+      validateInt(protocol, `${name}.protocol`, 0, 0xffff);
+      validateInt(ifindex, `${name}.ifindex`, 0, INT32_MAX);
+      validateInt(hatype, `${name}.hatype`, 0, 0xffff);
+      validateInt(pkttype, `${name}.pkttype`, 0, 0xff);
+      const hw = a.hwaddr === undefined ? null : hwaddrBytes(a.hwaddr, `${name}.hwaddr`);
+      // The native group's slots: (family, hwaddr, protocol, ifindex, hatype << 8 | pkttype).
+      return [AF_PACKET, hw, protocol, ifindex, (hatype << 8) | pkttype];
+    }
+    case 'netlink': {
+      const { pid = 0, groups = 0 } = a;
+      validateInt(pid, `${name}.pid`, 0, UINT32_MAX);
+      validateInt(groups, `${name}.groups`, 0, UINT32_MAX);
+      // The native group's slots: (family, null, 0, pid, groups), as C ints.
+      return [AF_NETLINK, null, 0, pid | 0, groups | 0];
+    }
     default:
-      throw invalidArgValue(`${name}.family`, a.family, "must be 'inet', 'inet6' or 'unix'");
+      throw invalidArgValue(
+        `${name}.family`,
+        a.family,
+        "must be 'inet', 'inet6', 'unix', 'packet' or 'netlink'",
+      );
   }
 }
 
 /** What an error message says about an address the call was aimed at. */
 export function errorTarget(address: SocketAddress): ErrorTarget {
+  // A link-layer or netlink address has no host or path for the message to name.
+  if (address.family === 'packet' || address.family === 'netlink') return {};
   if (address.family === 'unix') {
     if (address.path !== undefined) return { path: address.path };
     if (address.abstract !== undefined) {
@@ -200,7 +290,16 @@ export function errorTarget(address: SocketAddress): ErrorTarget {
   return { address: address.address, port: address.port };
 }
 
-/** Formats an address the way `ss` prints it: 127.0.0.1:80, [::1]:80, /tmp/s, @name. */
+function hex(bytes: Uint8Array | string | undefined): string {
+  if (bytes === undefined) return '';
+  if (typeof bytes === 'string') return bytes.toLowerCase();
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/**
+ * Formats an address the way `ss` prints it: 127.0.0.1:80, [::1]:80, /tmp/s, @name; a link-layer
+ * address as `packet:<ifindex>:0x<protocol>[ hwaddr]`, a netlink one as `netlink:<pid>`.
+ */
 export function formatAddress(address: Address | SocketAddress | null): string {
   if (address === null) return '*';
   switch (address.family) {
@@ -218,6 +317,13 @@ export function formatAddress(address: Address | SocketAddress | null): string {
         return `@${bytes.toString('latin1').replace(/\0/g, '@')}`;
       }
       return '(unnamed)';
+    case 'packet': {
+      const proto = (address.protocol ?? 0).toString(16).padStart(4, '0');
+      const hw = hex(address.hwaddr);
+      return `packet:${address.ifindex ?? 0}:0x${proto}${hw ? ` ${hw}` : ''}`;
+    }
+    case 'netlink':
+      return `netlink:${address.pid ?? 0}`;
     default:
       return `family ${address.saFamily}`;
   }

@@ -93,16 +93,20 @@ static bool ReadView(napi_env env, napi_value v, Bytes* out, bool* is_view) {
   return true;
 }
 
-bool ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out) {
+bool ValueBytes(napi_env env, napi_value v, const char* name, Bytes* out) {
   bool is_view = false;
-  if (!ReadView(info.Env(), info[i], out, &is_view)) return false;
+  if (!ReadView(env, v, out, &is_view)) return false;
   if (!is_view) {
     std::string msg = std::string("The \"") + name +
                       "\" argument must be an instance of Buffer, TypedArray, or DataView";
-    return ThrowTypeError(info.Env(), "ERR_INVALID_ARG_TYPE", msg.c_str());
+    return ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", msg.c_str());
   }
   // A zero-length view may carry a null pointer; the kernel accepts NULL with length 0.
   return true;
+}
+
+bool ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out) {
+  return ValueBytes(info.Env(), info[i], name, out);
 }
 
 bool ArgSockaddr(const Napi::CallbackInfo& info, size_t i, sockaddr_storage* out, socklen_t* len) {
@@ -147,6 +151,13 @@ bool ArgSockaddr(const Napi::CallbackInfo& info, size_t i, sockaddr_storage* out
   spec.flowinfo = static_cast<uint32_t>(v);
   if (!ArgInt(info, i + 4, "address.scopeId", INT32_MIN, INT32_MAX, &v)) return false;
   spec.scope_id = static_cast<uint32_t>(v);
+  // The link-layer and netlink families reuse the group's slots (see args.h).
+  spec.protocol = spec.port;
+  spec.ifindex = static_cast<int32_t>(spec.flowinfo);
+  spec.hatype = spec.scope_id >> 8;
+  spec.pkttype = spec.scope_id & 0xff;
+  spec.pid = spec.flowinfo;
+  spec.groups = spec.scope_id;
   AddrError e = EncodeSockaddr(spec, out, len);
   if (e == AddrError::kOk) return true;
   if (e == AddrError::kBadFamily) {
@@ -184,6 +195,19 @@ Napi::Value MakeAddress(Napi::Env env, const sockaddr_storage* sa, socklen_t len
       return o;
     case Decoded::kUnixUnnamed:
       o.Set("family", "unix");
+      return o;
+    case Decoded::kPacket:
+      o.Set("family", "packet");
+      o.Set("ifindex", Napi::Number::New(env, d.ifindex));
+      o.Set("protocol", Napi::Number::New(env, d.protocol));
+      o.Set("hatype", Napi::Number::New(env, d.hatype));
+      o.Set("pkttype", Napi::Number::New(env, d.pkttype));
+      o.Set("hwaddr", Napi::Buffer<uint8_t>::Copy(env, d.bytes, d.bytes_len));
+      return o;
+    case Decoded::kNetlink:
+      o.Set("family", "netlink");
+      o.Set("pid", Napi::Number::New(env, d.pid));
+      o.Set("groups", Napi::Number::New(env, d.groups));
       return o;
     case Decoded::kOther:
       o.Set("family", "other");

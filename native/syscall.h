@@ -43,6 +43,8 @@ struct Bytes {
   size_t len;
 };
 bool ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out);
+// The same for a value that is not an argument (an array element or a property).
+bool ValueBytes(napi_env env, napi_value v, const char* name, Bytes* out);
 
 // Returns the syscall result as a JS number; negative values are -errno.
 inline Napi::Value Result(Napi::Env env, long r) {
