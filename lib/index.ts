@@ -2,6 +2,7 @@
 export * from './address.js';
 export * from './constants.generated.js';
 export { SocketError, errnoName } from './errors.js';
+export * from './msg.js';
 export * from './options.js';
 export * from './packet.js';
 export * from './sys.js';

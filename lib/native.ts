@@ -8,9 +8,21 @@ export type NativeAddress =
   | { family: 'inet'; address: string; port: number }
   | { family: 'inet6'; address: string; port: number; flowinfo: number; scopeId: number }
   | { family: 'unix'; path?: string; abstract?: Buffer }
+  | {
+      family: 'packet';
+      protocol: number;
+      ifindex: number;
+      hatype: number;
+      pkttype: number;
+      hwaddr: Buffer;
+    }
+  | { family: 'netlink'; pid: number; groups: number }
   | { family: 'other'; saFamily: number; data: Buffer };
 
-/** The address group every address-taking native call expects: family, host, port, flowinfo, scopeId. */
+/**
+ * The address group every address-taking native call expects: family, host, port, flowinfo,
+ * scopeId. AF_PACKET and AF_NETLINK reuse the slots (see native/args.h).
+ */
 export type AddrArgs = [number, string | ArrayBufferView | null, number, number, number];
 
 /** A libuv poll handle on one fd, on the calling thread's event loop. native/poll.cc */
@@ -49,6 +61,44 @@ export interface Native {
     buffer: ArrayBufferView,
     flags: number,
   ): { bytes: number; address: NativeAddress | null } | number;
+
+  sendmsg(
+    fd: number,
+    buffers: ArrayBufferView[],
+    flags: number,
+    control: Record<string, unknown>[] | null,
+    ...addr: AddrArgs | [null]
+  ): number;
+  recvmsg(
+    fd: number,
+    buffers: ArrayBufferView[],
+    controlLength: number,
+    flags: number,
+  ): { bytes: number; address: NativeAddress | null; control: unknown[]; flags: number } | number;
+  sendmmsg(
+    fd: number,
+    views: readonly ArrayBufferView[],
+    iovCounts: Int32Array,
+    names: Uint8Array | null,
+    state: Int32Array,
+    flags: number,
+  ): number;
+  recvmmsg(
+    fd: number,
+    views: readonly ArrayBufferView[],
+    iovCounts: Int32Array,
+    names: Uint8Array | null,
+    state: Int32Array,
+    flags: number,
+    timeoutMs: number,
+  ): number;
+  encodeAddress(names: Uint8Array, offset: number, ...addr: AddrArgs): number;
+  decodeAddress(names: Uint8Array, offset: number, length: number): NativeAddress | null;
+  cmsgSpace(length: number): number;
+  cmsgLen(length: number): number;
+  /** The control-message decoder on arbitrary bytes, for tests; fds in it are just numbers. */
+  decodeControl(bytes: ArrayBufferView): unknown[];
+  sizeofSockaddrStorage: number;
 
   getsockoptInt(fd: number, level: number, name: number): number | undefined;
   setsockoptInt(fd: number, level: number, name: number, value: number): number;

@@ -14,6 +14,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFd(env, exports);
   InitPoll(env, exports);
   InitOptions(env, exports);
+  InitMsg(env, exports);
   return exports;
 }
 
