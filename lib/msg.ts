@@ -29,8 +29,8 @@ const MAX_CONTROL = 65536;
 
 /**
  * SOL_SOCKET SCM_RIGHTS: open file descriptors passed over a unix socket. unix(7)
- * Received fds are new numbers in this process, close-on-exec (MSG_CMSG_CLOEXEC is always
- * set), and the caller owns them: close each one.
+ * Received fds are new numbers in this process, close-on-exec ({@link recvmsg} always asks for
+ * MSG_CMSG_CLOEXEC), and the caller owns them: close each one.
  */
 export interface RightsMessage {
   type: 'rights';
@@ -150,6 +150,17 @@ export interface RecvErrMessage {
 }
 
 /**
+ * SOL_SOCKET SCM_PIDFD: a pidfd for the sending process, installed in this process once the
+ * receiver sets SO_PASSPIDFD (Linux 6.5). Close-on-exec; the caller owns it. unix(7)
+ * Typed only where the build's headers define SCM_PIDFD; otherwise it arrives raw, and the fd in
+ * its data is still the caller's to close.
+ */
+export interface PidfdMessage {
+  type: 'pidfd';
+  fd: number;
+}
+
+/**
  * Any control message as raw bytes: the escape hatch for the ones not typed above. `data` is
  * the payload after the header, laid out as the C struct for (`level`, `type`).
  */
@@ -173,6 +184,7 @@ export type ControlMessage =
   | TimestampNsMessage
   | RxqOverflowMessage
   | RecvErrMessage
+  | PidfdMessage
   | RawControlMessage;
 
 /** A control message {@link sendmsg} can send. The receive-only kinds are refused. */
@@ -187,7 +199,7 @@ export type SendControlMessage =
   | TclassMessage
   | { level: number; type: number; data: ArrayBufferView };
 
-const RECEIVE_ONLY = new Set(['timestamp', 'timestampns', 'rxqOverflow', 'recverr']);
+const RECEIVE_ONLY = new Set(['timestamp', 'timestampns', 'rxqOverflow', 'recverr', 'pidfd']);
 
 // The range each single-int control message takes; the kernel refuses values outside it.
 const INT_KINDS: Record<string, [number, number]> = {
@@ -381,8 +393,9 @@ export interface RecvMsgResult {
 
 /**
  * Receives one message, scattered into several buffers, with its sender and control messages.
- * MSG_CMSG_CLOEXEC is always added, so every fd that arrives is close-on-exec; the caller owns
- * each fd in a `rights` message. When the control buffer is too small the kernel sets
+ * MSG_CMSG_CLOEXEC is added whenever a control buffer is offered, so every fd that arrives is
+ * close-on-exec (on the few families that refuse the flag and never pass fds, such as
+ * AF_PACKET, the call is repeated without it); the caller owns each fd in a `rights` message. When the control buffer is too small the kernel sets
  * MSG_CTRUNC: the fds that fit still arrive (and are returned), the rest are closed by the
  * kernel, so none leak.
  * recvmsg(2) — {@link https://man7.org/linux/man-pages/man2/recvmsg.2.html}, cmsg(3)
@@ -566,8 +579,10 @@ export function sendmmsg(
  * array of `{ buffers }` it returns `{ bytes, address, flags }` for each message received.
  * With MSG_DONTWAIT (or on a nonblocking socket) it takes only what is already queued, and
  * throws EAGAIN when nothing is; MSG_WAITFORONE blocks for the first datagram only.
- * `timeoutMs` bounds the wait, but as recvmmsg(2)'s BUGS section says, the kernel checks it
- * only after each datagram arrives, so it cannot end a wait for the first one.
+ * `timeoutMs` is checked only after each datagram arrives (recvmmsg(2), BUGS): it stops the
+ * batch early but never ends a wait, so on a blocking socket a timeout above 0 still blocks
+ * until another datagram comes. `0` returns what has arrived once the first is in; for a
+ * bounded wait, poll first and pass MSG_DONTWAIT.
  * recvmmsg(2) — {@link https://man7.org/linux/man-pages/man2/recvmmsg.2.html}
  */
 export function recvmmsg(

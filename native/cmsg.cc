@@ -175,6 +175,12 @@ static CmsgKind Classify(Cmsg* out) {
       return CmsgKind::kTimestampNs;
     }
 #endif
+#ifdef SCM_PIDFD
+    if (type == SCM_PIDFD && n >= sizeof(int)) {
+      memcpy(&out->value, d, sizeof(int));
+      return CmsgKind::kPidfd;
+    }
+#endif
 #ifdef SO_RXQ_OVFL
     if (type == SO_RXQ_OVFL && n >= sizeof(out->dropped)) {
       memcpy(&out->dropped, d, sizeof(out->dropped));

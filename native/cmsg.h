@@ -31,6 +31,7 @@ enum class CmsgKind : uint8_t {
   kTimestampNs,  // SOL_SOCKET SCM_TIMESTAMPNS (struct timespec) or SO_TIMESTAMPNS_NEW
   kRxqOverflow,  // SOL_SOCKET SO_RXQ_OVFL: uint32 drop counter
   kRecvErr,      // IPPROTO_IP IP_RECVERR / IPPROTO_IPV6 IPV6_RECVERR: sock_extended_err + offender
+  kPidfd,        // SOL_SOCKET SCM_PIDFD: int, a pidfd installed for the receiver (SO_PASSPIDFD)
 };
 
 // One control message as C values. Which fields count depends on `kind`; `level` and `type` are
@@ -48,7 +49,7 @@ struct Cmsg {
 #endif
   in_pktinfo pktinfo;    // kPktinfo
   in6_pktinfo pktinfo6;  // kPktinfo6
-  int value;             // kTtl, kHoplimit, kTos, kTclass
+  int value;             // kTtl, kHoplimit, kTos, kTclass; the fd of kPidfd
   int64_t sec;           // kTimestamp, kTimestampNs
   int64_t frac;          // kTimestamp: microseconds; kTimestampNs: nanoseconds
   uint32_t dropped;      // kRxqOverflow

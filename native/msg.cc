@@ -129,6 +129,7 @@ constexpr Kind kKinds[] = {
     {"timestampns", CmsgKind::kTimestampNs, false},
     {"rxqOverflow", CmsgKind::kRxqOverflow, false},
     {"recverr", CmsgKind::kRecvErr, false},
+    {"pidfd", CmsgKind::kPidfd, false},
 };
 
 const char* KindName(CmsgKind k) {
@@ -332,6 +333,9 @@ Napi::Value CmsgToJs(Napi::Env env, const Cmsg& c) {
     case CmsgKind::kRxqOverflow:
       o.Set("dropped", Napi::Number::New(env, c.dropped));
       break;
+    case CmsgKind::kPidfd:
+      o.Set("fd", Napi::Number::New(env, c.value));
+      break;
 #ifdef __linux__
     case CmsgKind::kRecvErr: {
       const char* code = ErrnoName(static_cast<int>(c.ee.ee_errno));
@@ -355,7 +359,7 @@ Napi::Value CmsgToJs(Napi::Env env, const Cmsg& c) {
 }
 
 // The control messages of `m` as a JS array. When building it fails (a pending exception), the
-// fds that arrived are closed when `own_fds`, so a failed call never leaks one.
+// fds that arrived (rights and pidfd) are closed when `own_fds`, so a failed call leaks none.
 Napi::Value ControlToJs(Napi::Env env, const msghdr* m, bool own_fds) {
   Napi::Array list = Napi::Array::New(env);
   CmsgReader reader(m);
@@ -366,18 +370,20 @@ Napi::Value ControlToJs(Napi::Env env, const msghdr* m, bool own_fds) {
   if (own_fds) {
     CmsgReader again(m);
     while (again.Next(&c)) {
+      // Not retried after EINTR: see Retry() in syscall.h.
+      if (c.kind == CmsgKind::kPidfd) close(c.value);
       if (c.kind != CmsgKind::kRights) continue;
       for (size_t off = 0; off + sizeof(int) <= c.data_len; off += sizeof(int)) {
         int fd;
         memcpy(&fd, c.data + off, sizeof(int));
-        close(fd);  // Not retried: see Retry() in syscall.h.
+        close(fd);
       }
     }
   }
   return Napi::Value();
 }
 
-// The kernel copies MSG_CMSG_CLOEXEC, which this library always adds, into msg_flags; report
+// The kernel copies MSG_CMSG_CLOEXEC, which this library adds, into msg_flags; report
 // only what the kernel says about the message (MSG_TRUNC, MSG_CTRUNC, MSG_EOR, ...).
 int ReportedFlags(int msg_flags) {
 #ifdef MSG_CMSG_CLOEXEC
@@ -425,8 +431,26 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   return Result(env, Retry([&] { return sendmsg(fd, &m, flags | MSG_NOSIGNAL); }));
 }
 
+// Whether fd is an AF_UNIX socket, the one family that passes fds.
+bool IsUnixSocket(int fd) {
+#ifdef SO_DOMAIN
+  int domain = 0;
+  socklen_t len = sizeof(domain);
+  return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX;
+#else
+  sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  return getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0 && ss.ss_family == AF_UNIX;
+#endif
+}
+
 // recvmsg(fd, buffers[], controlLength, flags) -> { bytes, address, control, flags } or -errno.
-// MSG_CMSG_CLOEXEC always: every fd this library hands out is close-on-exec. recvmsg(2)
+// recvmsg(2)
+//
+// MSG_CMSG_CLOEXEC whenever a control buffer is offered (without one no fd can arrive): every
+// fd this library hands out is close-on-exec. A few families refuse the flag with EINVAL
+// (AF_PACKET, CAN's J1939 and ISO-TP); none of them passes fds, so after EINVAL on a socket that
+// is not AF_UNIX the call is made again without it, before anything was dequeued.
 Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd;
@@ -443,20 +467,25 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   unsigned char* cdata = cbuf.Get(static_cast<size_t>(clen));
   sockaddr_storage ss;
   msghdr m{};
+  int cloexec = 0;
 #ifdef MSG_CMSG_CLOEXEC
-  flags |= MSG_CMSG_CLOEXEC;
+  if (clen > 0) cloexec = MSG_CMSG_CLOEXEC;
 #endif
-  ssize_t r = Retry([&] {
-    // The kernel rewrites the lengths; set them again for each try.
-    m = msghdr{};
-    m.msg_name = &ss;
-    m.msg_namelen = sizeof(ss);
-    m.msg_iov = iov;
-    m.msg_iovlen = iovlen;
-    m.msg_control = clen ? cdata : nullptr;
-    m.msg_controllen = static_cast<size_t>(clen);
-    return recvmsg(fd, &m, flags);
-  });
+  auto call = [&](int f) {
+    return Retry([&] {
+      // The kernel rewrites the lengths; set them again for each try.
+      m = msghdr{};
+      m.msg_name = &ss;
+      m.msg_namelen = sizeof(ss);
+      m.msg_iov = iov;
+      m.msg_iovlen = iovlen;
+      m.msg_control = clen ? cdata : nullptr;
+      m.msg_controllen = static_cast<size_t>(clen);
+      return recvmsg(fd, &m, f);
+    });
+  };
+  ssize_t r = call(flags | cloexec);
+  if (r == -EINVAL && cloexec && !IsUnixSocket(fd)) r = call(flags);
   if (r < 0) return Result(env, r);
   // What the kernel wrote never exceeds what was offered; trust no more than that.
   if (m.msg_controllen > static_cast<size_t>(clen)) m.msg_controllen = static_cast<size_t>(clen);
@@ -620,10 +649,8 @@ Napi::Value RecvMmsg(const Napi::CallbackInfo& info) {
   ScratchLease s;
   size_t vlen = b.n < kMaxBatch ? b.n : kMaxBatch;
   if (!FillBatch(info.Env(), b, vlen, true, s.operator->())) return Napi::Value();
+  // No control buffer, so no fd can arrive: the kernel discards any and sets MSG_CTRUNC.
   int flags = b.flags;
-#ifdef MSG_CMSG_CLOEXEC
-  flags |= MSG_CMSG_CLOEXEC;
-#endif
   timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
   int r = Retry([&] {
     return recvmmsg(b.fd, s->msgs.data(), static_cast<unsigned>(vlen), flags,

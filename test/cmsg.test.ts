@@ -184,6 +184,23 @@ describe('SCM_RIGHTS', () => {
     expect(openFdCount()).toBe(before);
   });
 
+  // Linux 6.5 names; absent from older build headers, so looked up by name.
+  const { SO_PASSPIDFD, SCM_PIDFD } = c as Record<string, number | undefined>;
+  it.runIf(SO_PASSPIDFD !== undefined && SCM_PIDFD !== undefined)(
+    'SO_PASSPIDFD: the pidfd that arrives is close-on-exec and owned by the caller',
+    () => {
+      const [a, b] = pair(AF_UNIX, SOCK_DGRAM);
+      s.setsockopt(b, SOL_SOCKET, SO_PASSPIDFD!, 1);
+      s.send(a, Buffer.from('p'));
+      const r = s.recvmsg(b, { buffers: [Buffer.alloc(2)], controlLength: CONTROL });
+      const pidfd = own(find(r, 'pidfd').fd);
+      expect(s.getCloexec(pidfd)).toBe(true);
+    },
+  );
+  if (SCM_PIDFD === undefined) {
+    console.warn('skipping the SCM_PIDFD test: the build headers do not define SCM_PIDFD');
+  }
+
   it('refuses fds with a zero-byte payload on a stream socket, which would drop them', () => {
     const [a] = pair(AF_UNIX, SOCK_STREAM);
     expect(() =>
