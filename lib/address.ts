@@ -98,9 +98,14 @@ export interface NetlinkAddress {
   groups?: number;
 }
 
-/** An address the caller can pass to bind, connect or sendto. */
-export type SocketAddress =
-  InetAddress | Inet6Address | UnixAddress | PacketAddress | NetlinkAddress;
+/** An IP or unix address: what the typed socket classes take, and bind, connect and sendto. */
+export type SocketAddress = InetAddress | Inet6Address | UnixAddress;
+
+/**
+ * Any address the syscall layer can pass to bind, connect, sendto, sendmsg and sendmmsg:
+ * {@link SocketAddress} plus the link-layer and netlink families.
+ */
+export type AnySocketAddress = SocketAddress | PacketAddress | NetlinkAddress;
 
 /** An address of a family this version does not decode, as the kernel returned it. */
 export interface OtherAddress {
@@ -273,7 +278,7 @@ export function addrArgs(address: unknown, name = 'address'): AddrArgs {
 }
 
 /** What an error message says about an address the call was aimed at. */
-export function errorTarget(address: SocketAddress): ErrorTarget {
+export function errorTarget(address: AnySocketAddress): ErrorTarget {
   // A link-layer or netlink address has no host or path for the message to name.
   if (address.family === 'packet' || address.family === 'netlink') return {};
   if (address.family === 'unix') {
@@ -300,7 +305,7 @@ function hex(bytes: Uint8Array | string | undefined): string {
  * Formats an address the way `ss` prints it: 127.0.0.1:80, [::1]:80, /tmp/s, @name; a link-layer
  * address as `packet:<ifindex>:0x<protocol>[ hwaddr]`, a netlink one as `netlink:<pid>`.
  */
-export function formatAddress(address: Address | SocketAddress | null): string {
+export function formatAddress(address: Address | AnySocketAddress | null): string {
   if (address === null) return '*';
   switch (address.family) {
     case 'inet':

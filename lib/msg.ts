@@ -3,7 +3,7 @@
 // native/cmsg.cc; this file checks what the caller wrote and shapes results and errors.
 import { isIPv4, isIPv6 } from 'node:net';
 
-import { type Address, type SocketAddress, addrArgs, errorTarget } from './address.js';
+import { type Address, type AnySocketAddress, addrArgs, errorTarget } from './address.js';
 import {
   SocketError,
   check,
@@ -322,7 +322,7 @@ export interface SendMsgOptions {
   /** The payload, gathered from the views in order with no copy. */
   buffers: Buffers;
   /** The destination, for an unconnected datagram socket. */
-  address?: SocketAddress;
+  address?: AnySocketAddress;
   /** Control messages to send with the payload. */
   control?: readonly SendControlMessage[];
   /** MSG_* flags (MSG_NOSIGNAL is always added). */
@@ -346,7 +346,7 @@ export function sendmsg(fd: number, message: SendMsgOptions): number {
   const flags = m.flags ?? 0;
   validateInt32(flags, 'message.flags');
   const { list, rights } = controlArgs(m.control);
-  const address = m.address as SocketAddress | undefined;
+  const address = m.address as AnySocketAddress | undefined;
   const addr: AddrArgs | [null] =
     address === undefined ? [null] : addrArgs(address, 'message.address');
   if (
@@ -488,7 +488,7 @@ export class MessageBatch {
   }
 
   /** Sets message i's destination for {@link sendmmsg}; null sends it without one. */
-  setAddress(i: number, address: SocketAddress | null): void {
+  setAddress(i: number, address: AnySocketAddress | null): void {
     this.#index(i);
     if (address === null) {
       this.state[3 * i + 2] = 0;
@@ -523,7 +523,7 @@ export class MessageBatch {
 /** One message of the array form of {@link sendmmsg}. */
 export interface SendMmsgMessage {
   buffers: Buffers;
-  address?: SocketAddress;
+  address?: AnySocketAddress;
 }
 
 /** One message of the array form of {@link recvmmsg}. */
@@ -549,7 +549,7 @@ function batchOf(messages: unknown, withAddress: boolean): MessageBatch {
   const batch = new MessageBatch(list.map((m) => m.buffers as Buffers));
   if (withAddress) {
     list.forEach((m, i) => {
-      if (m.address !== undefined) batch.setAddress(i, m.address as SocketAddress);
+      if (m.address !== undefined) batch.setAddress(i, m.address as AnySocketAddress);
     });
   }
   return batch;

@@ -1,7 +1,7 @@
 // The fd-integer syscall layer: one function per syscall under its C name, fds as plain numbers
 // in and out, the argument order of C. Each validates its arguments, calls the addon once, and
 // turns a negative result into a SocketError.
-import { type Address, type SocketAddress, addrArgs, errorTarget } from './address.js';
+import { type Address, type AnySocketAddress, addrArgs, errorTarget } from './address.js';
 import {
   SocketError,
   check,
@@ -51,7 +51,7 @@ export function socketpair(domain: number, type: number, protocol = 0): [number,
  * {@link getsockname} then reports.
  * bind(2) — {@link https://man7.org/linux/man-pages/man2/bind.2.html}
  */
-export function bind(fd: number, address: SocketAddress): void {
+export function bind(fd: number, address: AnySocketAddress): void {
   validateFd(fd);
   check(native.bind(fd, ...addrArgs(address)), 'bind', errorTarget(address));
 }
@@ -92,7 +92,7 @@ export function accept(fd: number, flags = 0): Accepted {
  * throws EINPROGRESS; wait for writability, then read SO_ERROR.
  * connect(2) — {@link https://man7.org/linux/man-pages/man2/connect.2.html}
  */
-export function connect(fd: number, address: SocketAddress): void {
+export function connect(fd: number, address: AnySocketAddress): void {
   validateFd(fd);
   check(native.connect(fd, ...addrArgs(address)), 'connect', errorTarget(address));
 }
@@ -140,7 +140,7 @@ export function sendto(
   fd: number,
   buffer: ArrayBufferView,
   flags: number,
-  address: SocketAddress,
+  address: AnySocketAddress,
 ): number {
   validateFd(fd);
   validateView(buffer, 'buffer');

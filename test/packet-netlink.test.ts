@@ -30,7 +30,7 @@ const packet = packetSocketsAllowed();
 if (!packet.ok) console.warn(`skipping AF_PACKET socket tests: ${packet.reason}`);
 
 /** Encodes `address` with the native encoder and decodes it back, with no syscall. */
-function roundTrip(address: s.SocketAddress): s.Address | null {
+function roundTrip(address: s.AnySocketAddress): s.Address | null {
   const batch = new s.MessageBatch([Buffer.alloc(0)]);
   batch.setAddress(0, address);
   return batch.address(0);
@@ -129,7 +129,7 @@ describe('sockaddr_ll and sockaddr_nl encode and decode', () => {
     const fd = sock(AF_INET, SOCK_DGRAM);
     let err: unknown;
     try {
-      s.bind(fd, address as s.SocketAddress);
+      s.bind(fd, address as s.AnySocketAddress);
     } catch (e) {
       err = e;
     }
