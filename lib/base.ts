@@ -5,6 +5,13 @@ import { SocketError, check, invalidArgValue, validateFd } from './errors.js';
 import { type NativeWatcher, native } from './native.js';
 import { type FdOwner, owners } from './owners.js';
 import * as o from './options.js';
+import {
+  type RecvMsgOptions,
+  type RecvMsgResult,
+  type SendMsgOptions,
+  tryRecvmsg,
+  trySendmsg,
+} from './msg.js';
 import * as sys from './sys.js';
 
 const { READABLE, WRITABLE } = native.watcherEvents;
@@ -295,6 +302,29 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
   setOption(level: number, name: number, value: number | boolean | ArrayBufferView): this {
     sys.setsockopt(this.liveFd(), level, name, value);
     return this;
+  }
+
+  /**
+   * Sends one message gathered from several buffers, with control messages (fds, credentials,
+   * source address …), waiting while the send buffer is full. sendmsg(2)
+   */
+  async sendMsg(message: SendMsgOptions, options: WaitOptions = {}): Promise<number> {
+    const n = await this.retry('write', options.signal, (fd) => trySendmsg(fd, message));
+    if (n < 0) {
+      const address = message.address;
+      throw new SocketError(n, 'sendmsg', address === undefined ? undefined : errorTarget(address));
+    }
+    return n;
+  }
+
+  /**
+   * Waits for one message and receives it scattered into several buffers, with its sender,
+   * control messages and flags (MSG_TRUNC, MSG_CTRUNC). recvmsg(2)
+   */
+  async recvMsg(receive: RecvMsgOptions, options: WaitOptions = {}): Promise<RecvMsgResult> {
+    const r = await this.retry('read', options.signal, (fd) => tryRecvmsg(fd, receive));
+    if (typeof r === 'number') throw new SocketError(r, 'recvmsg');
+    return r;
   }
 
   // Typed options, one getter and one setter each (lib/options.ts names the option and its man page).

@@ -340,6 +340,20 @@ export interface SendMsgOptions {
  * sendmsg(2) — {@link https://man7.org/linux/man-pages/man2/sendmsg.2.html}, cmsg(3)
  */
 export function sendmsg(fd: number, message: SendMsgOptions): number {
+  const address = (message as Partial<SendMsgOptions> | null)?.address;
+  return check(
+    trySendmsg(fd, message),
+    'sendmsg',
+    address === undefined ? undefined : errorTarget(address),
+  );
+}
+
+/**
+ * {@link sendmsg} that reports a failed syscall as a negative errno instead of throwing, so the
+ * event-loop layer can wait on EAGAIN. Bad arguments still throw.
+ * @internal
+ */
+export function trySendmsg(fd: number, message: SendMsgOptions): number {
   validateFd(fd);
   const m = optionsObject(message, 'message');
   const { views, bytes } = bufferArgs(m.buffers, 'message.buffers');
@@ -360,8 +374,7 @@ export function sendmsg(fd: number, message: SendMsgOptions): number {
       'must hold at least one byte to pass fds on a SOCK_STREAM socket (an empty send carries nothing)',
     );
   }
-  const r = native.sendmsg(fd, views, flags, list, ...addr);
-  return check(r, 'sendmsg', address === undefined ? undefined : errorTarget(address));
+  return native.sendmsg(fd, views, flags, list, ...addr);
 }
 
 /** What {@link recvmsg} receives into. */
@@ -401,6 +414,16 @@ export interface RecvMsgResult {
  * recvmsg(2) — {@link https://man7.org/linux/man-pages/man2/recvmsg.2.html}, cmsg(3)
  */
 export function recvmsg(fd: number, options: RecvMsgOptions): RecvMsgResult {
+  const r = tryRecvmsg(fd, options);
+  if (typeof r === 'number') throw new SocketError(r, 'recvmsg');
+  return r;
+}
+
+/**
+ * {@link recvmsg} that reports a failed syscall as a negative errno instead of throwing.
+ * @internal
+ */
+export function tryRecvmsg(fd: number, options: RecvMsgOptions): RecvMsgResult | number {
   validateFd(fd);
   const o = optionsObject(options, 'options');
   const { views } = bufferArgs(o.buffers, 'options.buffers');
@@ -408,9 +431,7 @@ export function recvmsg(fd: number, options: RecvMsgOptions): RecvMsgResult {
   validateInt(controlLength, 'options.controlLength', 0, MAX_CONTROL);
   const flags = o.flags ?? 0;
   validateInt32(flags, 'options.flags');
-  const r = native.recvmsg(fd, views, controlLength, flags);
-  if (typeof r === 'number') throw new SocketError(r, 'recvmsg');
-  return r as RecvMsgResult;
+  return native.recvmsg(fd, views, controlLength, flags) as RecvMsgResult | number;
 }
 
 /**
