@@ -164,6 +164,48 @@ describe('AF_NETLINK', () => {
   });
 });
 
+describe('rtnetlink', () => {
+  it("an RTM_GETLINK dump lists the machine's interfaces, lo among them with its index", () => {
+    const fd = sock(AF_NETLINK, SOCK_RAW, c.NETLINK_ROUTE);
+    // nlmsghdr (16 bytes) + struct ifinfomsg (16 bytes, family AF_UNSPEC: every link), rtnetlink(7).
+    const req = Buffer.alloc(32);
+    req.writeUInt32LE(32, 0);
+    req.writeUInt16LE(c.RTM_GETLINK, 4);
+    req.writeUInt16LE(c.NLM_F_REQUEST | c.NLM_F_DUMP, 6);
+    req.writeUInt32LE(42, 8);
+    s.sendto(fd, req, 0, { family: 'netlink', pid: 0 });
+    const links = new Map<number, string>();
+    const buf = Buffer.alloc(65536);
+    for (let done = false; !done;) {
+      const n = s.recv(fd, buf);
+      for (let off = 0; off + 16 <= n;) {
+        const len = buf.readUInt32LE(off);
+        const type = buf.readUInt16LE(off + 4);
+        expect(len).toBeGreaterThanOrEqual(16);
+        if (type === c.NLMSG_DONE) {
+          done = true;
+          break;
+        }
+        expect(type).toBe(c.RTM_NEWLINK);
+        const index = buf.readInt32LE(off + 16 + 4); // ifinfomsg.ifi_index
+        // rtattrs follow the ifinfomsg: { u16 len; u16 type; data }, 4-byte aligned.
+        for (let a = off + 32; a + 4 <= off + len;) {
+          const alen = buf.readUInt16LE(a);
+          if (alen < 4) break;
+          if (buf.readUInt16LE(a + 2) === c.IFLA_IFNAME) {
+            links.set(index, buf.toString('utf8', a + 4, a + alen).replace(/\0+$/, ''));
+          }
+          a += (alen + 3) & ~3;
+        }
+        off += (len + 3) & ~3;
+      }
+    }
+    expect(links.get(lo)).toBe('lo');
+    // Every interface the kernel listed maps back to its index.
+    for (const [index, name] of links) expect(s.if_nametoindex(name)).toBe(index);
+  });
+});
+
 describe.skipIf(!packet.ok)('AF_PACKET', () => {
   it('binds to lo and getsockname decodes its sockaddr_ll', () => {
     const fd = sock(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
