@@ -17,3 +17,18 @@ export {
 export { RawSocket, type RawSocketOptions } from './raw.js';
 export { SeqPacketSocket } from './seqpacket.js';
 export { type ShutdownHow, StreamSocket } from './stream.js';
+export {
+  type FdEntry,
+  type FdKind,
+  type FileInspection,
+  type InspectOptions,
+  type Inspection,
+  type SocketInspection,
+  type TcpInfoSummary,
+  formatFdTable,
+  formatInspection,
+  inspect,
+  listFds,
+  tcpInfoSummary,
+} from './inspect.js';
+export { type ProcNetSocket, type ProcNetTable, readSocketTables } from './procnet.js';
