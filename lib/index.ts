@@ -31,4 +31,9 @@ export {
   listFds,
   tcpInfoSummary,
 } from './inspect.js';
-export { type ProcNetSocket, type ProcNetTable, readSocketTables } from './procnet.js';
+export {
+  type ProcNetSocket,
+  type ProcNetTable,
+  readSocketTable,
+  readSocketTables,
+} from './procnet.js';

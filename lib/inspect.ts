@@ -411,7 +411,10 @@ export interface FdEntry {
   kind: FdKind;
   /** What /proc/<pid>/fd/N links to. */
   target: string;
-  /** For a socket: its /proc/net table ('tcp', 'udp6', 'unix', …), or undefined when none lists it. */
+  /**
+   * For a socket: its /proc/net table ('tcp', 'udp6', 'unix', …). A socket of this process
+   * that no table lists (not bound yet) is named from SO_DOMAIN and SO_TYPE: 'inet/stream'.
+   */
   protocol?: string;
   /** For a socket: the table's line for it (addresses, state, queues). */
   socket?: ProcNetSocket;
@@ -444,6 +447,14 @@ export function listFds(pid: number = process.pid): FdEntry[] {
       if (s !== undefined) {
         entry.protocol = s.table;
         entry.socket = s;
+      } else if (pid === process.pid) {
+        // Our own fd: ask the socket what it is ('inet/stream'), though no table lists it.
+        const kind = maybe(() => {
+          const domain = sys.getsockopt(fd, c.SOL_SOCKET!, c.SO_DOMAIN!);
+          const type = socketTypeName(sys.getsockopt(fd, c.SOL_SOCKET!, c.SO_TYPE!));
+          return `${familyName(domain)}/${type.replace(/^SOCK_/, '').toLowerCase()}`;
+        });
+        if (kind !== null) entry.protocol = kind;
       }
     }
     out.push(entry);
@@ -456,9 +467,11 @@ export function formatFdTable(entries: readonly FdEntry[]): string {
   const head = ['FD', 'KIND', 'PROTO', 'STATE', 'RECV-Q', 'SEND-Q', 'LOCAL', 'PEER'];
   const rows = entries.map((e) => {
     const s = e.socket;
-    if (s === undefined) {
-      return [`${e.fd}`, e.kind, e.kind === 'socket' ? '?' : '', '', '', '', e.target, ''];
+    if (s === undefined && e.kind === 'socket') {
+      // In no /proc/net table: a TCP or UDP socket not bound yet, or a family none lists.
+      return [`${e.fd}`, e.kind, e.protocol ?? '?', '', '', '', `(unbound) ${e.target}`, ''];
     }
+    if (s === undefined) return [`${e.fd}`, e.kind, '', '', '', '', e.target, ''];
     const proto = s.type === undefined ? s.table : `${s.table}/${s.type.slice(5).toLowerCase()}`;
     return [
       `${e.fd}`,

@@ -130,18 +130,15 @@ function lines(path: string): string[][] {
 
 // tcp, tcp6, udp, udp6, raw, raw6 share one layout:
 // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
-function inetTable(pid: number | 'self', table: ProcNetTable, out: Map<number, ProcNetSocket>) {
+function inetRows(pid: number | 'self', table: ProcNetTable): ProcNetSocket[] {
   const v6 = table.endsWith('6');
   const tcp = table.startsWith('tcp');
-  for (const f of lines(`/proc/${pid}/net/${table}`)) {
+  return lines(`/proc/${pid}/net/${table}`).map((f) => {
     const st = parseInt(f[3] ?? '0', 16);
     const [tx = '0', rx = '0'] = (f[4] ?? '').split(':');
-    const inode = Number(f[9]);
-    // A TIME_WAIT or SYN_RECV entry has no socket of its own: inode 0, no fd can point at it.
-    if (!(inode > 0)) continue;
     const entry: ProcNetSocket = {
       table,
-      inode,
+      inode: Number(f[9]),
       localAddress: endpoint(f[1] ?? '', v6),
       remoteAddress: endpoint(f[2] ?? '', v6),
       // UDP and raw sockets reuse the TCP numbers: ESTABLISHED when connected, CLOSE when not.
@@ -149,12 +146,10 @@ function inetTable(pid: number | 'self', table: ProcNetTable, out: Map<number, P
       recvQueue: parseInt(rx, 16),
       sendQueue: parseInt(tx, 16),
     };
-    if (entry.remoteAddress.endsWith(':*') && /^(0\.0\.0\.0|\[::\])/.test(entry.remoteAddress)) {
-      entry.remoteAddress = '*';
-    }
+    if (/^(0\.0\.0\.0|\[::\]):\*$/.test(entry.remoteAddress)) entry.remoteAddress = '*';
     if (!tcp) entry.drops = Number(f[f.length - 1]);
-    out.set(inode, entry);
-  }
+    return entry;
+  });
 }
 
 // Num RefCount Protocol Flags Type St Inode Path
@@ -215,12 +210,41 @@ function netlinkTable(pid: number | 'self', out: Map<number, ProcNetSocket>) {
 }
 
 /**
- * Reads every socket table of `pid`'s network namespace and returns the sockets by inode.
+ * Reads one socket table of `pid`'s network namespace, every line of it: for TCP this includes
+ * connections in TIME_WAIT, which no socket (and so no fd) stands behind any more: their inode
+ * is 0. proc_net(5) — {@link https://man7.org/linux/man-pages/man5/proc_net.5.html}
+ */
+export function readSocketTable(
+  table: ProcNetTable,
+  pid: number | 'self' = 'self',
+): ProcNetSocket[] {
+  const out = new Map<number, ProcNetSocket>();
+  switch (table) {
+    case 'unix':
+      unixTable(pid, out);
+      return [...out.values()];
+    case 'packet':
+      packetTable(pid, out);
+      return [...out.values()];
+    case 'netlink':
+      netlinkTable(pid, out);
+      return [...out.values()];
+    default:
+      return inetRows(pid, table);
+  }
+}
+
+/**
+ * Reads every socket table of `pid`'s network namespace and returns the sockets by inode
+ * (entries with no socket behind them, such as TIME_WAIT, are left out).
  * proc_net(5) — {@link https://man7.org/linux/man-pages/man5/proc_net.5.html}
  */
 export function readSocketTables(pid: number | 'self' = 'self'): Map<number, ProcNetSocket> {
   const out = new Map<number, ProcNetSocket>();
-  for (const t of ['tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6'] as const) inetTable(pid, t, out);
+  for (const t of ['tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6'] as const) {
+    // A TIME_WAIT or SYN_RECV entry has no socket of its own: inode 0, no fd can point at it.
+    for (const e of inetRows(pid, t)) if (e.inode > 0) out.set(e.inode, e);
+  }
   unixTable(pid, out);
   packetTable(pid, out);
   netlinkTable(pid, out);
