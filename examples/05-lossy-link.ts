@@ -11,7 +11,7 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
-import { DatagramSocket, POLLIN, StreamSocket, poll, setNonblocking, tcpInfoSummary } from 'sockfd';
+import { DatagramSocket, POLLIN, StreamSocket, poll, setNonblocking } from 'sockfd';
 
 import { linkUp, setAddress } from './support/netdev.js';
 import { inPrivateNetns, runInPrivateNetns, say, skip } from './support/run.js';
@@ -130,9 +130,9 @@ async function tcp(): Promise<void> {
   say(
     `TCP: sent ${size} bytes, received ${n} bytes, ${inOrder ? 'all in order' : 'NOT in order'}, in ${seconds} s`,
   );
-  const info = tcpInfoSummary(client.fd);
+  const info = client.tcpInfo(); // TCP_INFO
   say(
-    `  the sender's TCP_INFO: retransmitted ${info.totalRetrans} segments of ${info.segsOut} sent; rtt ${(info.rtt / 1000).toFixed(1)} ms, cwnd ${info.cwnd}`,
+    `  the sender's TCP_INFO: retransmitted ${info.totalRetrans} segments of ${info.segsOut} sent; rtt ${(info.rtt / 1000).toFixed(1)} ms, cwnd ${info.sndCwnd}`,
   );
   say(
     '  the losses and swaps happened underneath: TCP sent again, and put the bytes back in order.',

@@ -1,5 +1,6 @@
 // 6. Raw sockets see the IP header. A SOCK_RAW socket for ICMP receives every ICMP packet that
-// arrives, with its IPv4 header, and sends what we build byte by byte. An ICMP "ping" socket
+// arrives, with its IPv4 header, and sends what we build byte by byte (with sockfd's packet
+// helpers: encodeIcmpEcho, decodeIPv4, decodeIcmpEcho, internetChecksum). An ICMP "ping" socket
 // (SOCK_DGRAM, IPPROTO_ICMP) is the unprivileged cousin: the kernel fills in the id and the
 // checksum and strips the IP header. Runs in a private network namespace, where we may open
 // raw sockets and allow ping sockets without touching the machine's own network.
@@ -10,10 +11,15 @@ import {
   ICMP_ECHO,
   ICMP_ECHOREPLY,
   IPPROTO_ICMP,
+  IP_DF,
   POLLIN,
   SOCK_DGRAM,
   SOCK_RAW,
   close,
+  decodeIPv4,
+  decodeIcmpEcho,
+  encodeIcmpEcho,
+  internetChecksum,
   poll,
   recvfrom,
   sendto,
@@ -21,12 +27,6 @@ import {
 } from 'sockfd';
 
 import { linkUp } from './support/netdev.js';
-import {
-  decodeIcmpEcho,
-  decodeIpv4Header,
-  encodeIcmpEcho,
-  internetChecksum,
-} from './support/packet.js';
 import { inPrivateNetns, runInPrivateNetns, say, skip } from './support/run.js';
 
 const localhost = { family: 'inet', address: '127.0.0.1', port: 0 } as const;
@@ -51,7 +51,9 @@ function raw(): void {
     skip(`raw sockets need CAP_NET_RAW: ${(e as Error).message}`);
   }
   const id = process.pid & 0xffff;
-  const request = encodeIcmpEcho({ type: ICMP_ECHO, id, seq: 1, payload: Buffer.from('hello') });
+  const request = Buffer.from(
+    encodeIcmpEcho({ type: ICMP_ECHO, identifier: id, sequence: 1 }, Buffer.from('hello')),
+  );
   say(`raw socket fd ${fd}: an ICMP echo request built by hand, ${request.length} bytes:`);
   say(`  ${request.toString('hex').replace(/(..)/g, '$1 ').trim()}`);
   say(
@@ -62,19 +64,20 @@ function raw(): void {
   // The raw socket gets every ICMP packet arriving: on loopback, our own request first.
   for (let i = 1; ; i++) {
     const n = receive(fd, buf);
-    const ip = decodeIpv4Header(buf);
-    const icmp = decodeIcmpEcho(buf.subarray(ip.headerLength, n));
-    if (icmp.id !== id) continue;
+    const { header: ip, payload } = decodeIPv4(buf.subarray(0, n));
+    const { header: icmp, payload: data } = decodeIcmpEcho(payload);
+    if (icmp.identifier !== id) continue;
+    const headerLength = ip.ihl * 4;
     say('');
-    say(`packet ${i}: recvfrom -> ${n} bytes; the first ${ip.headerLength} are the IPv4 header:`);
-    const headerOk = internetChecksum(buf.subarray(0, ip.headerLength)) === 0;
+    say(`packet ${i}: recvfrom -> ${n} bytes; the first ${headerLength} are the IPv4 header:`);
+    const headerOk = internetChecksum(buf.subarray(0, headerLength)) === 0;
     const rows: [string, string][] = [
-      ['version', `${ip.version}`],
-      ['header length', `${ip.headerLength} bytes`],
+      ['version', `${buf[0]! >> 4}`],
+      ['header length', `${headerLength} bytes (IHL ${ip.ihl} × 4)`],
       ['tos', `${ip.tos}`],
       ['total length', `${ip.totalLength} bytes`],
       ['id', `${ip.id}`],
-      ['flags', `${ip.flags}${ip.flags & 2 ? " (don't fragment)" : ''}`],
+      ['flags', `0x${ip.flags.toString(16)}${ip.flags & IP_DF ? " (don't fragment)" : ''}`],
       ['ttl', `${ip.ttl}`],
       ['protocol', `${ip.protocol}${ip.protocol === IPPROTO_ICMP ? ' (ICMP)' : ''}`],
       [
@@ -86,7 +89,7 @@ function raw(): void {
     ];
     for (const [k, v] of rows) say(`  ${k.padEnd(14)}${v}`);
     say(
-      `then ICMP: type ${icmp.type} (${TYPES[icmp.type] ?? '?'}), seq ${icmp.seq}, payload "${icmp.payload.toString()}"`,
+      `then ICMP: type ${icmp.type} (${TYPES[icmp.type] ?? '?'}), seq ${icmp.sequence}, payload "${Buffer.from(data).toString()}"`,
     );
     if (icmp.type === ICMP_ECHOREPLY) break;
     say(
@@ -109,14 +112,16 @@ function ping(): void {
     return;
   }
   // The kernel replaces the id with the socket's own "port" and computes the checksum.
-  const request = encodeIcmpEcho({ type: ICMP_ECHO, id: 0, seq: 2, payload: Buffer.from('ping') });
+  const request = encodeIcmpEcho({ identifier: 0, sequence: 2 }, Buffer.from('ping'));
   sendto(fd, request, 0, localhost);
   const buf = Buffer.alloc(1500);
   const n = receive(fd, buf);
-  const icmp = decodeIcmpEcho(buf.subarray(0, n));
-  say(`ping socket fd ${fd} (SOCK_DGRAM, IPPROTO_ICMP, no privilege needed): recv -> ${n} bytes`);
+  const { header: icmp, payload } = decodeIcmpEcho(buf.subarray(0, n));
   say(
-    `  no IP header this time: ICMP type ${icmp.type} (${TYPES[icmp.type]}), id ${icmp.id} (the kernel's), seq ${icmp.seq}, "${icmp.payload.toString()}"`,
+    `ping socket fd ${fd} (SOCK_DGRAM, IPPROTO_ICMP: no CAP_NET_RAW, only a group in ping_group_range): recv -> ${n} bytes`,
+  );
+  say(
+    `  no IP header this time: ICMP type ${icmp.type} (${TYPES[icmp.type]}), id ${icmp.identifier} (the kernel's), seq ${icmp.sequence}, "${Buffer.from(payload).toString()}"`,
   );
   close(fd);
 }

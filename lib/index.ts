@@ -24,12 +24,10 @@ export {
   type InspectOptions,
   type Inspection,
   type SocketInspection,
-  type TcpInfoSummary,
   formatFdTable,
   formatInspection,
   inspect,
   listFds,
-  tcpInfoSummary,
 } from './inspect.js';
 export {
   type ProcNetSocket,

@@ -7,7 +7,8 @@ import { type Address, formatAddress } from './address.js';
 import { SocketError } from './errors.js';
 import { validateFd, validateInt } from './errors.js';
 import { native } from './native.js';
-import { type ProcNetSocket, readSocketTables, socketTypeName, tcpStateName } from './procnet.js';
+import { type TcpInfo, getTcpInfo } from './options.js';
+import { type ProcNetSocket, readSocketTables, socketTypeName } from './procnet.js';
 import * as sys from './sys.js';
 
 const c = native.constants;
@@ -24,92 +25,6 @@ export type FdKind =
   | 'block device'
   | 'anon inode'
   | 'unknown';
-
-/** The main fields of struct tcp_info. tcp(7) */
-export interface TcpInfoSummary {
-  /** The connection state: 'ESTABLISHED', 'LISTEN', 'TIME_WAIT', … */
-  state: string;
-  /** Smoothed round-trip time, microseconds. */
-  rtt: number;
-  /** Round-trip time variation, microseconds. */
-  rttvar: number;
-  /** The retransmission timeout, microseconds. */
-  rto: number;
-  /** The congestion window, in segments: how many may be in flight unacknowledged. */
-  cwnd: number;
-  /** The slow-start threshold, in segments (a huge number until the first loss). */
-  ssthresh: number;
-  /** The largest segment this side sends, bytes. */
-  mss: number;
-  /** Segments sent and not yet acknowledged; for a listener, connections waiting for accept(). */
-  unacked: number;
-  /** Segments the sender believes lost. */
-  lost: number;
-  /** Segments the peer has selectively acknowledged; for a listener, its backlog. */
-  sacked: number;
-  /** Timeouts in a row for the segment now being retransmitted (0 when none is). */
-  retransmits: number;
-  /** Segments retransmitted over the connection's life. */
-  totalRetrans: number;
-  /** Bytes the peer has acknowledged. */
-  bytesAcked: number;
-  /** Bytes received. */
-  bytesReceived: number;
-  /** Segments sent and received, retransmissions included. */
-  segsOut: number;
-  segsIn: number;
-}
-
-// struct tcp_info field offsets (linux/tcp.h); each field was added at the end, so an older
-// kernel returns a shorter struct and the later fields are read as 0.
-const TCPI = {
-  state: 0,
-  retransmits: 2,
-  rto: 8,
-  sndMss: 16,
-  unacked: 24,
-  sacked: 28,
-  lost: 32,
-  rtt: 68,
-  rttvar: 72,
-  sndSsthresh: 76,
-  sndCwnd: 80,
-  totalRetrans: 100,
-  bytesAcked: 120,
-  bytesReceived: 128,
-  segsOut: 136,
-  segsIn: 140,
-} as const;
-
-/**
- * Reads the main fields of TCP_INFO from the raw struct.
- * TODO(opts): replace with the typed getTcpInfo(fd) from lib/options.ts when it lands.
- * TCP_INFO — tcp(7) {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
- */
-export function tcpInfoSummary(fd: number): TcpInfoSummary {
-  const b = sys.getsockoptBuffer(fd, c.IPPROTO_TCP!, c.TCP_INFO!, 256);
-  const u8 = (o: number): number => (o < b.length ? b[o]! : 0);
-  const u32 = (o: number): number => (o + 4 <= b.length ? b.readUInt32LE(o) : 0);
-  const u64 = (o: number): number => (o + 8 <= b.length ? Number(b.readBigUInt64LE(o)) : 0);
-  return {
-    state: tcpStateName(u8(TCPI.state)),
-    rtt: u32(TCPI.rtt),
-    rttvar: u32(TCPI.rttvar),
-    rto: u32(TCPI.rto),
-    cwnd: u32(TCPI.sndCwnd),
-    ssthresh: u32(TCPI.sndSsthresh),
-    mss: u32(TCPI.sndMss),
-    unacked: u32(TCPI.unacked),
-    sacked: u32(TCPI.sacked),
-    lost: u32(TCPI.lost),
-    retransmits: u8(TCPI.retransmits),
-    totalRetrans: u32(TCPI.totalRetrans),
-    bytesAcked: u64(TCPI.bytesAcked),
-    bytesReceived: u64(TCPI.bytesReceived),
-    segsOut: u32(TCPI.segsOut),
-    segsIn: u32(TCPI.segsIn),
-  };
-}
 
 /** What {@link inspect} reports for a socket. */
 export interface SocketInspection {
@@ -155,8 +70,8 @@ export interface SocketInspection {
   acceptQueue?: { waiting: number; backlog: number };
   /** Datagrams dropped because the receive buffer was full (UDP, raw; from /proc/net). */
   drops?: number;
-  /** TCP only: the state and main TCP_INFO fields. */
-  tcp?: TcpInfoSummary;
+  /** TCP only: what TCP_INFO says: the state, round-trip time, congestion window, counters. */
+  tcp?: TcpInfo;
 }
 
 /** What {@link inspect} reports for an fd that is not a socket. */
@@ -307,7 +222,7 @@ function inspectOwn(fd: number, pid: number | undefined, borrowed: boolean): Ins
     if (entry?.drops !== undefined) info.drops = entry.drops;
   }
   if (isInet && type === c.SOCK_STREAM && protocol === c.IPPROTO_TCP) {
-    const tcp = tcpInfoSummary(fd);
+    const tcp = getTcpInfo(fd);
     info.tcp = tcp;
     // For a listener, TCP_INFO reuses two fields: tcpi_unacked is the number of connections
     // waiting for accept() and tcpi_sacked the backlog passed to listen() (capped by somaxconn).
@@ -387,16 +302,17 @@ export function formatInspection(info: Inspection): string {
     }
     if (info.drops !== undefined) rows.push(['drops', `${info.drops} datagrams`]);
     const t = info.tcp;
-    if (t !== undefined) rows.push(['tcp state', t.state]);
+    if (t !== undefined) rows.push(['tcp state', t.stateName]);
     if (t !== undefined && !info.listening) {
+      const ms = (us: number): string => (us / 1000).toFixed(3);
       rows.push(
         [
           'tcp_info',
-          `rtt ${(t.rtt / 1000).toFixed(3)} ms (±${(t.rttvar / 1000).toFixed(3)}), rto ${t.rto / 1000} ms, cwnd ${t.cwnd}, mss ${t.mss}`,
+          `rtt ${ms(t.rtt)} ms (±${ms(t.rttvar)}), rto ${t.rto / 1000} ms, cwnd ${t.sndCwnd}, mss ${t.sndMss}`,
         ],
         [
           '',
-          `unacked ${t.unacked}, lost ${t.lost}, retransmitted ${t.totalRetrans} (now ${t.retransmits}), segments out ${t.segsOut} / in ${t.segsIn}`,
+          `unacked ${t.unacked}, lost ${t.lost}, retransmitted ${t.totalRetrans} (now ${t.retransmits}), segments out ${t.segsOut ?? '?'} / in ${t.segsIn ?? '?'}`,
         ],
       );
     }

@@ -66,8 +66,8 @@ describe('inspect(fd)', () => {
       localAddress: s.getsockname(server),
       remoteAddress: s.getsockname(client),
     });
-    expect(info.tcp?.state).toBe('ESTABLISHED');
-    expect(info.tcp?.mss).toBeGreaterThan(0);
+    expect(info.tcp?.stateName).toBe('ESTABLISHED');
+    expect(info.tcp?.sndMss).toBeGreaterThan(0);
     expect(socketInfo(client).tcp?.bytesAcked).toBeGreaterThanOrEqual(sent);
     expect(info.recvBufferSize).toBe(s.getsockopt(server, c.SOL_SOCKET, c.SO_RCVBUF));
     // Reading empties the queue.
@@ -87,7 +87,7 @@ describe('inspect(fd)', () => {
     expect(info.remoteAddress).toBeNull();
     expect(info.recvQueue).toBeNull();
     expect(info.acceptQueue).toEqual({ waiting: 1, backlog: 7 });
-    expect(info.tcp?.state).toBe('LISTEN');
+    expect(info.tcp?.stateName).toBe('LISTEN');
     expect(s.formatInspection(info)).toContain('1 waiting for accept(), backlog 7');
   });
 
