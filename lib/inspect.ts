@@ -4,8 +4,7 @@
 import { type Stats, fstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 
 import { type Address, formatAddress } from './address.js';
-import { SocketError } from './errors.js';
-import { validateFd, validateInt } from './errors.js';
+import { SocketError, validateFd, validateInt } from './errors.js';
 import { native } from './native.js';
 import { type TcpInfo, getTcpInfo } from './options.js';
 import { type ProcNetSocket, readSocketTables, socketTypeName } from './procnet.js';
