@@ -3,7 +3,7 @@
 // control messages this build lacks) print "skipped: <why>" instead; where this machine
 // allows the thing, the test insists that the example really ran.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +129,22 @@ describe('examples/', () => {
     for (const e of want.expect) {
       if (typeof e === 'string') expect(r.stdout).toContain(e);
       else expect(r.stdout).toMatch(e);
+    }
+  });
+
+  it('docs/guide.md is rendered from the current template and examples (npm run docs:guide)', () => {
+    const guide = readFileSync(join(root, 'docs', 'guide.md'), 'utf8');
+    const template = readFileSync(join(root, 'docs', 'guide.template.md'), 'utf8');
+    const stale = 'docs/guide.md is out of date: run npm run docs:guide';
+    for (const name of Object.keys(cases)) {
+      expect(template, `the guide has no chapter for ${name}`).toContain(
+        `<!-- example: ${name} -->`,
+      );
+      const code = readFileSync(join(root, 'examples', `${name}.ts`), 'utf8').trimEnd();
+      expect(guide.includes(code), `${stale} (${name})`).toBe(true);
+    }
+    for (const line of template.split('\n')) {
+      if (!line.startsWith('<!-- example:')) expect(guide.includes(line), stale).toBe(true);
     }
   });
 });
