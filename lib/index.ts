@@ -1,7 +1,7 @@
 // The package root: re-exports only.
 export * from './address.js';
 export * from './constants.generated.js';
-export { SocketError, errnoName } from './errors.js';
+export { type ErrorTarget, SocketError, errnoName } from './errors.js';
 export * from './msg.js';
 export * from './options.js';
 export * from './packet.js';

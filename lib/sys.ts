@@ -387,6 +387,7 @@ export function ioctl(fd: number, request: number, buffer?: ArrayBufferView): nu
 /**
  * The size in bytes of the struct that {@link ioctl} passes for `request` (40 for a struct
  * ifreq on x86-64), or undefined for a request the library does not pass a buffer to.
+ * ioctl(2) — {@link https://man7.org/linux/man-pages/man2/ioctl.2.html}, netdevice(7)
  */
 export function ioctlArgSize(request: number): number | undefined {
   validateInt(request, 'request', -0x80000000, 0xffffffff);
