@@ -9,13 +9,14 @@ import {
   SO_REUSEADDR,
   SO_REUSEPORT,
   type InetAddress,
-  MSG_DONTWAIT,
+  POLLIN,
   accept,
   bind,
   close,
   connect,
   getsockname,
   listen,
+  poll,
   readSocketTable,
   recvfrom,
   sendto,
@@ -41,18 +42,15 @@ function udpSocket(address?: InetAddress, reusePort = false): number {
   return fd;
 }
 
-/** Reads what is waiting on `fd` without blocking: the payloads, as text. */
+/** Reads what is waiting on `fd` until nothing more comes for 100 ms: the payloads, as text. */
 function waiting(fd: number): string[] {
   const buf = Buffer.alloc(64);
   const got: string[] = [];
-  for (;;) {
-    try {
-      const { bytes } = recvfrom(fd, buf, MSG_DONTWAIT);
-      got.push(buf.toString('utf8', 0, bytes));
-    } catch {
-      return got;
-    }
+  while (poll([{ fd, events: POLLIN }], 100)[0]!.revents & POLLIN) {
+    const { bytes } = recvfrom(fd, buf);
+    got.push(buf.toString('utf8', 0, bytes));
   }
+  return got;
 }
 
 // --- One address and port, one socket -------------------------------------------------------
