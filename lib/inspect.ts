@@ -174,10 +174,11 @@ function maybe<T>(read: () => T): T | null {
 function inspectOwn(fd: number, pid: number | undefined, borrowed: boolean): Inspection {
   // The fd number shown is the caller's; a borrowed fd reads its link from the other process.
   const shownFd = fd;
-  const target = readlinkSync(procFd(borrowed ? undefined : pid, fd, 'fd'));
-  const kind = kindOf(target, fstatSync(fd));
+  // fcntl first: a closed fd throws EBADF from it, as a SocketError, before /proc is read.
   const nonblocking = sys.getNonblocking(fd);
   const cloexec = sys.getCloexec(fd);
+  const target = readlinkSync(procFd(borrowed ? undefined : pid, fd, 'fd'));
+  const kind = kindOf(target, fstatSync(fd));
   if (kind !== 'socket') {
     const info: FileInspection = { fd: shownFd, kind, target, nonblocking, cloexec };
     if (kind === 'file') {

@@ -174,6 +174,14 @@ describe('inspect(fd)', () => {
     }
   });
 
+  it('a closed fd is EBADF, and another process’s closed fd too', async () => {
+    expect(() => s.inspect(999_999)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    const ch = await child(`process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`);
+    expect(() => s.inspect(999_999, { pid: ch.pid })).toThrow(
+      expect.objectContaining({ code: 'EBADF', syscall: 'pidfd_getfd' }),
+    );
+  });
+
   it('formats every kind without throwing', () => {
     const { client, listener } = tcpPair();
     const [a] = pair(c.AF_UNIX, c.SOCK_DGRAM);
