@@ -12,9 +12,11 @@ import {
   SO_RXQ_OVFL,
   SO_SNDBUF,
   type InetAddress,
+  type RxqOverflowMessage,
   type SocketInspection,
   accept,
   bind,
+  cmsgSpace,
   close,
   connect,
   getsockname,
@@ -23,13 +25,13 @@ import {
   listen,
   poll,
   recv,
+  recvmsg,
   send,
   sendto,
   setsockopt,
   socket,
 } from 'sockfd';
 
-import { NO_RECVMSG, isRxqOverflow, recvmsg } from './support/msg.js';
 import { say } from './support/run.js';
 
 const loopback: InetAddress = { family: 'inet', address: '127.0.0.1', port: 0 };
@@ -116,12 +118,8 @@ say(
   '  (each queued datagram costs more than its 1000 bytes: the kernel counts its bookkeeping too)',
 );
 sendto(tx, Buffer.from('after the drops'), 0, to);
-if (recvmsg === undefined) {
-  say(`  (SO_RXQ_OVFL's count arrives with the next datagram through recvmsg: ${NO_RECVMSG})`);
-} else {
-  const m = recvmsg(rx, { buffers: buf, controlLength: 64 });
-  const ovfl = m.control.find(isRxqOverflow);
-  say(`  the next datagram comes with SO_RXQ_OVFL = ${ovfl?.dropped}: the kernel's count of drops`);
-}
+const m = recvmsg(rx, { buffers: buf, controlLength: cmsgSpace(4) });
+const ovfl = m.control.find((x): x is RxqOverflowMessage => x.type === 'rxqOverflow');
+say(`  the next datagram comes with SO_RXQ_OVFL = ${ovfl?.dropped}: the kernel's count of drops`);
 close(rx);
 close(tx);

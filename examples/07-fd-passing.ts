@@ -11,15 +11,18 @@ import { join } from 'node:path';
 import {
   AF_UNIX,
   SOCK_STREAM,
+  type RightsMessage,
   close,
+  cmsgSpace,
   formatInspection,
   inspect,
   pidfd_getfd,
   pidfd_open,
+  recvmsg,
+  sendmsg,
   socketpair,
 } from 'sockfd';
 
-import { NO_RECVMSG, isRights, recvmsg, sendmsg } from './support/msg.js';
 import { say } from './support/run.js';
 
 function readAll(fd: number): string {
@@ -29,10 +32,12 @@ function readAll(fd: number): string {
 
 /** The receiving child of part 1: takes one fd from its fd 3 and reads the file. */
 function receiver(): void {
-  const m = recvmsg!(3, { buffers: Buffer.alloc(1), controlLength: 64 });
-  const [fd] = m.control.find(isRights)?.fds ?? [];
+  const m = recvmsg(3, { buffers: Buffer.alloc(1), controlLength: cmsgSpace(4) });
+  const [fd] = m.control.find((x): x is RightsMessage => x.type === 'rights')?.fds ?? [];
   if (fd === undefined) throw new Error('no fd arrived');
-  say(`  child ${process.pid}: recvmsg on its fd 3 -> 1 byte and an fd, here numbered ${fd}`);
+  say(
+    `  child ${process.pid}: recvmsg on its fd 3 -> 1 byte and an fd, numbered ${fd} in this process`,
+  );
   say(`  the child read: "${readAll(fd)}"`);
   closeSync(fd);
 }
@@ -50,24 +55,20 @@ function parent(): void {
   try {
     // --- 1. SCM_RIGHTS over a unix socket ---
     say('1. SCM_RIGHTS: a file handed to a child over a unix socket');
-    if (sendmsg === undefined || recvmsg === undefined) {
-      say(`  (not yet: ${NO_RECVMSG})`);
-    } else {
-      const path = join(dir, 'secret');
-      const file = openSync(path, 'w+');
-      writeSync(file, 'a secret for the child');
-      // The name goes; the open file stays, reachable only through fds that point at it.
-      unlinkSync(path);
-      const [here, there] = socketpair(AF_UNIX, SOCK_STREAM);
-      sendmsg(here, { buffers: Buffer.from('x'), control: [{ type: 'rights', fds: [file] }] });
-      say(`  parent: fd ${file} is a file whose name was deleted; sendmsg it with one byte`);
-      closeSync(file); // The message in the socket holds the open file now.
-      spawnSync(process.execPath, [__filename, 'receiver'], {
-        stdio: ['ignore', 'inherit', 'inherit', there],
-      });
-      close(here);
-      close(there);
-    }
+    const path = join(dir, 'secret');
+    const file = openSync(path, 'w+');
+    writeSync(file, 'a secret for the child');
+    // The name goes; the open file stays, reachable only through fds that point at it.
+    unlinkSync(path);
+    const [here, there] = socketpair(AF_UNIX, SOCK_STREAM);
+    sendmsg(here, { buffers: Buffer.from('x'), control: [{ type: 'rights', fds: [file] }] });
+    say(`  parent: fd ${file} is a file whose name was deleted; sendmsg it with one byte`);
+    closeSync(file); // The message in the socket holds the open file now.
+    spawnSync(process.execPath, [__filename, 'receiver'], {
+      stdio: ['ignore', 'inherit', 'inherit', there],
+    });
+    close(here);
+    close(there);
 
     // --- 2. pidfd_getfd ---
     say('');

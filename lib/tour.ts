@@ -2,6 +2,8 @@
 // real. `npm start -- <topic>` runs one section; the topics are listed at the bottom. Each idea
 // has a longer program in examples/ and a chapter in docs/guide.md.
 import { spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { basename, join } from 'node:path';
 
 import * as s from './index.js';
 
@@ -228,20 +230,28 @@ async function loss(): Promise<void> {
 }
 
 function passing(): void {
-  const [mine, other] = s.socketpair(c.AF_UNIX, c.SOCK_STREAM);
+  const [mine, theirs] = s.socketpair(c.AF_UNIX, c.SOCK_STREAM);
+  const file = openSync(__filename, 'r');
   try {
-    const code = "require('fs').writeSync(3, 'child ' + process.pid + ' wrote this on its fd 3')";
-    spawnSync(process.execPath, ['-e', code], { stdio: ['ignore', 'ignore', 'inherit', mine] });
-    const buf = Buffer.alloc(128);
-    const n = s.recv(other, buf);
+    // The open file travels as a control message (SCM_RIGHTS) beside one byte of data.
+    s.sendmsg(mine, { buffers: Buffer.from('x'), control: [{ type: 'rights', fds: [file] }] });
     out(
-      `   our fd ${mine}, given to a child process as its fd 3; recv on fd ${other}: "${buf.toString('utf8', 0, n)}"`,
+      `   our fd ${file} is open on ${basename(__filename)}; sendmsg it (SCM_RIGHTS) on fd ${mine}`,
     );
-    out('   the kernel copied the open socket into the child’s fd table. A running process can');
-    out('   receive one over a unix socket (SCM_RIGHTS), or take one (pidfd_getfd): examples/07.');
+    const child = [
+      `const s = require(${JSON.stringify(join(__dirname, 'index.js'))});`,
+      'const m = s.recvmsg(3, { buffers: Buffer.alloc(1), controlLength: s.cmsgSpace(4) });',
+      "const [fd] = m.control.find((x) => x.type === 'rights').fds;",
+      "const n = require('fs').readSync(fd, Buffer.alloc(1 << 20), 0, 1 << 20, 0);",
+      'console.log(`   child ${process.pid}: recvmsg on its fd 3 -> an fd numbered ${fd}; read ${n} bytes through it`);',
+    ].join('\n');
+    // The socket's other end reaches the child the older way: inherited, as its fd 3.
+    spawnSync(process.execPath, ['-e', child], { stdio: ['ignore', 'inherit', 'inherit', theirs] });
+    out('   the kernel copied the open file into the child’s fd table, under its own number.');
   } finally {
+    closeSync(file);
     s.close(mine);
-    s.close(other);
+    s.close(theirs);
   }
 }
 
