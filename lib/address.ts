@@ -178,7 +178,10 @@ function scopeFromText(text: string, name: string): number {
   return r;
 }
 
-/** Checks `address` and flattens it into the group the native calls take. */
+/**
+ * Checks `address` and flattens it into the group the native calls take.
+ * @internal
+ */
 export function addrArgs(address: unknown, name = 'address'): AddrArgs {
   if (typeof address !== 'object' || address === null) {
     throw invalidArgType(name, 'an address object', address);
@@ -277,7 +280,10 @@ export function addrArgs(address: unknown, name = 'address'): AddrArgs {
   }
 }
 
-/** What an error message says about an address the call was aimed at. */
+/**
+ * What an error message says about an address the call was aimed at.
+ * @internal
+ */
 export function errorTarget(address: AnySocketAddress): ErrorTarget {
   // A link-layer or netlink address has no host or path for the message to name.
   if (address.family === 'packet' || address.family === 'netlink') return {};

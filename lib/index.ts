@@ -1,7 +1,7 @@
 // The package root: re-exports only.
 export * from './address.js';
 export * from './constants.generated.js';
-export { SocketError, errnoName } from './errors.js';
+export { type ErrorTarget, SocketError, errnoName } from './errors.js';
 export * from './msg.js';
 export * from './options.js';
 export * from './packet.js';
@@ -17,3 +17,21 @@ export {
 export { RawSocket, type RawSocketOptions } from './raw.js';
 export { SeqPacketSocket } from './seqpacket.js';
 export { type ShutdownHow, StreamSocket } from './stream.js';
+export {
+  type FdEntry,
+  type FdKind,
+  type FileInspection,
+  type InspectOptions,
+  type Inspection,
+  type SocketInspection,
+  formatFdTable,
+  formatInspection,
+  inspect,
+  listFds,
+} from './inspect.js';
+export {
+  type ProcNetSocket,
+  type ProcNetTable,
+  readSocketTable,
+  readSocketTables,
+} from './procnet.js';

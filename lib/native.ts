@@ -125,6 +125,10 @@ export interface Native {
   dup(fd: number): number;
   poll(fds: Int32Array, timeout: number): number;
   ioctlInt(fd: number, request: number): number | undefined;
+  ioctlBuffer(fd: number, request: number, buffer: ArrayBufferView): number;
+  ioctlArgSize(request: number): number;
+  pidfdOpen(pid: number): number;
+  pidfdGetfd(pidfd: number, fd: number): number;
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string | number;
   lastErrno(): number;
