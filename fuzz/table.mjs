@@ -1,0 +1,301 @@
+// What the fuzzer calls: one entry per exported function with a generator for each argument.
+// An export without an entry still gets called, with the generic fallback (any number of
+// arguments of any kind), so a new export is fuzzed from the day it lands; give it an entry to
+// reach past its argument checks.
+//
+// An entry:
+//   args     [role, arbitrary] per parameter. Roles: 'fd' (the call changes or consumes the fd:
+//            only pool fds or closed numbers reach it), 'fdro' (read-only: the runtime's own fds
+//            are fine), 'timeout' (never waits: a wait other than 0 or 1 ms becomes 0),
+//            'naddr' (the first of the native layer's five address arguments), 'any'.
+//   keep     how many leading arguments are never dropped (the arity mutation drops the rest)
+//   creates  result -> the fds the call opened, which the worker closes at once
+//   heal     the call may close a pool fd or make it blocking: repair the pool after it
+//   construct  call with `new`
+//   check    (result, args) -> a broken invariant as text, or null
+//   prepare  (args, constants) -> void; adjusts values that would make a call block
+import fc from 'fast-check';
+
+import * as S from './specs.mjs';
+
+const fdArg = ['fd', S.fd];
+const fdRo = ['fdro', S.fd];
+
+const OPTION_PREFIXES = /^(SO|IP|IPV6|TCP|UDP|SCM)_/;
+
+function optionNames(c) {
+  return Object.keys(c).filter((n) => OPTION_PREFIXES.test(n));
+}
+
+const LEVELS = [
+  'SOL_SOCKET',
+  'IPPROTO_IP',
+  'IPPROTO_IPV6',
+  'IPPROTO_TCP',
+  'IPPROTO_UDP',
+  'SOL_RAW',
+];
+const DOMAINS = ['AF_INET', 'AF_INET6', 'AF_UNIX', 'AF_UNSPEC', 'AF_PACKET', 'AF_NETLINK'];
+const TYPES = ['SOCK_STREAM', 'SOCK_DGRAM', 'SOCK_SEQPACKET', 'SOCK_RAW', 'SOCK_RDM'];
+const MSG_FLAGS = [
+  'MSG_DONTWAIT',
+  'MSG_PEEK',
+  'MSG_TRUNC',
+  'MSG_WAITALL',
+  'MSG_OOB',
+  'MSG_ERRQUEUE',
+  'MSG_MORE',
+  'MSG_CONFIRM',
+  'MSG_EOR',
+  'MSG_DONTROUTE',
+  'MSG_NOSIGNAL',
+  'MSG_CMSG_CLOEXEC',
+  'MSG_FASTOPEN',
+  'MSG_ZEROCOPY',
+];
+const POLL_EVENTS = ['POLLIN', 'POLLOUT', 'POLLPRI', 'POLLERR', 'POLLHUP', 'POLLNVAL', 'POLLRDHUP'];
+const IOCTLS = [
+  'FIONREAD',
+  'SIOCINQ',
+  'SIOCOUTQ',
+  'SIOCOUTQNSD',
+  'SIOCATMARK',
+  'FIONBIO',
+  'SIOCGIFNAME',
+];
+
+function pollTimeout() {
+  return ['timeout', fc.oneof(fc.constantFrom(0, 0, 0, 1, -1, -2, 1000), S.scalar)];
+}
+
+/** The entries for the package's exports, keyed by export name. */
+export function packageTable(c) {
+  const domain = S.oneOfConstants(DOMAINS, c);
+  const type = fc.oneof(
+    {
+      arbitrary: S.flagsOf(['SOCK_NONBLOCK', 'SOCK_CLOEXEC'], c).chain((f) =>
+        fc.constantFrom(...TYPES.map((t) => (c[t] ?? 0) | (typeof f === 'number' ? f : 0))),
+      ),
+      weight: 4,
+    },
+    { arbitrary: S.oneOfConstants(TYPES, c), weight: 1 },
+  );
+  const protocol = S.oneOfConstants(
+    ['IPPROTO_IP', 'IPPROTO_TCP', 'IPPROTO_UDP', 'IPPROTO_ICMP'],
+    c,
+  );
+  const msgFlags = ['any', S.flagsOf(MSG_FLAGS, c)];
+  const level = ['any', S.oneOfConstants(LEVELS, c)];
+  const optname = ['any', S.oneOfConstants(optionNames(c), c)];
+  const optValue = ['any', fc.oneof(S.number, S.boolean, S.buffer, S.scalar)];
+  const pollList = fc.oneof(
+    {
+      arbitrary: fc
+        .array(
+          fc.oneof(
+            {
+              arbitrary: fc
+                .record({ fd: S.fd, events: S.flagsOf(POLL_EVENTS, c) })
+                .map((v) => ({ $: 'obj', v })),
+              weight: 6,
+            },
+            { arbitrary: S.scalar, weight: 1 },
+            { arbitrary: S.address, weight: 1 },
+          ),
+          { maxLength: 6 },
+        )
+        .map((v) => ({ $: 'arr', v })),
+      weight: 8,
+    },
+    {
+      arbitrary: fc.constantFrom(0, 1, 1000, 70_000).map((n) => ({
+        $: 'rep',
+        n,
+        v: { $: 'obj', v: { fd: { $: 'fd', name: 'devnull' }, events: c.POLLIN } },
+      })),
+      weight: 1,
+    },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+  const created = (r) => (typeof r === 'number' ? [r] : []);
+
+  return {
+    socket: {
+      args: [
+        ['any', domain],
+        ['any', type],
+        ['any', protocol],
+      ],
+      creates: created,
+    },
+    socketpair: {
+      args: [
+        ['any', domain],
+        ['any', type],
+        ['any', protocol],
+      ],
+      creates: (r) => (Array.isArray(r) ? r : []),
+    },
+    bind: { args: [fdArg, ['any', S.address]] },
+    listen: {
+      args: [fdArg, ['any', fc.oneof(fc.constantFrom(0, 1, 128, -1, 0x7fffffff), S.scalar)]],
+    },
+    accept: {
+      args: [fdArg, ['any', S.flagsOf(['SOCK_NONBLOCK', 'SOCK_CLOEXEC'], c)]],
+      creates: (r) => (r && typeof r.fd === 'number' ? [r.fd] : []),
+    },
+    connect: { args: [fdArg, ['any', S.address]] },
+    shutdown: { args: [fdArg, ['any', S.oneOfConstants(['SHUT_RD', 'SHUT_WR', 'SHUT_RDWR'], c)]] },
+    close: { args: [fdArg], heal: true },
+    send: { args: [fdArg, ['any', S.buffer], msgFlags] },
+    sendto: { args: [fdArg, ['any', S.buffer], msgFlags, ['any', S.address]] },
+    recv: {
+      args: [fdArg, ['any', S.buffer], msgFlags],
+      check: (r, [, buf, flags]) =>
+        Number.isInteger(r) && r >= 0 && (r <= buf.byteLength || (flags & c.MSG_TRUNC) !== 0)
+          ? null
+          : `recv returned ${r} for a ${buf.byteLength}-byte view`,
+    },
+    recvfrom: {
+      args: [fdArg, ['any', S.buffer], msgFlags],
+      check: (r) => (r && Number.isInteger(r.bytes) && r.bytes >= 0 ? null : 'recvfrom result'),
+    },
+    getsockname: { args: [fdRo], check: checkAddress },
+    getpeername: { args: [fdRo], check: checkAddress },
+    getsockopt: {
+      args: [fdRo, level, optname],
+      check: (r) => (Number.isInteger(r) ? null : `getsockopt returned ${String(r)}`),
+    },
+    getsockoptBuffer: {
+      args: [
+        fdRo,
+        level,
+        optname,
+        ['any', fc.oneof(fc.constantFrom(0, 1, 4, 8, 64, 65536, 65537), S.scalar)],
+      ],
+      check: (r, args) =>
+        Buffer.isBuffer(r) && r.length <= args[3] ? null : 'getsockoptBuffer longer than asked',
+    },
+    setsockopt: { args: [fdArg, level, optname, optValue], prepare: noLinger },
+    setNonblocking: { args: [fdArg, ['any', S.boolean]], heal: true },
+    getNonblocking: { args: [fdRo] },
+    setCloexec: { args: [fdArg, ['any', S.boolean]] },
+    getCloexec: { args: [fdRo] },
+    dup: { args: [fdRo], creates: created },
+    poll: {
+      args: [['any', pollList], pollTimeout()],
+      keep: 2,
+      check: (r, [list]) =>
+        Array.isArray(r) && r.length === list.length ? null : 'poll returned a different list',
+    },
+    ioctl: { args: [fdRo, ['any', S.oneOfConstants(IOCTLS, c)]] },
+    if_nametoindex: { args: [['any', S.string]] },
+    if_indextoname: { args: [['any', S.number]] },
+    errnoName: { args: [['any', S.number]] },
+    formatAddress: { args: [['any', fc.oneof(S.address, S.scalar)]] },
+    addrArgs: {
+      args: [
+        ['any', S.address],
+        ['any', S.string],
+      ],
+    },
+    errorTarget: { args: [['any', S.address]] },
+    SocketError: {
+      construct: true,
+      args: [
+        ['any', fc.oneof(fc.constantFrom(-98, -11, -4095, -100000, 0, 98), S.number)],
+        ['any', fc.oneof(fc.constantFrom('bind', 'recv', ''), S.string)],
+        ['any', fc.oneof(S.address, S.scalar)],
+      ],
+    },
+  };
+}
+
+/** The entries for the addon's raw functions (dist/native.js), which trust no caller either. */
+export function nativeTable(c) {
+  const i32 = (name) => ['any', S.oneOfConstants([name], c)];
+  const int = ['any', S.number];
+  const family = [
+    'any',
+    S.oneOfConstants(['AF_INET', 'AF_INET6', 'AF_UNIX', 'AF_UNSPEC', 'AF_PACKET'], c),
+  ];
+  // (family, host, port, flowinfo, scopeId) as lib/address.ts flattens an address.
+  const addr = [
+    ['naddr', family[1]],
+    ['any', S.host],
+    ['any', S.port],
+    ['any', fc.oneof(fc.constantFrom(0, -1, 0x7fffffff), S.scalar)],
+    ['any', fc.oneof(fc.constantFrom(0, 1, -1, 0x7fffffff), S.scalar)],
+  ];
+  const msgFlags = ['any', S.flagsOf(MSG_FLAGS, c)];
+  const level = ['any', S.oneOfConstants(LEVELS, c)];
+  const optname = ['any', S.oneOfConstants(optionNames(c), c)];
+  const created = (r) => (typeof r === 'number' && r >= 0 ? [r] : []);
+  const pollFds = fc.oneof(
+    {
+      arbitrary: fc
+        .record({
+          type: fc.constantFrom(
+            'Int32Array',
+            'Int32Array',
+            'Uint32Array',
+            'Int16Array',
+            'Float64Array',
+          ),
+          v: fc.array(fc.record({ fd: S.fd, events: S.flagsOf(POLL_EVENTS, c) }), { maxLength: 5 }),
+        })
+        .map((r) => ({ $: 'i32', ...r })),
+      weight: 6,
+    },
+    { arbitrary: S.buffer, weight: 1 },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+  return {
+    socket: { args: [i32('AF_INET'), i32('SOCK_DGRAM'), int], creates: created },
+    socketpair: {
+      args: [i32('AF_UNIX'), i32('SOCK_STREAM'), int],
+      creates: (r) => (Array.isArray(r) ? r : []),
+    },
+    bind: { args: [fdArg, ...addr] },
+    listen: { args: [fdArg, int] },
+    accept: { args: [fdArg, int], creates: (r) => (r && typeof r.fd === 'number' ? [r.fd] : []) },
+    connect: { args: [fdArg, ...addr] },
+    shutdown: { args: [fdArg, int] },
+    close: { args: [fdArg], heal: true },
+    getsockname: { args: [fdRo] },
+    getpeername: { args: [fdRo] },
+    send: { args: [fdArg, ['any', S.buffer], msgFlags] },
+    sendto: { args: [fdArg, ['any', S.buffer], msgFlags, ...addr] },
+    recv: { args: [fdArg, ['any', S.buffer], msgFlags] },
+    recvfrom: { args: [fdArg, ['any', S.buffer], msgFlags] },
+    getsockoptInt: { args: [fdRo, level, optname] },
+    setsockoptInt: { args: [fdArg, level, optname, int] },
+    getsockoptBytes: { args: [fdRo, level, optname, int] },
+    setsockoptBytes: { args: [fdArg, level, optname, ['any', S.buffer]], prepare: noLinger },
+    fcntlGetfl: { args: [fdRo] },
+    fcntlSetfl: { args: [fdArg, int], heal: true },
+    fcntlGetfd: { args: [fdRo] },
+    fcntlSetfd: { args: [fdArg, int] },
+    dup: { args: [fdRo], creates: created },
+    poll: { args: [['any', pollFds], pollTimeout()], keep: 2 },
+    ioctlInt: { args: [fdRo, ['any', S.oneOfConstants(IOCTLS, c)]] },
+    ifNameToIndex: { args: [['any', S.string]] },
+    ifIndexToName: { args: [int] },
+    lastErrno: { args: [] },
+  };
+}
+
+function checkAddress(r) {
+  const families = ['inet', 'inet6', 'unix', 'other'];
+  return r && families.includes(r.family) ? null : `not an address: ${String(r)}`;
+}
+
+// A linger that is on makes close() wait for unsent data even on a nonblocking socket
+// (socket(7)); with a peer that never reads, that is a wait of l_linger seconds. Keep the
+// option's shape and turn l_onoff off.
+function noLinger(args, c) {
+  const [, level, name, value] = args;
+  if (level === c.SOL_SOCKET && name === c.SO_LINGER && ArrayBuffer.isView(value)) {
+    if (value.byteLength >= 4) new DataView(value.buffer, value.byteOffset, 4).setInt32(0, 0);
+  }
+}
