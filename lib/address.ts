@@ -186,49 +186,50 @@ export function addrArgs(address: unknown, name = 'address'): AddrArgs {
   if (typeof address !== 'object' || address === null) {
     throw invalidArgType(name, 'an address object', address);
   }
+  // Each field is read once: a getter cannot pass the checks with one value and reach the
+  // syscall with another.
   const a = address as Record<string, unknown>;
-  switch (a.family) {
+  const family = a.family;
+  switch (family) {
     case 'inet': {
-      if (typeof a.address !== 'string')
-        throw invalidArgType(`${name}.address`, 'of type string', a.address);
-      if (!isIPv4(a.address))
-        throw invalidArgValue(`${name}.address`, a.address, 'is not an IPv4 address');
-      validatePort(a.port, `${name}.port`);
-      return [AF_INET, a.address, a.port, 0, 0];
+      const { address: host, port } = a;
+      if (typeof host !== 'string') throw invalidArgType(`${name}.address`, 'of type string', host);
+      if (!isIPv4(host)) throw invalidArgValue(`${name}.address`, host, 'is not an IPv4 address');
+      validatePort(port, `${name}.port`);
+      return [AF_INET, host, port, 0, 0];
     }
     case 'inet6': {
-      if (typeof a.address !== 'string')
-        throw invalidArgType(`${name}.address`, 'of type string', a.address);
-      let text = a.address;
+      const { address: host, port, flowinfo = 0, scopeId } = a;
+      if (typeof host !== 'string') throw invalidArgType(`${name}.address`, 'of type string', host);
+      let text = host;
       let scope = 0;
       const pct = text.indexOf('%');
       if (pct >= 0) {
         scope = scopeFromText(text.slice(pct + 1), `${name}.address`);
         text = text.slice(0, pct);
       }
-      if (!isIPv6(text))
-        throw invalidArgValue(`${name}.address`, a.address, 'is not an IPv6 address');
-      validatePort(a.port, `${name}.port`);
-      const flowinfo = a.flowinfo ?? 0;
+      if (!isIPv6(text)) throw invalidArgValue(`${name}.address`, host, 'is not an IPv6 address');
+      validatePort(port, `${name}.port`);
       validateInt(flowinfo, `${name}.flowinfo`, 0, UINT32_MAX);
-      if (a.scopeId !== undefined) {
-        validateInt(a.scopeId, `${name}.scopeId`, 0, UINT32_MAX);
-        scope = a.scopeId;
+      if (scopeId !== undefined) {
+        validateInt(scopeId, `${name}.scopeId`, 0, UINT32_MAX);
+        scope = scopeId;
       }
       // The native side reads C ints; `| 0` keeps the same 32 bits.
-      return [AF_INET6, text, a.port, flowinfo | 0, scope | 0];
+      return [AF_INET6, text, port, flowinfo | 0, scope | 0];
     }
     case 'unix': {
-      if (a.path !== undefined && a.abstract !== undefined) {
+      const { path, abstract } = a;
+      if (path !== undefined && abstract !== undefined) {
         throw invalidArgValue(name, address, 'must have either path or abstract, not both');
       }
-      if (a.path !== undefined) {
-        if (typeof a.path !== 'string')
-          throw invalidArgType(`${name}.path`, 'of type string', a.path);
-        if (a.path.length === 0) throw invalidArgValue(`${name}.path`, a.path, 'must not be empty');
-        if (a.path.includes('\0'))
-          throw invalidArgValue(`${name}.path`, a.path, 'must not contain NUL bytes');
-        const bytes = Buffer.byteLength(a.path);
+      if (path !== undefined) {
+        if (typeof path !== 'string') throw invalidArgType(`${name}.path`, 'of type string', path);
+        if (path.length === 0) throw invalidArgValue(`${name}.path`, path, 'must not be empty');
+        if (path.includes('\0')) {
+          throw invalidArgValue(`${name}.path`, path, 'must not contain NUL bytes');
+        }
+        const bytes = Buffer.byteLength(path);
         if (bytes >= SUN_PATH_MAX) {
           throw outOfRange(
             `${name}.path`,
@@ -236,13 +237,13 @@ export function addrArgs(address: unknown, name = 'address'): AddrArgs {
             `${bytes} bytes`,
           );
         }
-        return [AF_UNIX, a.path, 0, 0, 0];
+        return [AF_UNIX, path, 0, 0, 0];
       }
-      if (a.abstract !== undefined) {
+      if (abstract !== undefined) {
         let bytes: Uint8Array;
-        if (typeof a.abstract === 'string') bytes = Buffer.from(a.abstract);
-        else if (a.abstract instanceof Uint8Array) bytes = a.abstract;
-        else throw invalidArgType(`${name}.abstract`, 'a Uint8Array or a string', a.abstract);
+        if (typeof abstract === 'string') bytes = Buffer.from(abstract);
+        else if (abstract instanceof Uint8Array) bytes = abstract;
+        else throw invalidArgType(`${name}.abstract`, 'a Uint8Array or a string', abstract);
         if (bytes.byteLength >= SUN_PATH_MAX) {
           throw outOfRange(
             `${name}.abstract`,
@@ -255,12 +256,12 @@ export function addrArgs(address: unknown, name = 'address'): AddrArgs {
       return [AF_UNIX, null, 0, 0, 0];
     }
     case 'packet': {
-      const { protocol = 0, ifindex = 0, hatype = 0, pkttype = 0 } = a;
+      const { protocol = 0, ifindex = 0, hatype = 0, pkttype = 0, hwaddr } = a;
       validateInt(protocol, `${name}.protocol`, 0, 0xffff);
       validateInt(ifindex, `${name}.ifindex`, 0, INT32_MAX);
       validateInt(hatype, `${name}.hatype`, 0, 0xffff);
       validateInt(pkttype, `${name}.pkttype`, 0, 0xff);
-      const hw = a.hwaddr === undefined ? null : hwaddrBytes(a.hwaddr, `${name}.hwaddr`);
+      const hw = hwaddr === undefined ? null : hwaddrBytes(hwaddr, `${name}.hwaddr`);
       // The native group's slots: (family, hwaddr, protocol, ifindex, hatype << 8 | pkttype).
       return [AF_PACKET, hw, protocol, ifindex, (hatype << 8) | pkttype];
     }
@@ -274,31 +275,44 @@ export function addrArgs(address: unknown, name = 'address'): AddrArgs {
     default:
       throw invalidArgValue(
         `${name}.family`,
-        a.family,
+        family,
         "must be 'inet', 'inet6', 'unix', 'packet' or 'netlink'",
       );
   }
 }
 
 /**
- * What an error message says about an address the call was aimed at.
+ * What an error message says about an address the call was aimed at. It reads the caller's
+ * object again, after the call, so it checks each field's type and never throws: a getter that
+ * now answers differently, or throws, leaves that field out of the message instead of turning
+ * the call's SocketError into a TypeError.
  * @internal
  */
-export function errorTarget(address: AnySocketAddress): ErrorTarget {
-  // A link-layer or netlink address has no host or path for the message to name.
-  if (address.family === 'packet' || address.family === 'netlink') return {};
-  if (address.family === 'unix') {
-    if (address.path !== undefined) return { path: address.path };
-    if (address.abstract !== undefined) {
-      const name =
-        typeof address.abstract === 'string'
-          ? address.abstract
-          : Buffer.from(address.abstract).toString();
-      return { path: `@${name}` };
+export function errorTarget(address: unknown): ErrorTarget {
+  if (typeof address !== 'object' || address === null) return {};
+  const a = address as Record<string, unknown>;
+  try {
+    const family = a.family;
+    // A link-layer or netlink address has no host or path for the message to name.
+    if (family === 'unix') {
+      const { path, abstract } = a;
+      if (typeof path === 'string') return { path };
+      if (typeof abstract === 'string') return { path: `@${abstract}` };
+      // A copy, not a view: a getter may have detached the name's buffer since the checks.
+      if (abstract instanceof Uint8Array) return { path: `@${Buffer.from(abstract).toString()}` };
+      return {};
     }
-    return {};
+    if (family === 'inet' || family === 'inet6') {
+      const { address: host, port } = a;
+      const target: ErrorTarget = {};
+      if (typeof host === 'string') target.address = host;
+      if (typeof port === 'number') target.port = port;
+      return target;
+    }
+  } catch {
+    // A getter threw: the message goes without the address.
   }
-  return { address: address.address, port: address.port };
+  return {};
 }
 
 function hex(bytes: Uint8Array | string | undefined): string {
@@ -309,33 +323,61 @@ function hex(bytes: Uint8Array | string | undefined): string {
 
 /**
  * Formats an address the way `ss` prints it: 127.0.0.1:80, [::1]:80, /tmp/s, @name; a link-layer
- * address as `packet:<ifindex>:0x<protocol>[ hwaddr]`, a netlink one as `netlink:<pid>`.
+ * address as `packet:<ifindex>:0x<protocol>[ hwaddr]`, a netlink one as `netlink:<pid>`. Reads
+ * each field once and checks its type, so any value gives a string or a TypeError with a code.
  */
 export function formatAddress(address: Address | AnySocketAddress | null): string {
   if (address === null) return '*';
-  switch (address.family) {
+  if (typeof address !== 'object') {
+    throw invalidArgType('address', 'an address object or null', address);
+  }
+  const a = address as Record<string, unknown>;
+  const family = a.family;
+  const int = (value: unknown, field: string, max: number): number => {
+    if (value === undefined) return 0;
+    validateInt(value, `address.${field}`, 0, max);
+    return value;
+  };
+  switch (family) {
     case 'inet':
-      return `${address.address}:${address.port}`;
-    case 'inet6':
-      return `[${address.address}]:${address.port}`;
-    case 'unix':
-      if (address.path !== undefined) return address.path;
-      if (address.abstract !== undefined) {
-        const bytes =
-          typeof address.abstract === 'string'
-            ? Buffer.from(address.abstract)
-            : Buffer.from(address.abstract);
-        return `@${bytes.toString('latin1').replace(/\0/g, '@')}`;
+    case 'inet6': {
+      const { address: host, port } = a;
+      if (typeof host !== 'string') throw invalidArgType('address.address', 'of type string', host);
+      if (typeof port !== 'number') throw invalidArgType('address.port', 'of type number', port);
+      return family === 'inet' ? `${host}:${port}` : `[${host}]:${port}`;
+    }
+    case 'unix': {
+      const { path, abstract } = a;
+      if (path !== undefined) {
+        if (typeof path !== 'string') throw invalidArgType('address.path', 'of type string', path);
+        return path;
       }
-      return '(unnamed)';
+      if (abstract === undefined) return '(unnamed)';
+      let bytes: Buffer;
+      if (typeof abstract === 'string') bytes = Buffer.from(abstract);
+      else if (abstract instanceof Uint8Array) bytes = Buffer.from(abstract);
+      else throw invalidArgType('address.abstract', 'a Uint8Array or a string', abstract);
+      return `@${bytes.toString('latin1').replace(/\0/g, '@')}`;
+    }
     case 'packet': {
-      const proto = (address.protocol ?? 0).toString(16).padStart(4, '0');
-      const hw = hex(address.hwaddr);
-      return `packet:${address.ifindex ?? 0}:0x${proto}${hw ? ` ${hw}` : ''}`;
+      const proto = int(a.protocol, 'protocol', 0xffff).toString(16).padStart(4, '0');
+      const ifindex = int(a.ifindex, 'ifindex', INT32_MAX);
+      const hwaddr = a.hwaddr;
+      if (hwaddr !== undefined && typeof hwaddr !== 'string' && !(hwaddr instanceof Uint8Array)) {
+        throw invalidArgType('address.hwaddr', 'a Uint8Array or a string', hwaddr);
+      }
+      const hw = hex(hwaddr);
+      return `packet:${ifindex}:0x${proto}${hw ? ` ${hw}` : ''}`;
     }
     case 'netlink':
-      return `netlink:${address.pid ?? 0}`;
+      return `netlink:${int(a.pid, 'pid', UINT32_MAX)}`;
+    case 'other':
+      return `family ${int(a.saFamily, 'saFamily', 0xffff)}`;
     default:
-      return `family ${address.saFamily}`;
+      throw invalidArgValue(
+        'address.family',
+        family,
+        "must be 'inet', 'inet6', 'unix', 'packet', 'netlink' or 'other'",
+      );
   }
 }

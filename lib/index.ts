@@ -1,5 +1,21 @@
 // The package root: re-exports only.
-export * from './address.js';
+// address.ts's addrArgs and errorTarget are the syscall layer's plumbing, not API.
+export {
+  type Address,
+  type AnySocketAddress,
+  type Inet6Address,
+  type InetAddress,
+  type NetlinkAddress,
+  type OtherAddress,
+  type PacketAddress,
+  type PacketAddressReceived,
+  type SocketAddress,
+  type UnixAbstractAddress,
+  type UnixAddress,
+  type UnixPathAddress,
+  type UnixUnnamedAddress,
+  formatAddress,
+} from './address.js';
 export * from './constants.generated.js';
 export { type ErrorTarget, SocketError, errnoName } from './errors.js';
 export * from './msg.js';

@@ -54,7 +54,9 @@ export function socketpair(domain: number, type: number, protocol = 0): [number,
  */
 export function bind(fd: number, address: AnySocketAddress): void {
   validateFd(fd);
-  check(native.bind(fd, ...addrArgs(address)), 'bind', errorTarget(address));
+  const addr = addrArgs(address);
+  const r = native.bind(fd, ...addr);
+  if (r < 0) throw new SocketError(r, 'bind', errorTarget(address));
 }
 
 /**
@@ -95,7 +97,9 @@ export function accept(fd: number, flags = 0): Accepted {
  */
 export function connect(fd: number, address: AnySocketAddress): void {
   validateFd(fd);
-  check(native.connect(fd, ...addrArgs(address)), 'connect', errorTarget(address));
+  const addr = addrArgs(address);
+  const r = native.connect(fd, ...addr);
+  if (r < 0) throw new SocketError(r, 'connect', errorTarget(address));
 }
 
 /**
@@ -146,11 +150,10 @@ export function sendto(
   validateFd(fd);
   validateView(buffer, 'buffer');
   validateInt32(flags, 'flags');
-  return check(
-    native.sendto(fd, buffer, flags, ...addrArgs(address)),
-    'sendto',
-    errorTarget(address),
-  );
+  const addr = addrArgs(address);
+  const r = native.sendto(fd, buffer, flags, ...addr);
+  if (r < 0) throw new SocketError(r, 'sendto', errorTarget(address));
+  return r;
 }
 
 /**

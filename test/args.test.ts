@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 
 import * as s from '../lib/index.js';
 import { native } from '../lib/native.js';
-import { pair } from './helpers/fds.js';
+import { pair, release, sock } from './helpers/fds.js';
 
-const { AF_UNIX, SOCK_DGRAM } = s.constants;
+const { AF_INET, AF_UNIX, SOCK_DGRAM, SOCK_STREAM } = s.constants;
 
 type Case = [string, () => unknown, string, string, RegExp];
 
@@ -112,6 +112,97 @@ describe('argument errors', () => {
     expect(() => s.socket(4095, SOCK_DGRAM)).toThrow(
       expect.objectContaining({ code: 'EAFNOSUPPORT', syscall: 'socket' }),
     );
+  });
+});
+
+// Found by the fuzzer (fuzz/): the exported helpers threw TypeErrors without a code for some
+// values, and a getter read twice could put an unchecked value into an error message.
+const helperCases: Case[] = [
+  [
+    'formatAddress(undefined)',
+    () => s.formatAddress(undefined as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"address"/,
+  ],
+  [
+    'formatAddress of a BigInt64Array name',
+    () => s.formatAddress({ family: 'unix', abstract: new BigInt64Array(1) as never }),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"address.abstract"/,
+  ],
+  [
+    'formatAddress of a Symbol port',
+    () => s.formatAddress({ family: 'inet', address: '::1', port: Symbol('p') as never }),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"address.port"/,
+  ],
+  [
+    'errnoName(10n)',
+    () => s.errnoName(10n as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"errno"/,
+  ],
+  ['errnoName(1.5)', () => s.errnoName(1.5), 'RangeError', 'ERR_OUT_OF_RANGE', /"errno"/],
+  [
+    'SocketError with a Symbol syscall',
+    () => new s.SocketError(-1, Symbol('x') as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"syscall"/,
+  ],
+  [
+    'SocketError with a numeric target path',
+    () => new s.SocketError(-1, 'bind', { path: 5 as never }),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"target.path"/,
+  ],
+];
+
+describe('exported helpers', () => {
+  it.each(helperCases)('%s', (_name, call, type, code, names) => {
+    let err: unknown;
+    try {
+      call();
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).constructor.name).toBe(type);
+    expect(err).toMatchObject({ code });
+    expect((err as Error).message).toMatch(names);
+  });
+
+  it('passes the checked address to the syscall, whatever a getter answers later', () => {
+    const probe = sock(AF_INET, SOCK_STREAM);
+    s.bind(probe, { family: 'inet', address: '127.0.0.1', port: 0 });
+    const { port } = s.getsockname(probe) as s.InetAddress;
+    release(probe);
+    let reads = 0;
+    const address = {
+      family: 'inet' as const,
+      address: '127.0.0.1',
+      get port(): number {
+        return reads++ === 0 ? port : (Symbol('later') as never);
+      },
+    };
+    // A Symbol that reached the native layer would throw a TypeError; the error message reads
+    // the object again and leaves out the field that no longer checks.
+    expect(() => s.connect(sock(AF_INET, SOCK_STREAM), address)).toThrow(
+      expect.objectContaining({
+        name: 'SocketError',
+        code: 'ECONNREFUSED',
+        message: 'connect ECONNREFUSED 127.0.0.1',
+      }),
+    );
+  });
+
+  it("keeps the syscall layer's plumbing out of the package root", () => {
+    expect(Object.keys(s)).not.toContain('addrArgs');
+    expect(Object.keys(s)).not.toContain('errorTarget');
   });
 });
 
