@@ -461,7 +461,7 @@ export class CallContext {
       const all = new Uint8Array(v.buffer);
       for (let i = 0; i < GUARD; i++) {
         if (all[i] !== CANARY) return `byte ${i - GUARD} before the view was written`;
-        const j = GUARD + v.byteLength + i;
+        const j = all.length - GUARD + i;
         if (all[j] !== CANARY) return `byte ${i} after the view's end was written`;
       }
     }

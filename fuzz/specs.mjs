@@ -219,14 +219,59 @@ export const port = fc.oneof(
 // Destinations stay on this machine: loopback, the unspecified address (which Linux sends to
 // loopback), and text that is no address at all. pool.mjs checks every value again.
 const ipv4Text = fc.oneof(
-  fc.constantFrom('127.0.0.1', '127.0.0.1', '127.1.2.3', '0.0.0.0'),
-  fc.constantFrom('', '256.0.0.1', '127.0.0', '127.0.0.1.', '127.0.0.01', '0x7f.1', ' 127.0.0.1'),
-  fc.constantFrom('::1', 'localhost', '127.0.0.1\0', '127.0.0.1%lo', '1.2.3.4.5'),
+  { arbitrary: fc.constantFrom('127.0.0.1', '127.0.0.1', '127.1.2.3', '0.0.0.0'), weight: 6 },
+  {
+    arbitrary: fc.constantFrom(
+      '',
+      '256.0.0.1',
+      '127.0.0',
+      '127.0.0.1.',
+      '127.0.0.01',
+      ' 127.0.0.1',
+    ),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.constantFrom('::1', 'localhost', '127.0.0.1\0', '127.0.0.1%lo', '0x7f.1'),
+    weight: 1,
+  },
 );
 const ipv6Text = fc.oneof(
-  fc.constantFrom('::1', '::1', '::', '::ffff:127.0.0.1', '0:0:0:0:0:0:0:1', 'fe80::1%lo'),
-  fc.constantFrom('::1%lo', '::1%1', '::1%', '::1%nonexistent0', '::1%999999', 'fe80::1%0'),
-  fc.constantFrom('', ':::', '::1::', '127.0.0.1', '::g', '[::1]', '::1\0', 'a'.repeat(46)),
+  {
+    arbitrary: fc.constantFrom(
+      '::1',
+      '::1',
+      '::',
+      '::ffff:127.0.0.1',
+      '0:0:0:0:0:0:0:1',
+      'fe80::1%lo',
+    ),
+    weight: 6,
+  },
+  {
+    arbitrary: fc.constantFrom(
+      '::1%lo',
+      '::1%1',
+      '::1%',
+      '::1%nonexistent0',
+      '::1%999999',
+      'fe80::1%0',
+    ),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.constantFrom(
+      '',
+      ':::',
+      '::1::',
+      '127.0.0.1',
+      '::g',
+      '[::1]',
+      '::1\0',
+      'a'.repeat(46),
+    ),
+    weight: 1,
+  },
 );
 
 const UNIX_NAMES = ['s0', 's1', 's2', 'listen.sock', 'file', 'fifo', '.', '/', '/nonexistent/s'];
@@ -269,10 +314,13 @@ const abstractName = fc.oneof(
 // flip: it returns the value once and a Symbol after, so a second read sees junk.
 const trap = fc.constantFrom(...Array(8).fill(undefined), 'throw', 'detach', 'shrink', 'flip');
 
+// Mostly every field present; one time in six any of them may be missing.
 function addrObject(fields) {
-  return fc
-    .tuple(fc.record(fields, { requiredKeys: [] }), trap)
-    .map(([v, t]) => (t ? tag('addr', { v, trap: t }) : tag('addr', { v })));
+  const v = fc.oneof(
+    { arbitrary: fc.record(fields), weight: 5 },
+    { arbitrary: fc.record(fields, { requiredKeys: [] }), weight: 1 },
+  );
+  return fc.tuple(v, trap).map(([v, t]) => (t ? tag('addr', { v, trap: t }) : tag('addr', { v })));
 }
 
 const family = (name) =>
@@ -317,8 +365,31 @@ export const address = fc.oneof(
   { arbitrary: scalar, weight: 1 },
 );
 
-/** Raw host text for the native layer's address group: IP text, unix paths, names, junk. */
-export const host = fc.oneof(ipv4Text, ipv6Text, unixPath, abstractName, fc.constant(null));
+/**
+ * The native layer's address group (family, host) as lib/address.ts flattens an address: a
+ * family and a host that belong together most of the time, any pairing otherwise.
+ */
+export function familyAndHost(c) {
+  const host = fc.oneof(ipv4Text, ipv6Text, unixPath, abstractName, fc.constant(null));
+  return fc.oneof(
+    { arbitrary: fc.tuple(fc.constant(c.AF_INET), ipv4Text), weight: 3 },
+    { arbitrary: fc.tuple(fc.constant(c.AF_INET6), ipv6Text), weight: 3 },
+    {
+      arbitrary: fc.tuple(
+        fc.constant(c.AF_UNIX),
+        fc.oneof(unixPath, abstractName, fc.constant(null)),
+      ),
+      weight: 3,
+    },
+    {
+      arbitrary: fc.tuple(
+        oneOfConstants(['AF_INET', 'AF_INET6', 'AF_UNIX', 'AF_UNSPEC', 'AF_PACKET'], c),
+        host,
+      ),
+      weight: 2,
+    },
+  );
+}
 
 /** Anything, including structured values; what the generic fallback passes. */
 export const anything = fc.oneof(

@@ -7,7 +7,8 @@
 //   args     [role, arbitrary] per parameter. Roles: 'fd' (the call changes or consumes the fd:
 //            only pool fds or closed numbers reach it), 'fdro' (read-only: the runtime's own fds
 //            are fine), 'timeout' (never waits: a wait other than 0 or 1 ms becomes 0),
-//            'naddr' (the first of the native layer's five address arguments), 'any'.
+//            'naddr' (a generator of the native layer's five address arguments, spread over
+//            five positions), 'any'.
 //   keep     how many leading arguments are never dropped (the arity mutation drops the rest)
 //   creates  result -> the fds the call opened, which the worker closes at once
 //   heal     the call may close a pool fd or make it blocking: repair the pool after it
@@ -97,7 +98,7 @@ export function packageTable(c) {
               arbitrary: fc
                 .record({ fd: S.fd, events: S.flagsOf(POLL_EVENTS, c) })
                 .map((v) => ({ $: 'obj', v })),
-              weight: 6,
+              weight: 20,
             },
             { arbitrary: S.scalar, weight: 1 },
             { arbitrary: S.address, weight: 1 },
@@ -152,9 +153,9 @@ export function packageTable(c) {
     recv: {
       args: [fdArg, ['any', S.buffer], msgFlags],
       check: (r, [, buf, flags]) =>
-        Number.isInteger(r) && r >= 0 && (r <= buf.byteLength || (flags & c.MSG_TRUNC) !== 0)
+        Number.isInteger(r) && r >= 0 && (r <= byteLength(buf) || (flags & c.MSG_TRUNC) !== 0)
           ? null
-          : `recv returned ${r} for a ${buf.byteLength}-byte view`,
+          : `recv returned ${r} for a ${byteLength(buf)}-byte view`,
     },
     recvfrom: {
       args: [fdArg, ['any', S.buffer], msgFlags],
@@ -215,17 +216,18 @@ export function packageTable(c) {
 export function nativeTable(c) {
   const i32 = (name) => ['any', S.oneOfConstants([name], c)];
   const int = ['any', S.number];
-  const family = [
-    'any',
-    S.oneOfConstants(['AF_INET', 'AF_INET6', 'AF_UNIX', 'AF_UNSPEC', 'AF_PACKET'], c),
-  ];
-  // (family, host, port, flowinfo, scopeId) as lib/address.ts flattens an address.
+  // (family, host, port, flowinfo, scopeId) as lib/address.ts flattens an address: one
+  // generator, spread over five arguments by the worker, so family and host mostly agree.
   const addr = [
-    ['naddr', family[1]],
-    ['any', S.host],
-    ['any', S.port],
-    ['any', fc.oneof(fc.constantFrom(0, -1, 0x7fffffff), S.scalar)],
-    ['any', fc.oneof(fc.constantFrom(0, 1, -1, 0x7fffffff), S.scalar)],
+    'naddr',
+    fc
+      .tuple(
+        S.familyAndHost(c),
+        S.port,
+        fc.oneof(fc.constantFrom(0, -1, 0x7fffffff), S.scalar),
+        fc.oneof(fc.constantFrom(0, 1, -1, 0x7fffffff), S.scalar),
+      )
+      .map(([[family, host], port, flowinfo, scopeId]) => [family, host, port, flowinfo, scopeId]),
   ];
   const msgFlags = ['any', S.flagsOf(MSG_FLAGS, c)];
   const level = ['any', S.oneOfConstants(LEVELS, c)];
@@ -256,16 +258,16 @@ export function nativeTable(c) {
       args: [i32('AF_UNIX'), i32('SOCK_STREAM'), int],
       creates: (r) => (Array.isArray(r) ? r : []),
     },
-    bind: { args: [fdArg, ...addr] },
+    bind: { args: [fdArg, addr] },
     listen: { args: [fdArg, int] },
     accept: { args: [fdArg, int], creates: (r) => (r && typeof r.fd === 'number' ? [r.fd] : []) },
-    connect: { args: [fdArg, ...addr] },
+    connect: { args: [fdArg, addr] },
     shutdown: { args: [fdArg, int] },
     close: { args: [fdArg], heal: true },
     getsockname: { args: [fdRo] },
     getpeername: { args: [fdRo] },
     send: { args: [fdArg, ['any', S.buffer], msgFlags] },
-    sendto: { args: [fdArg, ['any', S.buffer], msgFlags, ...addr] },
+    sendto: { args: [fdArg, ['any', S.buffer], msgFlags, addr] },
     recv: { args: [fdArg, ['any', S.buffer], msgFlags] },
     recvfrom: { args: [fdArg, ['any', S.buffer], msgFlags] },
     getsockoptInt: { args: [fdRo, level, optname] },
@@ -285,6 +287,15 @@ export function nativeTable(c) {
   };
 }
 
+/** A view's length; 0 once its buffer is detached (a detached DataView throws instead). */
+export function byteLength(view) {
+  try {
+    return view.byteLength;
+  } catch {
+    return 0;
+  }
+}
+
 function checkAddress(r) {
   const families = ['inet', 'inet6', 'unix', 'other'];
   return r && families.includes(r.family) ? null : `not an address: ${String(r)}`;
@@ -296,6 +307,6 @@ function checkAddress(r) {
 function noLinger(args, c) {
   const [, level, name, value] = args;
   if (level === c.SOL_SOCKET && name === c.SO_LINGER && ArrayBuffer.isView(value)) {
-    if (value.byteLength >= 4) new DataView(value.buffer, value.byteOffset, 4).setInt32(0, 0);
+    if (byteLength(value) >= 4) new DataView(value.buffer, value.byteOffset, 4).setInt32(0, 0);
   }
 }

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 
 import { CallContext, FuzzTrap, Pool } from './pool.mjs';
 import * as S from './specs.mjs';
-import { nativeTable, packageTable } from './table.mjs';
+import { byteLength, nativeTable, packageTable } from './table.mjs';
 
 const require = createRequire(import.meta.url);
 // The package as users get it, through its own exports map, and the raw addon functions.
@@ -30,6 +30,8 @@ const { values: opt } = parseArgs({
     replay: { type: 'string' },
     refresh: { type: 'string', default: '2000' },
     'keep-going': { type: 'boolean', default: false },
+    // Prints every call of one function and its outcome: for tuning that function's entry.
+    trace: { type: 'string' },
   },
 });
 
@@ -81,10 +83,28 @@ function callArbitrary(list) {
           pick: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
         })
         .map(({ args, arity, extra, pick }) => {
-          let a = args;
-          if (arity === 0) a = a.concat(extra);
-          else if (arity === 1) a = a.slice(0, Math.max(keep, Math.floor(pick * a.length)));
-          return { f, args: a, pick };
+          // Each argument keeps its role; a native address group spreads over five.
+          let a = [];
+          let roles = [];
+          args.forEach((spec, k) => {
+            const role = t.entry.args[k][0];
+            if (role === 'naddr' && Array.isArray(spec)) {
+              a.push(...spec);
+              roles.push('naddr', 'any', 'any', 'any', 'any');
+            } else {
+              a.push(spec);
+              roles.push(role === 'naddr' ? 'any' : role);
+            }
+          });
+          if (arity === 0) {
+            a = a.concat(extra);
+            roles = roles.concat(extra.map(() => 'any'));
+          } else if (arity === 1) {
+            const n = Math.max(keep, Math.floor(pick * a.length));
+            a = a.slice(0, n);
+            roles = roles.slice(0, n);
+          }
+          return { f, args: a, roles, pick };
         });
     }),
   );
@@ -102,7 +122,7 @@ function describe(v) {
   if (types.isProxy(v)) return 'Proxy';
   if (typeof v === 'bigint') return `${v}n`;
   if (typeof v === 'symbol' || typeof v === 'function') return typeof v;
-  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${v.byteLength} bytes)`;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${byteLength(v)} bytes)`;
   try {
     const text = encode(v) ?? String(v);
     return text.length > 120 ? `${text.slice(0, 100)}...(${text.length} chars)` : text;
@@ -184,18 +204,17 @@ function main() {
   let firstFailure = null;
   const distinct = new Map(); // with --keep-going: one failure per function and reason
 
-  const runOne = ({ f, args: specs, pick }) => {
+  const runOne = ({ f, args: specs, roles, pick }) => {
     const t = list[f];
     index++;
     const line = Buffer.from(
-      `${encode({ i: index, target: t.target, fn: t.name, args: specs, pick })}\n`,
+      `${encode({ i: index, target: t.target, fn: t.name, args: specs, roles, pick })}\n`,
     );
     fs.writeSync(logFd, line, 0, line.length, 0);
 
     const ctx = new CallContext(pool, pick);
     const args = specs.map((s) => ctx.value(s));
-    t.entry.args.forEach(([role], k) => {
-      if (k >= args.length) return;
+    roles.forEach((role, k) => {
       if (role === 'fd' || role === 'generic') args[k] = ctx.guardFd(args[k]);
       if (role === 'generic' && typeof args[k] === 'string') args[k] = ctx.safeHost(args[k]);
       if (
@@ -242,6 +261,10 @@ function main() {
       }
       throw new Error(`${message}\n  input: ${line}`);
     };
+    if (opt.trace === t.name) {
+      const outcome = threw ? `threw ${error?.constructor?.name}: ${error?.message}` : 'returned';
+      process.stderr.write(`${t.target}.${t.name}(${args.map(describe).join(', ')}) ${outcome}\n`);
+    }
     const broken = ctx.brokenGuards();
     if (broken) fail(`wrote outside the buffer it was given: ${broken}`);
     if (threw) {
@@ -276,7 +299,8 @@ function main() {
     const call = JSON.parse(opt.replay);
     const f = list.findIndex((t) => t.target === call.target && t.name === call.fn);
     if (f < 0) throw new Error(`no function ${call.target}.${call.fn}`);
-    runOne({ f, args: call.args, pick: call.pick ?? 0 });
+    const roles = call.roles ?? call.args.map((_, k) => list[f].entry.args[k]?.[0] ?? 'generic');
+    runOne({ f, args: call.args, roles, pick: call.pick ?? 0 });
     process.stdout.write('replay: the call completed with an allowed outcome\n');
   } else {
     try {
