@@ -3,28 +3,19 @@
 // outcome other than a return value, a coded TypeError/RangeError, or a SocketError.
 // `npm run fuzz` is the long pass (1,000,000 calls). A new random seed each run widens what CI
 // covers over time; a failure prints the seed and the input, and SOCKFD_FUZZ_SEED pins a seed.
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-
 import { expect, it } from 'vitest';
 
-const root = join(__dirname, '..');
+import { runNode } from './helpers/child.js';
+
 const CALLS = 15_000;
 
 it(`survives ${CALLS} fuzzed calls to every export`, async () => {
   const seed = process.env.SOCKFD_FUZZ_SEED ?? String(Math.floor(Math.random() * 0x7fffffff));
-  const args = ['fuzz/run.mjs', '--calls', String(CALLS), '--chunk', String(CALLS), '--seed', seed];
-  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      args,
-      { cwd: root, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? ((err.code as number | null) ?? 1) : 0, output: stdout + stderr });
-      },
-    );
-  });
-  process.stdout.write(output.split('\n').slice(-2).join('\n'));
-  expect(code, output).toBe(0);
-  expect(output).toMatch(new RegExp(`fuzz: ${CALLS} calls`));
+  const r = await runNode(
+    ['fuzz/run.mjs', '--calls', String(CALLS), '--chunk', String(CALLS), '--seed', seed],
+    { timeoutMs: 110_000 },
+  );
+  expect(r.code, r.output).toBe(0);
+  expect(r.stdout).toMatch(new RegExp(`fuzz: ${CALLS} calls`));
+  process.stdout.write(`${r.stdout.trim().split('\n').pop()}\n`);
 }, 120_000);
