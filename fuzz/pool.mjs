@@ -20,10 +20,17 @@ import { POOL_FDS } from './specs.mjs';
 /** Thrown by the hostile getters of generated objects; the library may let it through. */
 export class FuzzTrap extends Error {}
 
-/** The fds open in this process, from /proc/self/fd. */
+/** The fds open in this process, from /proc/self/fd, without the one the listing itself used. */
 export function openFds() {
   const fds = new Set();
-  for (const name of fs.readdirSync('/proc/self/fd')) fds.add(Number(name));
+  const self = `/proc/${process.pid}/fd`;
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${name}`) !== self) fds.add(Number(name));
+    } catch {
+      // Closed since the listing: the listing's own fd.
+    }
+  }
   return fds;
 }
 
@@ -217,7 +224,15 @@ export class Pool {
 
   /** Checks that the only fds open are the runtime's and the pool's: nothing leaked. */
   leaked() {
-    return [...openFds()].filter((fd) => !this.protected.has(fd) && !this.poolSet.has(fd));
+    return [...openFds()]
+      .filter((fd) => !this.protected.has(fd) && !this.poolSet.has(fd))
+      .map((fd) => {
+        try {
+          return `${fd} -> ${fs.readlinkSync(`/proc/self/fd/${fd}`)}`;
+        } catch {
+          return String(fd);
+        }
+      });
   }
 }
 

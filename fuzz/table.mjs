@@ -10,7 +10,7 @@
 //            'naddr' (a generator of the native layer's five address arguments, spread over
 //            five positions), 'any'.
 //   keep     how many leading arguments are never dropped (the arity mutation drops the rest)
-//   creates  result -> the fds the call opened, which the worker closes at once
+//   creates  (result, args) -> the fds the call opened, which the worker closes at once
 //   heal     the call may close a pool fd or make it blocking: repair the pool after it
 //   construct  call with `new`
 //   check    (result, args) -> a broken invariant as text, or null
@@ -64,6 +64,19 @@ const IOCTLS = [
   'FIONBIO',
   'SIOCGIFNAME',
 ];
+
+// getsockopt(SO_PEERPIDFD) (Linux 6.5) opens a pidfd for the peer and returns its number: the
+// one getsockopt that creates an fd. glibc 2.36 has no constant for it; 77 is its number on
+// every Linux architecture but alpha, mips, parisc and sparc.
+function peerPidfd(c) {
+  const SO_PEERPIDFD = c.SO_PEERPIDFD ?? 77;
+  return (r, [, level, name]) => {
+    if (level !== c.SOL_SOCKET || name !== SO_PEERPIDFD) return [];
+    if (typeof r === 'number' && r >= 0) return [r];
+    if (Buffer.isBuffer(r) && r.length >= 4) return [r.readInt32LE(0)].filter((fd) => fd >= 0);
+    return [];
+  };
+}
 
 function pollTimeout() {
   return ['timeout', fc.oneof(fc.constantFrom(0, 0, 0, 1, -1, -2, 1000), S.scalar)];
@@ -165,9 +178,11 @@ export function packageTable(c) {
     getpeername: { args: [fdRo], check: checkAddress },
     getsockopt: {
       args: [fdRo, level, optname],
+      creates: peerPidfd(c),
       check: (r) => (Number.isInteger(r) ? null : `getsockopt returned ${String(r)}`),
     },
     getsockoptBuffer: {
+      creates: peerPidfd(c),
       args: [
         fdRo,
         level,
@@ -270,9 +285,9 @@ export function nativeTable(c) {
     sendto: { args: [fdArg, ['any', S.buffer], msgFlags, addr] },
     recv: { args: [fdArg, ['any', S.buffer], msgFlags] },
     recvfrom: { args: [fdArg, ['any', S.buffer], msgFlags] },
-    getsockoptInt: { args: [fdRo, level, optname] },
+    getsockoptInt: { args: [fdRo, level, optname], creates: peerPidfd(c) },
     setsockoptInt: { args: [fdArg, level, optname, int] },
-    getsockoptBytes: { args: [fdRo, level, optname, int] },
+    getsockoptBytes: { args: [fdRo, level, optname, int], creates: peerPidfd(c) },
     setsockoptBytes: { args: [fdArg, level, optname, ['any', S.buffer]], prepare: noLinger },
     fcntlGetfl: { args: [fdRo] },
     fcntlSetfl: { args: [fdArg, int], heal: true },

@@ -241,7 +241,7 @@ function main() {
 
     // Close whatever the call opened before anything can fail, so a report leaks nothing.
     if (!threw) {
-      const made = t.entry.creates?.(result) ?? [];
+      const made = t.entry.creates?.(result, args) ?? [];
       if (before) {
         for (const name of fs.readdirSync('/proc/self/fd')) {
           if (!before.has(name) && name !== String(logFd)) made.push(Number(name));
