@@ -45,12 +45,6 @@ static Napi::Value Dup(const Napi::CallbackInfo& info) {
   return Result(info.Env(), Retry([&] { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }));
 }
 
-static int64_t NowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 // poll(Int32Array [fd, events, revents, ...], timeoutMs) -> ready count or -errno; each
 // revents slot is written in place. poll(2)
 // After EINTR the wait resumes with the time that remains, not the whole timeout.
@@ -75,12 +69,12 @@ static Napi::Value Poll(const Napi::CallbackInfo& info) {
     // A negative fd is allowed: poll(2) ignores the entry, which is how C callers skip one.
     fds[i] = {a[3 * i], static_cast<short>(a[3 * i + 1]), 0};
   }
-  const int64_t deadline = timeout < 0 ? -1 : NowMs() + timeout;
+  const int64_t deadline = timeout < 0 ? -1 : MonotonicMs() + timeout;
   int r;
   for (;;) {
     int wait = timeout;
     if (deadline >= 0) {
-      int64_t left = deadline - NowMs();
+      int64_t left = deadline - MonotonicMs();
       wait = left > 0 ? static_cast<int>(left) : 0;
     }
     r = poll(fds.data(), n, wait);

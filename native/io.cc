@@ -20,7 +20,9 @@ static Napi::Value Send(const Napi::CallbackInfo& info) {
   Bytes b;
   int32_t flags;
   if (!ArgIo(info, &fd, &b, &flags)) return Napi::Value();
-  return Result(info.Env(), Retry([&] { return send(fd, b.data, b.len, flags | MSG_NOSIGNAL); }));
+  return Result(info.Env(), RetryTimed(fd, SO_SNDTIMEO, [&] {
+                  return send(fd, b.data, b.len, flags | MSG_NOSIGNAL);
+                }));
 }
 
 // sendto(fd, buffer, flags, ...address) -> bytes or -errno. sendto(2)
@@ -31,7 +33,7 @@ static Napi::Value SendTo(const Napi::CallbackInfo& info) {
   sockaddr_storage ss;
   socklen_t len;
   if (!ArgIo(info, &fd, &b, &flags) || !ArgSockaddr(info, 3, &ss, &len)) return Napi::Value();
-  return Result(info.Env(), Retry([&] {
+  return Result(info.Env(), RetryTimed(fd, SO_SNDTIMEO, [&] {
                   return sendto(fd, b.data, b.len, flags | MSG_NOSIGNAL,
                                 reinterpret_cast<sockaddr*>(&ss), len);
                 }));
@@ -45,7 +47,8 @@ static Napi::Value Recv(const Napi::CallbackInfo& info) {
   Bytes b;
   int32_t flags;
   if (!ArgIo(info, &fd, &b, &flags)) return Napi::Value();
-  return Result(info.Env(), Retry([&] { return recv(fd, b.data, b.len, flags); }));
+  return Result(info.Env(),
+                RetryTimed(fd, SO_RCVTIMEO, [&] { return recv(fd, b.data, b.len, flags); }));
 }
 
 // recvfrom(fd, buffer, flags) -> { bytes, address } or -errno. recvfrom(2)
@@ -56,8 +59,9 @@ static Napi::Value RecvFrom(const Napi::CallbackInfo& info) {
   if (!ArgIo(info, &fd, &b, &flags)) return Napi::Value();
   sockaddr_storage ss;
   socklen_t len = sizeof(ss);
-  ssize_t r = Retry(
-      [&] { return recvfrom(fd, b.data, b.len, flags, reinterpret_cast<sockaddr*>(&ss), &len); });
+  ssize_t r = RetryTimed(fd, SO_RCVTIMEO, [&] {
+    return recvfrom(fd, b.data, b.len, flags, reinterpret_cast<sockaddr*>(&ss), &len);
+  });
   if (r < 0) return Result(info.Env(), r);
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("bytes", Napi::Number::New(info.Env(), static_cast<double>(r)));
