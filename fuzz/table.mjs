@@ -11,6 +11,8 @@
 //            five positions), 'any'.
 //   keep     how many leading arguments are never dropped (the arity mutation drops the rest)
 //   creates  (result, args) -> the fds the call opened, which the worker closes at once
+//   scanFds  args -> whether the call may open fds it does not return: the worker then closes
+//            whatever is new in /proc/self/fd after it
 //   heal     the call may close a pool fd or make it blocking: repair the pool after it
 //   construct  call with `new`
 //   check    (result, args) -> a broken invariant as text, or null
@@ -65,17 +67,14 @@ const IOCTLS = [
   'SIOCGIFNAME',
 ];
 
-// getsockopt(SO_PEERPIDFD) (Linux 6.5) opens a pidfd for the peer and returns its number: the
-// one getsockopt that creates an fd. glibc 2.36 has no constant for it; 77 is its number on
-// every Linux architecture but alpha, mips, parisc and sparc.
+// getsockopt(SO_PEERPIDFD) (Linux 6.5) opens a pidfd for the peer and writes its number, as
+// much of it as the buffer holds: with fewer than 4 bytes the fd is still installed, and its
+// number is cut short or not written at all (net/core/sock.c). So after such a call the worker
+// finds what it opened in /proc/self/fd. glibc 2.36 has no constant for it; 77 is its number
+// on every Linux architecture but alpha, mips, parisc and sparc.
 function peerPidfd(c) {
   const SO_PEERPIDFD = c.SO_PEERPIDFD ?? 77;
-  return (r, [, level, name]) => {
-    if (level !== c.SOL_SOCKET || name !== SO_PEERPIDFD) return [];
-    if (typeof r === 'number' && r >= 0) return [r];
-    if (Buffer.isBuffer(r) && r.length >= 4) return [r.readInt32LE(0)].filter((fd) => fd >= 0);
-    return [];
-  };
+  return ([, level, name]) => level === c.SOL_SOCKET && name === SO_PEERPIDFD;
 }
 
 function pollTimeout() {
@@ -184,11 +183,11 @@ export function packageTable(c) {
     getpeername: { args: [fdRo], check: checkAddress },
     getsockopt: {
       args: [fdRo, level, optname],
-      creates: peerPidfd(c),
+      scanFds: peerPidfd(c),
       check: (r) => (Number.isInteger(r) ? null : `getsockopt returned ${String(r)}`),
     },
     getsockoptBuffer: {
-      creates: peerPidfd(c),
+      scanFds: peerPidfd(c),
       args: [
         fdRo,
         level,
@@ -291,9 +290,9 @@ export function nativeTable(c) {
     sendto: { args: [fdArg, ['any', S.buffer], msgFlags, addr] },
     recv: { args: [fdArg, ['any', S.buffer], msgFlags] },
     recvfrom: { args: [fdArg, ['any', S.buffer], msgFlags] },
-    getsockoptInt: { args: [fdRo, level, optname], creates: peerPidfd(c) },
+    getsockoptInt: { args: [fdRo, level, optname], scanFds: peerPidfd(c) },
     setsockoptInt: { args: [fdArg, level, optname, int] },
-    getsockoptBytes: { args: [fdRo, level, optname, int], creates: peerPidfd(c) },
+    getsockoptBytes: { args: [fdRo, level, optname, int], scanFds: peerPidfd(c) },
     setsockoptBytes: { args: [fdArg, level, optname, ['any', S.buffer]], prepare: noLinger },
     fcntlGetfl: { args: [fdRo] },
     fcntlSetfl: { args: [fdArg, int], heal: true },

@@ -11,7 +11,7 @@ import { parseArgs, types } from 'node:util';
 
 import fc from 'fast-check';
 
-import { CallContext, FuzzTrap, Pool } from './pool.mjs';
+import { CallContext, FuzzTrap, Pool, openFds } from './pool.mjs';
 import * as S from './specs.mjs';
 import { byteLength, nativeTable, packageTable } from './table.mjs';
 
@@ -227,7 +227,8 @@ function main() {
       if (role === 'naddr') ctx.safeNativeAddress(args, k);
     });
     t.entry.prepare?.(args, c);
-    const before = t.entry.generic ? new Set(fs.readdirSync('/proc/self/fd')) : null;
+    const scan = t.entry.generic || t.entry.scanFds?.(args);
+    const before = scan ? openFds() : null;
 
     let result;
     let error;
@@ -240,15 +241,9 @@ function main() {
     }
 
     // Close whatever the call opened before anything can fail, so a report leaks nothing.
-    if (!threw) {
-      const made = t.entry.creates?.(result, args) ?? [];
-      if (before) {
-        for (const name of fs.readdirSync('/proc/self/fd')) {
-          if (!before.has(name) && name !== String(logFd)) made.push(Number(name));
-        }
-      }
-      for (const fd of made) pool.closeQuietly(fd);
-    }
+    const made = threw ? [] : (t.entry.creates?.(result, args) ?? []);
+    if (before) for (const fd of openFds()) if (!before.has(fd)) made.push(fd);
+    for (const fd of new Set(made)) pool.closeQuietly(fd);
     if (t.entry.heal) pool.heal();
 
     const fail = (why) => {
