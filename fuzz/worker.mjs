@@ -80,7 +80,8 @@ function callArbitrary(list) {
           args: fc.tuple(...gens),
           arity: fc.integer({ min: 0, max: 39 }),
           extra: fc.array(S.anything, { maxLength: 2 }),
-          pick: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+          // A number in [0, 1) for the choices a spec leaves open (which closed fd number).
+          pick: fc.integer({ min: 0, max: 0xffff }).map((n) => n / 0x10000),
         })
         .map(({ args, arity, extra, pick }) => {
           // Each argument keeps its role; a native address group spreads over five.

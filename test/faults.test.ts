@@ -115,7 +115,8 @@ describe('a datagram flood until EAGAIN', () => {
     const drops = udpDrops(rx);
     expectInOrder(got, 0);
     expect(got.length + drops).toBe(sent);
-    expect(got.length).toBeGreaterThan(1000);
+    // Even the default net.core.rmem_max (208 KiB) holds a few hundred 64-byte datagrams.
+    expect(got.length).toBeGreaterThan(100);
 
     // What fits in the queue arrives, all of it: half of what it held above.
     const fits = Math.floor(got.length / 2);

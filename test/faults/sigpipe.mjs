@@ -50,6 +50,9 @@ function brokenTcp() {
     // EPIPE or ECONNRESET already
   }
   s.poll([{ fd: client, events: c.POLLIN }], 1000); // the RST has arrived once readable
+  // The first call after the RST reports ECONNRESET; reading SO_ERROR takes that error, so
+  // every send from here on meets the closed connection itself.
+  s.getsockopt(client, c.SOL_SOCKET, c.SO_ERROR);
   return client;
 }
 
