@@ -296,6 +296,8 @@ export class CallContext {
         return this.view(spec);
       case 'port':
         return this.pool.ports.get(spec.of) ?? 9;
+      case 'pid':
+        return process.pid;
       case 'abstract': {
         const tail = Buffer.from(spec.hex, 'hex');
         return spec.own ? Buffer.concat([this.pool.abstractPrefix, tail]) : tail;

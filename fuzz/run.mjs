@@ -129,6 +129,7 @@ async function main() {
   );
 
   const merged = new Map();
+  let skipped = [];
   let calls = 0;
   let failure = null;
   const queue = [...chunks];
@@ -142,6 +143,7 @@ async function main() {
         return;
       }
       calls += r.summary.calls;
+      skipped = r.summary.skipped ?? [];
       for (const [name, st] of Object.entries(r.summary.functions)) {
         const m = merged.get(name) ?? { calls: 0, generic: st.generic, outcomes: {} };
         m.calls += st.calls;
@@ -179,6 +181,9 @@ async function main() {
   }
   if (generic.length) {
     console.log(`fuzz: no table entry (generic arguments only): ${generic.join(', ')}`);
+  }
+  if (skipped.length) {
+    console.log(`fuzz: not fuzzed (classes without a table entry): ${skipped.join(', ')}`);
   }
   console.log(
     `fuzz: ${calls} calls to ${merged.size} functions in ${secs.toFixed(1)} s: ` +

@@ -16,7 +16,8 @@
 //   heal     the call may close a pool fd or make it blocking: repair the pool after it
 //   construct  call with `new`
 //   check    (result, args) -> a broken invariant as text, or null
-//   prepare  (args, constants) -> void; adjusts values that would make a call block
+//   prepare  (args, constants, native) -> void; defuses values that would make a call block or
+//            reach off this machine
 import fc from 'fast-check';
 
 import * as S from './specs.mjs';
@@ -132,7 +133,71 @@ export function packageTable(c) {
   );
   const created = (r) => (typeof r === 'number' ? [r] : []);
 
+  // sendmsg/recvmsg: payload views, a destination, control messages of every kind with good
+  // and bad fields, and a control buffer length for recvmsg. SCM_RIGHTS carries pool fds,
+  // closed numbers and junk; pktinfo's interface is lo or none, so nothing leaves loopback.
+  const obj = (fields) => fc.record(fields, { requiredKeys: [] }).map((v) => ({ $: 'obj', v }));
+  const arr = (arb, maxLength) => fc.array(arb, { maxLength }).map((v) => ({ $: 'arr', v }));
+  const buffers = fc.oneof(
+    { arbitrary: arr(S.buffer, 4), weight: 4 },
+    { arbitrary: S.buffer, weight: 1 },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+  const small = fc.oneof(fc.integer({ min: -2, max: 300 }), S.number);
+  const control = fc.oneof(
+    obj({ type: fc.constant('rights'), fds: arr(S.fd, 4) }),
+    obj({
+      type: fc.constant('credentials'),
+      pid: fc.oneof(fc.constant({ $: 'pid' }), S.number),
+      uid: fc.oneof(fc.constant(0), S.number),
+      gid: fc.oneof(fc.constant(0), S.number),
+    }),
+    obj({ type: fc.constantFrom('ttl', 'hoplimit', 'tos', 'tclass'), value: small }),
+    obj({
+      type: fc.constantFrom('pktinfo', 'pktinfo6'),
+      ifindex: fc.constantFrom(0, 1, -1, 1.5),
+      specDst: fc.constantFrom('127.0.0.1', '', 'x'),
+      addr: fc.constantFrom('127.0.0.1', '::1', '', 'x'),
+    }),
+    obj({
+      level: S.oneOfConstants(LEVELS, c),
+      type: S.oneOfConstants(['SCM_RIGHTS', 'SCM_CREDENTIALS', 'IP_TTL', 'IP_TOS'], c),
+      data: S.buffer,
+    }),
+    obj({ type: fc.constantFrom('timestamp', 'pidfd', 'recverr', 'nope') }),
+    S.scalar,
+  );
+  const sendMessage = fc.oneof(
+    {
+      arbitrary: obj({
+        buffers,
+        address: S.address,
+        control: fc.oneof(arr(control, 3), S.scalar),
+        flags: S.flagsOf(MSG_FLAGS, c),
+      }),
+      weight: 8,
+    },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+  const recvMessage = fc.oneof(
+    {
+      arbitrary: obj({
+        buffers,
+        controlLength: fc.oneof(fc.constantFrom(0, 1, 16, 24, 256, 65536, 65537), S.number),
+        flags: S.flagsOf(MSG_FLAGS, c),
+      }),
+      weight: 8,
+    },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+  // Fds that arrive in SCM_RIGHTS are new fds of this process; the worker finds them.
+  const msgEntry = (message) => ({ args: [fdArg, ['any', message]], scanFds: () => true });
+
   return {
+    sendmsg: msgEntry(sendMessage),
+    trySendmsg: msgEntry(sendMessage),
+    recvmsg: msgEntry(recvMessage),
+    tryRecvmsg: msgEntry(recvMessage),
     socket: {
       args: [
         ['any', domain],
@@ -159,7 +224,7 @@ export function packageTable(c) {
     },
     connect: { args: [fdArg, ['any', S.address]] },
     shutdown: { args: [fdArg, ['any', S.oneOfConstants(['SHUT_RD', 'SHUT_WR', 'SHUT_RDWR'], c)]] },
-    close: { args: [fdArg], heal: true },
+    close: { args: [fdArg], heal: true, prepare: lingerOff },
     send: { args: [fdArg, ['any', S.buffer], msgFlags] },
     sendto: { args: [fdArg, ['any', S.buffer], msgFlags, ['any', S.address]] },
     recv: {
@@ -197,7 +262,7 @@ export function packageTable(c) {
       check: (r, args) =>
         Buffer.isBuffer(r) && r.length <= args[3] ? null : 'getsockoptBuffer longer than asked',
     },
-    setsockopt: { args: [fdArg, level, optname, optValue], prepare: noLinger },
+    setsockopt: { args: [fdArg, level, optname, optValue], prepare: defuseOption },
     setNonblocking: { args: [fdArg, ['any', S.boolean]], heal: true },
     getNonblocking: { args: [fdRo] },
     setCloexec: { args: [fdArg, ['any', S.boolean]] },
@@ -283,7 +348,7 @@ export function nativeTable(c) {
     accept: { args: [fdArg, int], creates: (r) => (r && typeof r.fd === 'number' ? [r.fd] : []) },
     connect: { args: [fdArg, addr] },
     shutdown: { args: [fdArg, int] },
-    close: { args: [fdArg], heal: true },
+    close: { args: [fdArg], heal: true, prepare: lingerOff },
     getsockname: { args: [fdRo] },
     getpeername: { args: [fdRo] },
     send: { args: [fdArg, ['any', S.buffer], msgFlags] },
@@ -293,7 +358,7 @@ export function nativeTable(c) {
     getsockoptInt: { args: [fdRo, level, optname], scanFds: peerPidfd(c) },
     setsockoptInt: { args: [fdArg, level, optname, int] },
     getsockoptBytes: { args: [fdRo, level, optname, int], scanFds: peerPidfd(c) },
-    setsockoptBytes: { args: [fdArg, level, optname, ['any', S.buffer]], prepare: noLinger },
+    setsockoptBytes: { args: [fdArg, level, optname, ['any', S.buffer]], prepare: defuseOption },
     fcntlGetfl: { args: [fdRo] },
     fcntlSetfl: { args: [fdArg, int], heal: true },
     fcntlGetfd: { args: [fdRo] },
@@ -322,11 +387,34 @@ function checkAddress(r) {
 }
 
 // A linger that is on makes close() wait for unsent data even on a nonblocking socket
-// (socket(7)); with a peer that never reads, that is a wait of l_linger seconds. Keep the
-// option's shape and turn l_onoff off.
-function noLinger(args, c) {
+// (socket(7)); with a peer that never reads, that is a wait of l_linger seconds. So a fuzzed
+// SO_LINGER keeps its shape with l_onoff off, and a multicast join, which would send an IGMP
+// or MLD report off this machine, gets an all-zero (invalid) group.
+const MEMBERSHIP = [
+  'IP_ADD_MEMBERSHIP',
+  'IP_ADD_SOURCE_MEMBERSHIP',
+  'IPV6_ADD_MEMBERSHIP',
+  'IPV6_JOIN_GROUP',
+  'MCAST_JOIN_GROUP',
+  'MCAST_JOIN_SOURCE_GROUP',
+];
+
+function defuseOption(args, c) {
   const [, level, name, value] = args;
-  if (level === c.SOL_SOCKET && name === c.SO_LINGER && ArrayBuffer.isView(value)) {
-    if (byteLength(value) >= 4) new DataView(value.buffer, value.byteOffset, 4).setInt32(0, 0);
+  if (!ArrayBuffer.isView(value) || byteLength(value) === 0) return;
+  const bytes = new Uint8Array(value.buffer, value.byteOffset, byteLength(value));
+  if (level === c.SOL_SOCKET && name === c.SO_LINGER) bytes.fill(0, 0, 4);
+  if (MEMBERSHIP.some((n) => c[n] !== undefined && c[n] === name)) bytes.fill(0);
+}
+
+// Before a fuzzed close: whatever linger a fuzzed call set on the fd, switch it off.
+function lingerOff(args, c, native) {
+  const fd = args[0];
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) return;
+  const off = Buffer.alloc(8);
+  try {
+    native.setsockoptBytes(fd, c.SOL_SOCKET, c.SO_LINGER, off);
+  } catch {
+    // Not a socket, or no such fd.
   }
 }

@@ -43,6 +43,12 @@ function targets() {
   const add = (target, object, table) => {
     for (const [name, fn] of Object.entries(object)) {
       if (typeof fn !== 'function') continue; // constants and the constants object
+      // A class needs an entry that builds an instance, calls its methods and disposes of it
+      // (closing its fd, awaiting its teardown); called bare it would only test `new`.
+      if (!table[name] && isClass(fn)) {
+        skipped.push(`${target}.${name}`);
+        continue;
+      }
       const entry = table[name] ?? genericEntry(fn);
       list.push({ target, name, fn, entry, generic: !table[name] });
     }
@@ -52,15 +58,20 @@ function targets() {
   if (wanted.has('native')) add('native', native, nativeTable(pkg.constants));
   return list;
 }
+const skipped = [];
+
+// A JavaScript class, or a native one (node-addon-api's ObjectWrap): its prototype has methods.
+function isClass(fn) {
+  if (/^class\b/.test(Function.prototype.toString.call(fn))) return true;
+  return typeof fn.prototype === 'object' && Object.getOwnPropertyNames(fn.prototype).length > 1;
+}
 
 // An export without a table entry: up to a few more arguments than it declares, of any kind,
-// every one of them treated as an fd the call may change. A class is called with `new`.
+// every one of them treated as an fd the call may change.
 function genericEntry(fn) {
   const n = Math.max(4, fn.length + 2);
-  const isClass = /^class\b/.test(Function.prototype.toString.call(fn));
   return {
     args: Array.from({ length: n }, () => ['generic', S.anything]),
-    construct: isClass,
     heal: true,
     generic: true,
   };
@@ -227,7 +238,7 @@ function main() {
       }
       if (role === 'naddr') ctx.safeNativeAddress(args, k);
     });
-    t.entry.prepare?.(args, c);
+    t.entry.prepare?.(args, c, native);
     const scan = t.entry.generic || t.entry.scanFds?.(args);
     const before = scan ? openFds() : null;
 
@@ -319,7 +330,7 @@ function main() {
   }
 
   for (const fd of pool.fds.values()) pool.closeQuietly(fd);
-  const summary = { calls: index, functions: Object.fromEntries(stats.by) };
+  const summary = { calls: index, functions: Object.fromEntries(stats.by), skipped };
   process.stdout.write(`FUZZ-SUMMARY ${JSON.stringify(summary)}\n`);
   fs.closeSync(logFd);
 }
