@@ -146,6 +146,19 @@ export function validateView(value: unknown, name: string): asserts value is Arr
   }
 }
 
+/**
+ * A view's length in bytes, 0 once its buffer is detached. A TypedArray reads 0 then, but a
+ * DataView throws a TypeError (with no code), as it does when a resizable buffer shrank below
+ * it; the native layer sees such a view as empty too.
+ */
+export function viewByteLength(view: ArrayBufferView): number {
+  try {
+    return view.byteLength;
+  } catch {
+    return 0;
+  }
+}
+
 /** Turns a negative native result into a thrown SocketError; returns non-negative results. */
 export function check(r: number, syscall: string, target?: ErrorTarget): number {
   if (r < 0) throw new SocketError(r, syscall, target);

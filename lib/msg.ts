@@ -14,6 +14,7 @@ import {
   validateInt,
   validateInt32,
   validateView,
+  viewByteLength,
 } from './errors.js';
 import { type AddrArgs, native } from './native.js';
 
@@ -295,7 +296,7 @@ export type Buffers = ArrayBufferView | readonly ArrayBufferView[];
 
 /** Checks `buffers` and copies the list into a fresh array; returns it and its byte total. */
 function bufferArgs(buffers: unknown, name: string): { views: ArrayBufferView[]; bytes: number } {
-  if (ArrayBuffer.isView(buffers)) return { views: [buffers], bytes: buffers.byteLength };
+  if (ArrayBuffer.isView(buffers)) return { views: [buffers], bytes: viewByteLength(buffers) };
   if (!Array.isArray(buffers)) {
     throw invalidArgType(name, 'a Buffer, TypedArray, or DataView, or an array of them', buffers);
   }
@@ -306,7 +307,7 @@ function bufferArgs(buffers: unknown, name: string): { views: ArrayBufferView[];
   let bytes = 0;
   const views = list.map((v, i) => {
     validateView(v, `${name}[${i}]`);
-    bytes += v.byteLength;
+    bytes += viewByteLength(v);
     return v;
   });
   return { views, bytes };

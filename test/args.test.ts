@@ -200,6 +200,19 @@ describe('exported helpers', () => {
     );
   });
 
+  it('takes a DataView on a detached buffer as an empty view in sendmsg and recvmsg', () => {
+    // A detached DataView throws on byteLength where a TypedArray reads 0 (found by the fuzzer).
+    const detached = (): DataView => {
+      const ab = new ArrayBuffer(8);
+      const view = new DataView(ab);
+      structuredClone(ab, { transfer: [ab] });
+      return view;
+    };
+    const [a, b] = pair(AF_UNIX, SOCK_DGRAM);
+    expect(s.sendmsg(a, { buffers: [detached(), Buffer.from('x')] })).toBe(1);
+    expect(s.recvmsg(b, { buffers: detached() }).bytes).toBe(0);
+  });
+
   it("keeps the syscall layer's plumbing out of the package root", () => {
     expect(Object.keys(s)).not.toContain('addrArgs');
     expect(Object.keys(s)).not.toContain('errorTarget');
