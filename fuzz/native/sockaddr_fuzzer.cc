@@ -10,9 +10,11 @@
 //   encode: the next bytes are an AddrSpec's fields, then its text or abstract name, copied
 //           into a block of exactly text_len bytes (the encoder must not read a terminator).
 // Each direction checks what it can about the result, and a successful decode or encode must
-// survive the way back.
+// survive the way back. IP, unix, link-layer (AF_PACKET) and netlink addresses are covered.
 #include <arpa/inet.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
+#include <netpacket/packet.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -93,6 +95,20 @@ void Decode(const uint8_t* data, size_t size) {
       spec.bytes = d.bytes_len ? d.bytes : reinterpret_cast<const uint8_t*>("");
       spec.bytes_len = d.bytes_len;
       break;
+    case Decoded::kPacket:
+      spec.family = AF_PACKET;
+      spec.bytes = d.bytes_len ? d.bytes : nullptr;
+      spec.bytes_len = d.bytes_len;
+      spec.ifindex = d.ifindex;
+      spec.protocol = d.protocol;
+      spec.hatype = d.hatype;
+      spec.pkttype = d.pkttype;
+      break;
+    case Decoded::kNetlink:
+      spec.family = AF_NETLINK;
+      spec.pid = d.pid;
+      spec.groups = d.groups;
+      break;
     default:
       return;
   }
@@ -100,9 +116,16 @@ void Decode(const uint8_t* data, size_t size) {
   socklen_t out_len = 0;
   AddrError e = EncodeSockaddr(spec, &out, &out_len);
   // A pathname that fills sun_path with no room for a NUL decodes but may not be re-encoded,
-  // and the empty path decodes from a lone NUL; everything else must round-trip.
+  // the empty path decodes from a lone NUL, and a long hardware address decodes but does not
+  // encode; everything else must round-trip.
   if (d.kind == Decoded::kUnixPath && (d.text_len + 1 > sizeof(sockaddr_un::sun_path))) {
     Check(e == AddrError::kPathTooLong, "a full sun_path did not report kPathTooLong");
+    return;
+  }
+  // A hardware address longer than sll_addr (InfiniBand's 20 bytes) decodes, but the encoder
+  // takes no more than sll_addr holds.
+  if (d.kind == Decoded::kPacket && d.bytes_len > sizeof(sockaddr_ll::sll_addr)) {
+    Check(e == AddrError::kBadHwAddr, "a long hardware address did not report kBadHwAddr");
     return;
   }
   if (d.kind == Decoded::kUnixPath && d.text_len == 0) {
@@ -124,12 +147,21 @@ void Decode(const uint8_t* data, size_t size) {
     Check(again.flowinfo == d.flowinfo && again.scope_id == d.scope_id,
           "round trip changed flowinfo or scope_id");
   }
+  if (d.kind == Decoded::kPacket) {
+    Check(again.ifindex == d.ifindex && again.protocol == d.protocol && again.hatype == d.hatype &&
+              again.pkttype == d.pkttype,
+          "round trip changed a link-layer field");
+  }
+  if (d.kind == Decoded::kNetlink) {
+    Check(again.pid == d.pid && again.groups == d.groups, "round trip changed pid or groups");
+  }
 }
 
 void Encode(const uint8_t* data, size_t size) {
   // family selector, flags, port (4), flowinfo (4), scope_id (4), then the text or name.
   if (size < 14) return;
-  static const int kFamilies[] = {AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, AF_PACKET, -1, 65535};
+  static const int kFamilies[] = {AF_INET,   AF_INET6,   AF_UNIX, AF_UNSPEC,
+                                  AF_PACKET, AF_NETLINK, -1,      65535};
   AddrSpec spec{};
   spec.family = kFamilies[data[0] % (sizeof(kFamilies) / sizeof(kFamilies[0]))];
   uint8_t flags = data[1];
@@ -137,6 +169,13 @@ void Encode(const uint8_t* data, size_t size) {
   if (flags & 4) spec.port &= 0xffff;  // mostly valid ports, sometimes any value
   spec.flowinfo = Read32(data + 6);
   spec.scope_id = Read32(data + 10);
+  // The link-layer and netlink fields reuse the same input bytes.
+  spec.protocol = spec.port;
+  spec.ifindex = static_cast<int32_t>(spec.scope_id);
+  spec.hatype = (flags & 16) ? spec.flowinfo >> 16 : (spec.flowinfo >> 16) & 0xffff;
+  spec.pkttype = (flags & 16) ? spec.flowinfo & 0xffff : spec.flowinfo & 0xff;
+  spec.pid = spec.flowinfo;
+  spec.groups = spec.scope_id;
   data += 14;
   size -= 14;
   std::unique_ptr<uint8_t[]> block(new uint8_t[size ? size : 1]);
@@ -187,6 +226,18 @@ void Encode(const uint8_t* data, size_t size) {
                   memcmp(d.text, spec.text, spec.text_len) == 0,
               "path did not round-trip");
       }
+      break;
+    case AF_PACKET:
+      Check(d.kind == Decoded::kPacket && d.ifindex == spec.ifindex &&
+                d.protocol == spec.protocol && d.hatype == spec.hatype && d.pkttype == spec.pkttype,
+            "link-layer address did not round-trip");
+      Check(d.bytes_len == spec.bytes_len &&
+                (spec.bytes_len == 0 || memcmp(d.bytes, spec.bytes, spec.bytes_len) == 0),
+            "hardware address did not round-trip");
+      break;
+    case AF_NETLINK:
+      Check(d.kind == Decoded::kNetlink && d.pid == spec.pid && d.groups == spec.groups,
+            "netlink address did not round-trip");
       break;
     default:
       Fail("an unknown family was encoded");
