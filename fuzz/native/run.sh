@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# `npm run fuzz:native`: builds the libFuzzer target for native/sockaddr.cc with clang
-# (-fsanitize=fuzzer,address,undefined) and runs it for FUZZ_SECONDS (default 30).
-# Installs clang and its fuzzer runtime with apt when they are missing.
+# `npm run fuzz:native`: builds the libFuzzer targets for the plain C++ codecs with clang
+# (-fsanitize=fuzzer,address,undefined) and runs each for FUZZ_SECONDS (default 20):
+# sockaddr_fuzzer for native/sockaddr.cc, cmsg_fuzzer for native/cmsg.cc. Installs clang and
+# its fuzzer runtime with apt when they are missing.
 # usage: bash fuzz/native/run.sh [extra libFuzzer flags]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-seconds=${FUZZ_SECONDS:-30}
+seconds=${FUZZ_SECONDS:-20}
 out=build/fuzz-native
-mkdir -p "$out/corpus"
+mkdir -p "$out"
 
 # clang can build the target once it links a trivial fuzzer (libclang-rt-*-dev has libFuzzer).
 can_link_fuzzer() {
@@ -32,14 +33,28 @@ if ! can_link_fuzzer; then
   can_link_fuzzer || { echo "fuzz:native: clang still cannot link -fsanitize=fuzzer" >&2; exit 1; }
 fi
 
-clang++ -std=c++17 -g -O1 -D_GNU_SOURCE -Inative \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  fuzz/native/sockaddr_fuzzer.cc native/sockaddr.cc -o "$out/sockaddr_fuzzer"
+build() {
+  clang++ -std=c++17 -g -O1 -D_GNU_SOURCE -Inative \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+    "fuzz/native/$1_fuzzer.cc" "native/$1.cc" -o "$out/$1_fuzzer"
+}
 
-# Seeds: one valid input per kind, so the run starts past the length checks. The first byte is
-# the direction (odd: decode); see the comment at the top of sockaddr_fuzzer.cc.
-seeds="$out/seeds"
+run() {
+  local name=$1
+  mkdir -p "$out/$name-corpus"
+  echo "fuzz:native: running $out/${name}_fuzzer for ${seconds}s"
+  "$out/${name}_fuzzer" -max_total_time="$seconds" -print_final_stats=1 -max_len=512 \
+    -timeout=10 -artifact_prefix="$out/$name-" "${extra[@]}" "$out/$name-corpus" "$out/$name-seeds"
+}
+
+extra=("$@")
+build sockaddr
+build cmsg
+
+# Seeds: one valid input per kind, so a run starts past the length checks.
+seeds="$out/sockaddr-seeds"
 mkdir -p "$seeds"
+# The first byte is the direction (odd: decode); see the top of sockaddr_fuzzer.cc.
 # decode: claimed length 16, AF_INET 127.0.0.1:80
 printf '\x01\x10\x00\x00\x00\x02\x00\x00\x50\x7f\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00' >"$seeds/inet"
 # decode: claimed length 28, AF_INET6 ::1 port 80 scope 1
@@ -54,7 +69,15 @@ printf '\x00\x01\x04\x50\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00::1' >"$seed
 # encode: AF_UNIX abstract name "name"
 printf '\x00\x02\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00name' >"$seeds/enc-abstract"
 
-echo "fuzz:native: running $out/sockaddr_fuzzer for ${seconds}s"
-"$out/sockaddr_fuzzer" -max_total_time="$seconds" -print_final_stats=1 -max_len=512 \
-  -timeout=10 -artifact_prefix="$out/" "$@" "$out/corpus" "$seeds"
-echo "fuzz:native: no crash in ${seconds}s (corpus kept in $out/corpus)"
+# A control buffer as the kernel leaves it: struct cmsghdr is a 64-bit cmsg_len, then the
+# int level and type, then the payload padded to 8 bytes.
+seeds="$out/cmsg-seeds"
+mkdir -p "$seeds"
+# SOL_SOCKET SCM_RIGHTS with fds 3 and 4
+printf '\x18\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x03\x00\x00\x00\x04\x00\x00\x00' >"$seeds/rights"
+# IPPROTO_IP IP_TTL 64, then IPPROTO_IP IP_TOS as one byte
+printf '\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x40\x00\x00\x00\x00\x00\x00\x00\x11\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00' >"$seeds/ttl-tos"
+
+run sockaddr
+run cmsg
+echo "fuzz:native: no crash in ${seconds}s per target (corpora kept in $out)"
