@@ -222,6 +222,26 @@ export class Pool {
     if (broken.size) this.poolSet = new Set(this.fds.values());
   }
 
+  /**
+   * The open fds that are neither the runtime's nor the pool's: one directory listing, and a
+   * readlink only for those (the listing's own fd is one of them).
+   */
+  unknownFds() {
+    const self = `/proc/${process.pid}/fd`;
+    const pool = new Set(this.fds.values());
+    const found = [];
+    for (const name of fs.readdirSync('/proc/self/fd')) {
+      const fd = Number(name);
+      if (this.protected.has(fd) || pool.has(fd)) continue;
+      try {
+        if (fs.readlinkSync(`/proc/self/fd/${name}`) !== self) found.push(fd);
+      } catch {
+        // Closed since the listing: the listing's own fd.
+      }
+    }
+    return found;
+  }
+
   /** Checks that the only fds open are the runtime's and the pool's: nothing leaked. */
   leaked() {
     return [...openFds()]

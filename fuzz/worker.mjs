@@ -11,7 +11,7 @@ import { parseArgs, types } from 'node:util';
 
 import fc from 'fast-check';
 
-import { CallContext, FuzzTrap, Pool, openFds } from './pool.mjs';
+import { CallContext, FuzzTrap, Pool } from './pool.mjs';
 import * as S from './specs.mjs';
 import { byteLength, nativeTable, packageTable } from './table.mjs';
 
@@ -239,8 +239,10 @@ function main() {
       if (role === 'naddr') ctx.safeNativeAddress(args, k);
     });
     t.entry.prepare?.(args, c, native);
+    // A call that may open fds it does not return: whatever the runtime and the pool do not
+    // own after it, it opened. Before it, there must be none (an earlier call's leak).
     const scan = t.entry.generic || t.entry.scanFds?.(args);
-    const before = scan ? openFds() : null;
+    const stray = scan ? pool.unknownFds() : [];
 
     let result;
     let error;
@@ -254,7 +256,7 @@ function main() {
 
     // Close whatever the call opened before anything can fail, so a report leaks nothing.
     const made = threw ? [] : (t.entry.creates?.(result, args) ?? []);
-    if (before) for (const fd of openFds()) if (!before.has(fd)) made.push(fd);
+    if (scan) made.push(...pool.unknownFds().filter((fd) => !stray.includes(fd)));
     for (const fd of new Set(made)) pool.closeQuietly(fd);
     if (t.entry.heal) pool.heal();
 
@@ -272,6 +274,7 @@ function main() {
       const outcome = threw ? `threw ${error?.constructor?.name}: ${error?.message}` : 'returned';
       process.stderr.write(`${t.target}.${t.name}(${args.map(describe).join(', ')}) ${outcome}\n`);
     }
+    if (stray.length) fail(`fds an earlier call opened and did not report: ${stray.join(', ')}`);
     const broken = ctx.brokenGuards();
     if (broken) fail(`wrote outside the buffer it was given: ${broken}`);
     if (threw) {
