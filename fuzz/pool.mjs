@@ -318,6 +318,8 @@ export class CallContext {
         return this.pool.ports.get(spec.of) ?? 9;
       case 'pid':
         return process.pid;
+      case 'ppid':
+        return process.ppid;
       case 'abstract': {
         const tail = Buffer.from(spec.hex, 'hex');
         return spec.own ? Buffer.concat([this.pool.abstractPrefix, tail]) : tail;

@@ -58,15 +58,30 @@ const MSG_FLAGS = [
   'MSG_ZEROCOPY',
 ];
 const POLL_EVENTS = ['POLLIN', 'POLLOUT', 'POLLPRI', 'POLLERR', 'POLLHUP', 'POLLNVAL', 'POLLRDHUP'];
+// The counters, the struct ifreq requests (reads and writes) and TUN/TAP's, and two the
+// library refuses (FIONBIO, which would make an fd blocking, and SIOCGIFCONF).
 const IOCTLS = [
   'FIONREAD',
   'SIOCINQ',
   'SIOCOUTQ',
   'SIOCOUTQNSD',
   'SIOCATMARK',
-  'FIONBIO',
   'SIOCGIFNAME',
+  'SIOCGIFINDEX',
+  'SIOCGIFFLAGS',
+  'SIOCSIFFLAGS',
+  'SIOCGIFADDR',
+  'SIOCSIFADDR',
+  'SIOCGIFMTU',
+  'SIOCSIFMTU',
+  'SIOCGIFHWADDR',
+  'SIOCSIFTXQLEN',
+  'TUNSETIFF',
+  'TUNGETFEATURES',
+  'FIONBIO',
+  'SIOCGIFCONF',
 ];
+const pid = fc.oneof(fc.constantFrom({ $: 'pid' }, { $: 'ppid' }, 1, 0, -1, 0x7fffffff), S.number);
 
 // getsockopt(SO_PEERPIDFD) (Linux 6.5) opens a pidfd for the peer and writes its number, as
 // much of it as the buffer holds: with fewer than 4 bytes the fd is still installed, and its
@@ -274,7 +289,20 @@ export function packageTable(c) {
       check: (r, [list]) =>
         Array.isArray(r) && r.length === list.length ? null : 'poll returned a different list',
     },
-    ioctl: { args: [fdRo, ['any', S.oneOfConstants(IOCTLS, c)]] },
+    // The buffer form passes known structs only; set-requests get an empty interface name.
+    ioctl: {
+      args: [fdRo, ['any', S.oneOfConstants(IOCTLS, c)], ['any', S.buffer]],
+      keep: 2,
+      prepare: defuseIoctl,
+    },
+    ioctlArgSize: { args: [['any', S.oneOfConstants(IOCTLS, c)]] },
+    // A pidfd for this process, its parent (the fuzz runner), init, or junk; and a copy of one
+    // of their fds. Both open fds, closed at once.
+    pidfd_open: { args: [['any', pid]], creates: created },
+    pidfd_getfd: {
+      args: [fdRo, ['any', fc.oneof(fc.constantFrom(0, 1, 2, 3), S.number)]],
+      creates: created,
+    },
     if_nametoindex: { args: [['any', S.string]] },
     if_indextoname: { args: [['any', S.number]] },
     errnoName: { args: [['any', S.number]] },
@@ -366,6 +394,16 @@ export function nativeTable(c) {
     dup: { args: [fdRo], creates: created },
     poll: { args: [['any', pollFds], pollTimeout()], keep: 2 },
     ioctlInt: { args: [fdRo, ['any', S.oneOfConstants(IOCTLS, c)]] },
+    ioctlBuffer: {
+      args: [fdRo, ['any', S.oneOfConstants(IOCTLS, c)], ['any', S.buffer]],
+      prepare: defuseIoctl,
+    },
+    ioctlArgSize: { args: [['any', S.oneOfConstants(IOCTLS, c)]] },
+    pidfdOpen: { args: [['any', pid]], creates: created },
+    pidfdGetfd: {
+      args: [fdRo, ['any', fc.oneof(fc.constantFrom(0, 1, 2, 3), S.number)]],
+      creates: created,
+    },
     ifNameToIndex: { args: [['any', S.string]] },
     ifIndexToName: { args: [int] },
     lastErrno: { args: [] },
@@ -405,6 +443,21 @@ function defuseOption(args, c) {
   const bytes = new Uint8Array(value.buffer, value.byteOffset, byteLength(value));
   if (level === c.SOL_SOCKET && name === c.SO_LINGER) bytes.fill(0, 0, 4);
   if (MEMBERSHIP.some((n) => c[n] !== undefined && c[n] === name)) bytes.fill(0);
+}
+
+// An ioctl that sets something on an interface (SIOCSIF*: flags, address, MTU, …) names the
+// interface in the struct ifreq's first IFNAMSIZ bytes. Run as root, one with `lo` there could
+// take loopback down for the whole machine, so the name is always empty (ENODEV): the fuzzer
+// exercises the argument checks and the struct passing, never a real interface.
+const IFNAMSIZ = 16;
+
+function defuseIoctl(args, c) {
+  const [, request, buffer] = args;
+  if (typeof request !== 'number' || !ArrayBuffer.isView(buffer)) return;
+  const sets = Object.keys(c).filter((n) => /^(SIOCS|TUNSET)/.test(n));
+  if (!sets.some((n) => c[n] === request >>> 0 || c[n] === (request | 0))) return;
+  const n = Math.min(IFNAMSIZ, byteLength(buffer));
+  if (n > 0) new Uint8Array(buffer.buffer, buffer.byteOffset, n).fill(0);
 }
 
 // Before a fuzzed close: whatever linger a fuzzed call set on the fd, switch it off.
