@@ -4,7 +4,7 @@
 import { type Stats, fstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 
 import { type Address, formatAddress } from './address.js';
-import { SocketError, validateFd, validateInt } from './errors.js';
+import { SocketError, invalidArgType, validateFd, validateInt } from './errors.js';
 import { native } from './native.js';
 import { type TcpInfo, getTcpInfo } from './options.js';
 import { type ProcNetSocket, readSocketTables, socketTypeName } from './procnet.js';
@@ -270,8 +270,27 @@ function formatBytes(n: number | null | undefined): string {
   return n === null || n === undefined ? '-' : `${n} bytes`;
 }
 
+// The renderers take what inspect() and listFds() return. Rather than check every field again,
+// a value of another shape, which fails while it is rendered, is reported as a TypeError with
+// a code naming the argument; an error a caller's own getter throws goes through as it is.
+function rendering<T>(value: unknown, name: string, expected: string, render: () => T): T {
+  if (typeof value !== 'object' || value === null) throw invalidArgType(name, expected, value);
+  try {
+    return render();
+  } catch (e) {
+    const shapeError =
+      e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError;
+    if (shapeError && !('code' in e)) throw invalidArgType(name, expected, value);
+    throw e;
+  }
+}
+
 /** Renders an {@link inspect} result as aligned `name  value` lines, for people to read. */
 export function formatInspection(info: Inspection): string {
+  return rendering(info, 'info', 'what inspect() returns', () => renderInspection(info));
+}
+
+function renderInspection(info: Inspection): string {
   const rows: [string, string][] = [];
   const flags = `${info.nonblocking ? 'O_NONBLOCK' : 'blocking'}, ${info.cloexec ? 'FD_CLOEXEC' : 'inherited across exec'}`;
   if (info.kind !== 'socket') {
@@ -346,7 +365,14 @@ export interface FdEntry {
 export function listFds(pid: number = process.pid): FdEntry[] {
   validateInt(pid, 'pid', 1, 0x7fffffff);
   const dir = `/proc/${pid}/fd`;
-  const names = readdirSync(dir);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    // No such process (ENOENT), or not ours to look at (EACCES): a syscall error like any other.
+    const err = e as NodeJS.ErrnoException;
+    throw new SocketError(err.errno ?? -c.EIO!, err.syscall ?? 'scandir', { path: dir });
+  }
   const tables = readSocketTables(pid);
   const out: FdEntry[] = [];
   for (const name of names) {
@@ -380,6 +406,13 @@ export function listFds(pid: number = process.pid): FdEntry[] {
 
 /** Renders {@link listFds} as a table with the columns of `ss`: fd, kind, state, queues, addresses. */
 export function formatFdTable(entries: readonly FdEntry[]): string {
+  if (!Array.isArray(entries)) {
+    throw invalidArgType('entries', 'an array, as listFds() returns', entries);
+  }
+  return rendering(entries, 'entries', 'what listFds() returns', () => renderFdTable(entries));
+}
+
+function renderFdTable(entries: readonly FdEntry[]): string {
   const head = ['FD', 'KIND', 'PROTO', 'STATE', 'RECV-Q', 'SEND-Q', 'LOCAL', 'PEER'];
   const rows = entries.map((e) => {
     const s = e.socket;

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 
+import { invalidArgValue, validateInt } from './errors.js';
 import { native } from './native.js';
 
 const c = native.constants;
@@ -209,6 +210,22 @@ function netlinkTable(pid: number | 'self', out: Map<number, ProcNetSocket>) {
   }
 }
 
+const TABLES: readonly unknown[] = [
+  'tcp',
+  'tcp6',
+  'udp',
+  'udp6',
+  'raw',
+  'raw6',
+  'unix',
+  'packet',
+  'netlink',
+] satisfies ProcNetTable[];
+
+function validatePid(pid: unknown): asserts pid is number | 'self' {
+  if (pid !== 'self') validateInt(pid, 'pid', 1, 0x7fffffff);
+}
+
 /**
  * Reads one socket table of `pid`'s network namespace, every line of it: for TCP this includes
  * connections in TIME_WAIT, which no socket (and so no fd) stands behind any more: their inode
@@ -218,6 +235,10 @@ export function readSocketTable(
   table: ProcNetTable,
   pid: number | 'self' = 'self',
 ): ProcNetSocket[] {
+  if (!TABLES.includes(table)) {
+    throw invalidArgValue('table', table, `must be one of ${TABLES.join(', ')}`);
+  }
+  validatePid(pid);
   const out = new Map<number, ProcNetSocket>();
   switch (table) {
     case 'unix':
@@ -240,6 +261,7 @@ export function readSocketTable(
  * proc_net(5) — {@link https://man7.org/linux/man-pages/man5/proc_net.5.html}
  */
 export function readSocketTables(pid: number | 'self' = 'self'): Map<number, ProcNetSocket> {
+  validatePid(pid);
   const out = new Map<number, ProcNetSocket>();
   for (const t of ['tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6'] as const) {
     // A TIME_WAIT or SYN_RECV entry has no socket of its own: inode 0, no fd can point at it.

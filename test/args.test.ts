@@ -161,6 +161,41 @@ const helperCases: Case[] = [
     'ERR_INVALID_ARG_TYPE',
     /"target.path"/,
   ],
+  [
+    'formatFdTable(null)',
+    () => s.formatFdTable(null as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"entries"/,
+  ],
+  [
+    'formatFdTable of entries of another shape',
+    () => s.formatFdTable([5] as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"entries"/,
+  ],
+  [
+    'formatInspection(undefined)',
+    () => s.formatInspection(undefined as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"info"/,
+  ],
+  [
+    'readSocketTable of an unknown table',
+    () => s.readSocketTable('tcp7' as never),
+    'TypeError',
+    'ERR_INVALID_ARG_VALUE',
+    /'table'/,
+  ],
+  [
+    'readSocketTables of a fractional pid',
+    () => s.readSocketTables(1.5),
+    'RangeError',
+    'ERR_OUT_OF_RANGE',
+    /"pid"/,
+  ],
 ];
 
 describe('exported helpers', () => {
@@ -211,6 +246,12 @@ describe('exported helpers', () => {
     const [a, b] = pair(AF_UNIX, SOCK_DGRAM);
     expect(s.sendmsg(a, { buffers: [detached(), Buffer.from('x')] })).toBe(1);
     expect(s.recvmsg(b, { buffers: detached() }).bytes).toBe(0);
+  });
+
+  it('reports a process that is not there as a syscall error from listFds', () => {
+    expect(() => s.listFds(0x7fffffff)).toThrow(
+      expect.objectContaining({ name: 'SocketError', code: 'ENOENT', syscall: 'scandir' }),
+    );
   });
 
   it("keeps the syscall layer's plumbing out of the package root", () => {
