@@ -242,6 +242,9 @@ function inspectOwn(fd: number, pid: number | undefined, borrowed: boolean): Ins
  */
 export function inspect(fd: number, options: InspectOptions = {}): Inspection {
   validateFd(fd);
+  if (typeof options !== 'object' || options === null) {
+    throw invalidArgType('options', 'an object', options);
+  }
   const pid = options.pid === process.pid ? undefined : options.pid;
   if (pid === undefined) return inspectOwn(fd, undefined, false);
   validateInt(pid, 'options.pid', 1, 0x7fffffff);

@@ -183,6 +183,13 @@ const helperCases: Case[] = [
     /"info"/,
   ],
   [
+    'inspect with null options',
+    () => s.inspect(0, null as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"options"/,
+  ],
+  [
     'readSocketTable of an unknown table',
     () => s.readSocketTable('tcp7' as never),
     'TypeError',
