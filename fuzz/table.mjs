@@ -298,6 +298,31 @@ export function packageTable(c) {
     ioctlArgSize: { args: [['any', S.oneOfConstants(IOCTLS, c)]] },
     // A pidfd for this process, its parent (the fuzz runner), init, or junk; and a copy of one
     // of their fds. Both open fds, closed at once.
+    // The inspector reads /proc: this process's fds, the runner's (through pidfd_getfd), init's.
+    inspect: {
+      args: [
+        fdRo,
+        [
+          'any',
+          fc.oneof(
+            fc.record({ pid }).map((v) => ({ $: 'obj', v })),
+            S.scalar,
+          ),
+        ],
+      ],
+      scanFds: () => true,
+    },
+    listFds: { args: [['any', pid]] },
+    readSocketTables: { args: [['any', fc.oneof(fc.constant('self'), pid)]] },
+    readSocketTable: {
+      args: [
+        [
+          'any',
+          fc.oneof(fc.constantFrom('tcp', 'udp6', 'unix', 'packet', 'netlink', 'x'), S.scalar),
+        ],
+        ['any', fc.oneof(fc.constant('self'), pid)],
+      ],
+    },
     pidfd_open: { args: [['any', pid]], creates: created },
     pidfd_getfd: {
       args: [fdRo, ['any', fc.oneof(fc.constantFrom(0, 1, 2, 3), S.number)]],
