@@ -204,7 +204,10 @@ class Stats {
 }
 
 function main() {
+  // run.mjs gives each worker a directory and removes it; one started by hand makes its own
+  // and removes it on the way out, whatever the outcome.
   const dir = opt.dir ?? fs.mkdtempSync('/tmp/sockfd-fuzz-');
+  if (!opt.dir) process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   process.chdir(dir); // relative unix paths land here
   const logFd = fs.openSync(opt.log ?? `${dir}/input.log`, 'w');
   const pool = new Pool(pkg, native, dir);
