@@ -1,6 +1,8 @@
 // Typed socket options: each round-trips through the kernel, the struct-valued ones (timeval,
 // linger, ucred, ip_mreq/ip_mreqn/ipv6_mreq, in_addr, names, tcp_info) decode to typed values,
 // and bad arguments are refused before any syscall.
+import { readFileSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
 
 import * as s from '../lib/index.js';
@@ -29,8 +31,14 @@ const MAX_CLOCK_TICK_MS = 10;
 // ip(7): IP_MULTICAST_IF reads back only an address; an interface set by index reads 0.0.0.0.
 const MULTICAST_IF_BY_INDEX_READS = '0.0.0.0';
 
-const isRoot = process.getuid?.() === 0;
-if (!isRoot) console.warn('skipping privileged option tests: they need root (CAP_NET_ADMIN/RAW)');
+// The privileged options need CAP_NET_ADMIN (12) and CAP_NET_RAW (13), not uid 0 as such: CI
+// also runs the suite as root with every capability dropped.
+const capEff = BigInt(
+  `0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`,
+);
+const isRoot = (capEff & (1n << 12n)) !== 0n && (capEff & (1n << 13n)) !== 0n;
+if (!isRoot)
+  console.warn('skipping privileged option tests: they need CAP_NET_ADMIN and CAP_NET_RAW');
 
 const lo = s.if_nametoindex('lo');
 
