@@ -227,13 +227,20 @@ describe.skipIf(!packet.ok)('AF_PACKET', () => {
     s.bind(fd, { family: 'packet', protocol: ETH_P_ALL, ifindex: lo });
     const rx = sock(AF_INET, SOCK_DGRAM);
     s.bind(rx, { family: 'inet', address: '127.0.0.1', port: 0 });
+    // Other test files share lo: a large queue, and the marker sent again every 100 ms, so
+    // their traffic filling the packet socket's queue cannot make the marker's frame vanish.
+    s.setsockopt(fd, c.SOL_SOCKET, c.SO_RCVBUFFORCE, 8 << 20);
     const marker = Buffer.from(`sockfd-packet-${process.pid}-${Date.now()}`);
-    s.sendto(sock(AF_INET, SOCK_DGRAM), marker, 0, s.getsockname(rx) as s.InetAddress);
-
+    const tx = sock(AF_INET, SOCK_DGRAM);
     const frame = Buffer.alloc(2048);
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 10_000;
     let seen: s.RecvMsgResult | undefined;
+    let nextSend = 0;
     while (!seen && Date.now() < deadline) {
+      if (Date.now() >= nextSend) {
+        s.sendto(tx, marker, 0, s.getsockname(rx) as s.InetAddress);
+        nextSend = Date.now() + 100;
+      }
       s.poll([{ fd, events: c.POLLIN }], 100);
       try {
         const r = s.recvmsg(fd, { buffers: [frame] });
