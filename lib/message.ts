@@ -1,9 +1,10 @@
 // The message-oriented sockets (datagram, seqpacket, raw): one message per call, boundaries
 // kept, truncation reported.
 import { type Address, type SocketAddress, addrArgs, errorTarget } from './address.js';
+import { addressFromMeta, addressMeta, addressMetaBuffer } from './addrmeta.js';
 import { SocketBase, type WaitOptions } from './base.js';
 import { SocketError, validateInt, validateView } from './errors.js';
-import { native } from './native.js';
+import { type NativeHost, native } from './native.js';
 
 const { MSG_TRUNC } = native.constants as Record<'MSG_TRUNC', number>;
 
@@ -36,6 +37,13 @@ function toView(data: ArrayBufferView | string): ArrayBufferView {
   return v;
 }
 
+/** What recvfrom with MSG_TRUNC reported, for a buffer of `size` bytes. */
+function received(host: NativeHost, size: number): ReceivedMessage {
+  const n = addressMeta[0]!;
+  const truncated = n > size;
+  return { bytes: truncated ? size : n, address: addressFromMeta(host), truncated };
+}
+
 /**
  * The base of DatagramSocket, SeqPacketSocket and RawSocket: each call sends or receives one
  * whole message.
@@ -47,16 +55,13 @@ export abstract class MessageSocket extends SocketBase {
    */
   async recvFrom(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<ReceivedMessage> {
     validateView(buffer, 'buffer');
-    const r = await this.retry('read', options.signal, (fd) =>
-      native.recvfrom(fd, buffer, MSG_TRUNC),
-    );
+    const r = await this.retry('read', options.signal, (fd) => {
+      const host = native.recvfrom(fd, buffer, MSG_TRUNC, addressMetaBuffer);
+      // Read addressMeta now, synchronously: the next native call anywhere reuses it.
+      return typeof host === 'number' ? host : received(host, buffer.byteLength);
+    });
     if (typeof r === 'number') throw new SocketError(r, 'recvfrom');
-    const truncated = r.bytes > buffer.byteLength;
-    return {
-      bytes: truncated ? buffer.byteLength : r.bytes,
-      address: r.address as Address | null,
-      truncated,
-    };
+    return r;
   }
 
   /** Sends one message to `address`, waiting while the send buffer is full. sendto(2) */

@@ -10,6 +10,13 @@ export type NativeAddress =
   | { family: 'unix'; path?: string; abstract?: Buffer }
   | { family: 'other'; saFamily: number; data: Buffer };
 
+/**
+ * The host part of an address a native call decoded (native/args.cc AddressToMeta): the IP text
+ * or unix path, the abstract name or unknown family's bytes, or null; the rest of the address
+ * is in the call's `meta` (an ArrayBuffer of addressMetaLength doubles). lib/address.ts builds the address object from the two.
+ */
+export type NativeHost = string | Buffer | null;
+
 /** The address group every address-taking native call expects: family, host, port, flowinfo, scopeId. */
 export type AddrArgs = [number, string | ArrayBufferView | null, number, number, number];
 
@@ -34,7 +41,8 @@ export interface Native {
   socketpair(domain: number, type: number, protocol: number): [number, number] | number;
   bind(fd: number, ...addr: AddrArgs): number;
   listen(fd: number, backlog: number): number;
-  accept(fd: number, flags: number): { fd: number; address: NativeAddress | null } | number;
+  /** The new fd goes to meta[0]; see {@link NativeHost}. */
+  accept(fd: number, flags: number, meta: ArrayBuffer): NativeHost | number;
   connect(fd: number, ...addr: AddrArgs): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
@@ -44,11 +52,13 @@ export interface Native {
   send(fd: number, buffer: ArrayBufferView, flags: number): number;
   sendto(fd: number, buffer: ArrayBufferView, flags: number, ...addr: AddrArgs): number;
   recv(fd: number, buffer: ArrayBufferView, flags: number): number;
+  /** The byte count goes to meta[0]; see {@link NativeHost}. */
   recvfrom(
     fd: number,
     buffer: ArrayBufferView,
     flags: number,
-  ): { bytes: number; address: NativeAddress | null } | number;
+    meta: ArrayBuffer,
+  ): NativeHost | number;
 
   getsockoptInt(fd: number, level: number, name: number): number | undefined;
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
@@ -65,6 +75,14 @@ export interface Native {
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string | number;
   lastErrno(): number;
+
+  /** The kinds of address AddressToMeta writes to meta[1]. */
+  addressKinds: Record<
+    'INET' | 'INET6' | 'UNIX_PATH' | 'UNIX_ABSTRACT' | 'UNIX_UNNAMED' | 'OTHER' | 'NONE',
+    number
+  >;
+  /** How many doubles the `meta` ArrayBuffer of the address-returning calls holds. */
+  addressMetaLength: number;
 
   Watcher: new (callback: (status: number, events: number) => void) => NativeWatcher;
   watcherEvents: { READABLE: number; WRITABLE: number; DISCONNECT: number; PRIORITIZED: number };

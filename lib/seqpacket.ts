@@ -1,6 +1,7 @@
 // SOCK_SEQPACKET: connection-oriented with record boundaries (AF_UNIX; SCTP where the kernel
 // has it).
 import type { SocketAddress } from './address.js';
+import { addressMeta, addressMetaBuffer } from './addrmeta.js';
 import { type Family, type WaitOptions, adoptable, familyConstant } from './base.js';
 import { SocketError } from './errors.js';
 import { MessageSocket, type ReceivedMessage } from './message.js';
@@ -71,8 +72,8 @@ export class SeqPacketSocket extends MessageSocket {
   /** Waits for the next connection. accept4(2) */
   async accept(options: WaitOptions = {}): Promise<SeqPacketSocket> {
     const fd = await this.retry('read', options.signal, (lfd) => {
-      const r = native.accept(lfd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC);
-      return typeof r === 'number' ? r : r.fd;
+      const r = native.accept(lfd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC, addressMetaBuffer);
+      return typeof r === 'number' ? r : addressMeta[0]!;
     });
     if (fd < 0) throw new SocketError(fd, 'accept');
     return new SeqPacketSocket(fd);

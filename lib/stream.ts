@@ -1,5 +1,6 @@
 // SOCK_STREAM: TCP and unix stream sockets, with reads and writes that wait on the event loop.
 import type { SocketAddress } from './address.js';
+import { addressMeta, addressMetaBuffer } from './addrmeta.js';
 import { type Family, SocketBase, type WaitOptions, adoptable, familyConstant } from './base.js';
 import { SocketError, invalidArgValue, validateView } from './errors.js';
 import { native } from './native.js';
@@ -25,8 +26,8 @@ const HOW: Record<ShutdownHow, number> = { read: c.SHUT_RD, write: c.SHUT_WR, bo
 
 /** Runs a nonblocking accept4(2); returns the new fd or a negative errno. */
 function acceptFd(fd: number): number {
-  const r = native.accept(fd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC);
-  return typeof r === 'number' ? r : r.fd;
+  const r = native.accept(fd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC, addressMetaBuffer);
+  return typeof r === 'number' ? r : addressMeta[0]!;
 }
 
 /**

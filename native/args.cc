@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "env.h"
 #include "syscall.h"
 
 namespace sockfd {
@@ -172,41 +173,218 @@ bool ArgSockaddr(const Napi::CallbackInfo& info, size_t i, sockaddr_storage* out
   return ReadSockaddr(info.Env(), args, out, len);
 }
 
-Napi::Value MakeAddress(Napi::Env env, const sockaddr_storage* sa, socklen_t len) {
-  Decoded d;
-  DecodeSockaddr(sa, len, &d);
-  Napi::Object o = Napi::Object::New(env);
-  switch (d.kind) {
-    case Decoded::kNone:
-      return env.Null();
+// The property names MakeAddress sets and the family names it writes, in the order they sit
+// in EnvData::strings; the cached host string follows them.
+enum Name : uint32_t {
+  kFamily,
+  kAddress,
+  kPort,
+  kFlowinfo,
+  kScopeId,
+  kPath,
+  kAbstract,
+  kSaFamily,
+  kData,
+  kInet,
+  kInet6,
+  kUnix,
+  kOther,
+  kNameCount,
+};
+static const char* const kNames[kNameCount] = {
+    "family",   "address", "port", "flowinfo", "scopeId", "path", "abstract",
+    "saFamily", "data",    "inet", "inet6",    "unix",    "other"};
+static constexpr uint32_t kHostSlot = kNameCount;
+
+// The doubles (an ArrayBuffer) a decoded address is written to, beside the host value a call
+// returns (lib/address.ts reads it): the call's own result, then the address's fields.
+enum Meta : size_t {
+  kMetaResult,
+  kMetaKind,
+  kMetaPort,
+  kMetaFlowinfo,
+  kMetaScopeId,
+  kMetaFamily,
+  kMetaLength
+};
+
+static napi_value Strings(napi_env env, EnvData** data) {
+  EnvData* d = GetEnvData(env);
+  napi_value holder = nullptr;
+  if (d == nullptr || d->strings == nullptr ||
+      napi_get_reference_value(env, d->strings, &holder) != napi_ok) {
+    return nullptr;
+  }
+  *data = d;
+  return holder;
+}
+
+// The JS string for a decoded host text: the last one again when the text is the same.
+static napi_value HostString(napi_env env, EnvData* d, napi_value holder, const Decoded& dec) {
+  HostCache& c = d->host;
+  napi_value s = nullptr;
+  if (c.kind == dec.kind && c.len == dec.text_len && memcmp(c.text, dec.text, dec.text_len) == 0 &&
+      napi_get_element(env, holder, kHostSlot, &s) == napi_ok) {
+    return s;
+  }
+  // IP text is ASCII; a unix path is the bytes the kernel gave, read as UTF-8 as before.
+  napi_status st = dec.kind == Decoded::kUnixPath
+                       ? napi_create_string_utf8(env, dec.text, dec.text_len, &s)
+                       : napi_create_string_latin1(env, dec.text, dec.text_len, &s);
+  if (st != napi_ok) return nullptr;
+  if (napi_set_element(env, holder, kHostSlot, s) == napi_ok) {
+    c.kind = dec.kind;
+    c.len = dec.text_len;
+    memcpy(c.text, dec.text, dec.text_len);
+  }
+  return s;
+}
+
+static napi_value CopyBytes(napi_env env, const uint8_t* bytes, size_t len) {
+  napi_value buf = nullptr;
+  void* data = nullptr;
+  if (napi_create_buffer_copy(env, len, bytes, &data, &buf) != napi_ok) return nullptr;
+  return buf;
+}
+
+// The host part of a decoded address as one JS value: the IP text or unix path (a string), the
+// abstract name or unknown family's bytes (a Buffer), or null for an unnamed unix address.
+static napi_value HostValue(napi_env env, EnvData* d, napi_value holder, const Decoded& dec) {
+  switch (dec.kind) {
     case Decoded::kInet:
     case Decoded::kInet6:
-      o.Set("family", d.kind == Decoded::kInet ? "inet" : "inet6");
-      o.Set("address", Napi::String::New(env, d.text, d.text_len));
-      o.Set("port", Napi::Number::New(env, d.port));
-      if (d.kind == Decoded::kInet6) {
-        o.Set("flowinfo", Napi::Number::New(env, d.flowinfo));
-        o.Set("scopeId", Napi::Number::New(env, d.scope_id));
-      }
-      return o;
     case Decoded::kUnixPath:
-      o.Set("family", "unix");
-      o.Set("path", Napi::String::New(env, d.text, d.text_len));
-      return o;
+      return HostString(env, d, holder, dec);
     case Decoded::kUnixAbstract:
-      o.Set("family", "unix");
-      o.Set("abstract", Napi::Buffer<uint8_t>::Copy(env, d.bytes, d.bytes_len));
-      return o;
-    case Decoded::kUnixUnnamed:
-      o.Set("family", "unix");
-      return o;
     case Decoded::kOther:
-      o.Set("family", "other");
-      o.Set("saFamily", Napi::Number::New(env, d.family));
-      o.Set("data", Napi::Buffer<uint8_t>::Copy(env, d.bytes, d.bytes_len));
-      return o;
+      return CopyBytes(env, dec.bytes, dec.bytes_len);
+    case Decoded::kUnixUnnamed:
+    case Decoded::kNone:
+      break;
   }
-  return env.Null();
+  napi_value null = nullptr;
+  napi_get_null(env, &null);
+  return null;
+}
+
+bool ReadMeta(napi_env env, napi_value v, double** out) {
+  // An ArrayBuffer rather than a Float64Array: one cheap call, and a detached or short buffer
+  // (byte length too small) is refused before anything is written.
+  void* data = nullptr;
+  size_t len = 0;
+  if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok ||
+      len < kMetaLength * sizeof(double) ||
+      reinterpret_cast<uintptr_t>(data) % alignof(double) != 0) {
+    return ThrowTypeError(
+        env, "ERR_INVALID_ARG_TYPE",
+        "The \"meta\" argument must be an ArrayBuffer of addressMetaLength doubles");
+  }
+  *out = static_cast<double*>(data);
+  return true;
+}
+
+napi_value AddressToMeta(napi_env env, const sockaddr_storage* sa, socklen_t len, double result,
+                         double* meta) {
+  Decoded dec;
+  DecodeSockaddr(sa, len, &dec);
+  meta[kMetaResult] = result;
+  meta[kMetaKind] = dec.kind;
+  meta[kMetaPort] = dec.port;
+  meta[kMetaFlowinfo] = dec.flowinfo;
+  meta[kMetaScopeId] = dec.scope_id;
+  meta[kMetaFamily] = dec.family;
+  EnvData* d = nullptr;
+  napi_value holder = Strings(env, &d);
+  if (holder == nullptr) {
+    ThrowTypeError(env, "ERR_SOCKFD_NOT_INITIALIZED", "sockfd: address strings are missing");
+    return nullptr;
+  }
+  return HostValue(env, d, holder, dec);
+}
+
+Napi::Value MakeAddress(Napi::Env env, const sockaddr_storage* sa, socklen_t len) {
+  Decoded dec;
+  DecodeSockaddr(sa, len, &dec);
+  if (dec.kind == Decoded::kNone) return env.Null();
+  EnvData* d = nullptr;
+  napi_value holder = Strings(env, &d);
+  napi_value o = nullptr;
+  if (holder == nullptr || napi_create_object(env, &o) != napi_ok) return Napi::Value();
+  bool ok = true;
+  // Each property name comes from the per-environment list, already a string V8 has interned.
+  auto set = [&](Name key, napi_value value) {
+    napi_value k = nullptr;
+    ok = ok && value != nullptr && napi_get_element(env, holder, key, &k) == napi_ok &&
+         napi_set_property(env, o, k, value) == napi_ok;
+  };
+  auto name = [&](Name n) {
+    napi_value v = nullptr;
+    napi_get_element(env, holder, n, &v);
+    return v;
+  };
+  auto number = [&](double x) {
+    napi_value v = nullptr;
+    napi_create_double(env, x, &v);
+    return v;
+  };
+  switch (dec.kind) {
+    case Decoded::kInet:
+    case Decoded::kInet6:
+      set(kFamily, name(dec.kind == Decoded::kInet ? kInet : kInet6));
+      set(kAddress, HostString(env, d, holder, dec));
+      set(kPort, number(dec.port));
+      if (dec.kind == Decoded::kInet6) {
+        set(kFlowinfo, number(dec.flowinfo));
+        set(kScopeId, number(dec.scope_id));
+      }
+      break;
+    case Decoded::kUnixPath:
+      set(kFamily, name(kUnix));
+      set(kPath, HostString(env, d, holder, dec));
+      break;
+    case Decoded::kUnixAbstract:
+      set(kFamily, name(kUnix));
+      set(kAbstract, CopyBytes(env, dec.bytes, dec.bytes_len));
+      break;
+    case Decoded::kUnixUnnamed:
+      set(kFamily, name(kUnix));
+      break;
+    case Decoded::kOther:
+      set(kFamily, name(kOther));
+      set(kSaFamily, number(dec.family));
+      set(kData, CopyBytes(env, dec.bytes, dec.bytes_len));
+      break;
+    case Decoded::kNone:
+      break;
+  }
+  if (!ok) return Napi::Value();
+  return Napi::Value(env, o);
+}
+
+void InitAddress(Napi::Env env, Napi::Object exports) {
+  napi_value holder;
+  if (napi_create_array_with_length(env, kHostSlot + 1, &holder) != napi_ok) return;
+  for (uint32_t i = 0; i < kNameCount; i++) {
+    napi_value s;
+    napi_create_string_utf8(env, kNames[i], NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, holder, i, s);
+  }
+  napi_value null;
+  napi_get_null(env, &null);
+  napi_set_element(env, holder, kHostSlot, null);
+  EnvData* d = GetEnvData(env);
+  napi_create_reference(env, holder, 1, &d->strings);
+
+  Napi::Object kinds = Napi::Object::New(env);
+  kinds.Set("INET", Napi::Number::New(env, Decoded::kInet));
+  kinds.Set("INET6", Napi::Number::New(env, Decoded::kInet6));
+  kinds.Set("UNIX_PATH", Napi::Number::New(env, Decoded::kUnixPath));
+  kinds.Set("UNIX_ABSTRACT", Napi::Number::New(env, Decoded::kUnixAbstract));
+  kinds.Set("UNIX_UNNAMED", Napi::Number::New(env, Decoded::kUnixUnnamed));
+  kinds.Set("OTHER", Napi::Number::New(env, Decoded::kOther));
+  kinds.Set("NONE", Napi::Number::New(env, Decoded::kNone));
+  exports.Set("addressKinds", kinds);
+  exports.Set("addressMetaLength", Napi::Number::New(env, static_cast<double>(kMetaLength)));
 }
 
 }  // namespace sockfd

@@ -56,23 +56,23 @@ static napi_value Recv(napi_env env, napi_callback_info info) {
   return NumberValue(env, Retry([&] { return recv(fd, b.data, b.len, flags); }));
 }
 
-// recvfrom(fd, buffer, flags) -> { bytes, address } or -errno. recvfrom(2)
+// recvfrom(fd, buffer, flags, meta) -> the sender's host (see AddressToMeta) with the byte count
+// in meta[0], or -errno. recvfrom(2)
 static napi_value RecvFrom(napi_env env, napi_callback_info info) {
-  Args<3> a(env, info);
+  Args<4> a(env, info);
   int fd;
   Bytes b;
   int32_t flags;
-  if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags)) return nullptr;
+  double* meta;
+  if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags) || !ReadMeta(env, a[3], &meta)) {
+    return nullptr;
+  }
   sockaddr_storage ss;
   socklen_t len = sizeof(ss);
   ssize_t r = Retry(
       [&] { return recvfrom(fd, b.data, b.len, flags, reinterpret_cast<sockaddr*>(&ss), &len); });
   if (r < 0) return NumberValue(env, r);
-  Napi::Env e(env);
-  Napi::Object o = Napi::Object::New(e);
-  o.Set("bytes", Napi::Number::New(e, static_cast<double>(r)));
-  o.Set("address", MakeAddress(e, &ss, len));
-  return o;
+  return AddressToMeta(env, &ss, len, static_cast<double>(r), meta);
 }
 
 void InitIo(Napi::Env env, Napi::Object exports) {

@@ -18,6 +18,7 @@
 
 #include <unordered_map>
 
+#include "env.h"
 #include "exports.h"
 #include "syscall.h"
 
@@ -123,7 +124,7 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
   }
 
  private:
-  EnvState* State() { return Env().GetInstanceData<EnvState>(); }
+  EnvState* State() { return GetEnvData(Env())->poll; }
 
   // open(fd) -> 0 or -errno (uv_poll_init: EEXIST when another watcher has the fd, EPERM for
   // a file epoll cannot watch, EBADF).
@@ -248,9 +249,12 @@ static void OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   }
 }
 
+void DeletePollState(EnvState* state) { delete state; }
+
 void CloseWatchersForFd(Napi::Env env, int fd) {
-  auto* st = env.GetInstanceData<EnvState>();
-  if (st == nullptr) return;
+  EnvData* d = GetEnvData(env);
+  if (d == nullptr || d->poll == nullptr) return;
+  EnvState* st = d->poll;
   while (true) {
     auto it = st->by_fd.find(fd);
     if (it == st->by_fd.end()) break;
@@ -260,7 +264,7 @@ void CloseWatchersForFd(Napi::Env env, int fd) {
 
 void InitPoll(Napi::Env env, Napi::Object exports) {
   auto* st = new EnvState();
-  env.SetInstanceData<EnvState>(st);  // deleted with the environment, after the hook is done
+  GetEnvData(env)->poll = st;  // deleted with the environment, after the hook is done
   napi_add_async_cleanup_hook(env, OnTeardown, st, nullptr);
   Napi::Function cls = Watcher::Define(env);
   st->watcher_class = Napi::Persistent(cls);

@@ -92,6 +92,22 @@ AddrError EncodeSockaddr(const AddrSpec& s, sockaddr_storage* out, socklen_t* le
   }
 }
 
+// inet_ntop(AF_INET) without its sprintf: a packet loop decodes one sender per datagram.
+// Writes at most 16 bytes ("255.255.255.255" and its NUL) and returns the length.
+static size_t FormatIPv4(const in_addr& addr, char* out) {
+  const auto* b = reinterpret_cast<const uint8_t*>(&addr.s_addr);  // network order
+  char* p = out;
+  for (int i = 0; i < 4; i++) {
+    unsigned v = b[i];
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+    if (i < 3) *p++ = '.';
+  }
+  *p = '\0';
+  return static_cast<size_t>(p - out);
+}
+
 void DecodeSockaddr(const sockaddr_storage* sa, socklen_t len, Decoded* out) {
   memset(out, 0, sizeof(*out));
   if (len > sizeof(sockaddr_storage)) len = sizeof(sockaddr_storage);
@@ -105,8 +121,8 @@ void DecodeSockaddr(const sockaddr_storage* sa, socklen_t len, Decoded* out) {
       if (len < sizeof(sockaddr_in)) break;
       auto* sin = reinterpret_cast<const sockaddr_in*>(sa);
       out->kind = Decoded::kInet;
-      inet_ntop(AF_INET, &sin->sin_addr, out->text, sizeof(out->text));
-      out->text_len = strlen(out->text);
+      static_assert(sizeof(out->text) >= INET_ADDRSTRLEN, "room for any IPv4 text");
+      out->text_len = FormatIPv4(sin->sin_addr, out->text);
       out->port = ntohs(sin->sin_port);
       return;
     }

@@ -96,4 +96,51 @@ describe('SOCK_DGRAM', () => {
     const buf = Buffer.alloc(16);
     expect(s.recvfrom(b.fd, buf).address).toEqual(a.address);
   });
+
+  it('reports each sender right when senders alternate (the host string is cached per thread)', () => {
+    const b = udpSocket();
+    const senders = [udpSocket(), udpSocket()];
+    const six = sock(s.constants.AF_INET6, SOCK_DGRAM);
+    s.bind(six, { family: 'inet6', address: '::1', port: 0 });
+    const b6 = sock(s.constants.AF_INET6, SOCK_DGRAM);
+    s.bind(b6, { family: 'inet6', address: '::1', port: 0 });
+    const buf = Buffer.alloc(8);
+    for (let round = 0; round < 3; round++) {
+      for (const a of senders) {
+        s.sendto(a.fd, Buffer.from('x'), 0, b.address);
+        expect(s.recvfrom(b.fd, buf).address).toEqual(a.address);
+      }
+      s.sendto(six, Buffer.from('y'), 0, s.getsockname(b6) as s.Inet6Address);
+      expect(s.recvfrom(b6, buf).address).toEqual(s.getsockname(six));
+    }
+  });
+
+  it('recvfrom(fd, buf, flags, out) fills and returns `out`, reusing its address object', () => {
+    const a = udpSocket();
+    const c = udpSocket();
+    const b = udpSocket();
+    const buf = Buffer.alloc(16);
+    const out: s.Received = { bytes: 0, address: null };
+    s.sendto(a.fd, Buffer.from('one'), 0, b.address);
+    expect(s.recvfrom(b.fd, buf, 0, out)).toBe(out);
+    expect(out).toEqual({ bytes: 3, address: a.address });
+    const first = out.address;
+    s.sendto(c.fd, Buffer.from('three'), 0, b.address);
+    s.recvfrom(b.fd, buf, 0, out);
+    // Same family: the same object, rewritten in place.
+    expect(out.address).toBe(first);
+    expect(out).toEqual({ bytes: 5, address: c.address });
+    // Another family replaces the address (an unnamed socketpair end reports none).
+    const [u1, u2] = pair(AF_UNIX, SOCK_DGRAM);
+    s.send(u1, Buffer.from('u'));
+    s.recvfrom(u2, buf, 0, out);
+    expect(out).toEqual({ bytes: 1, address: null });
+    s.sendto(a.fd, Buffer.from('four'), 0, b.address);
+    s.recvfrom(b.fd, buf, 0, out);
+    expect(out).toEqual({ bytes: 4, address: a.address });
+    expect(out.address).not.toBe(first);
+    expect(() => s.recvfrom(b.fd, buf, MSG_DONTWAIT, null as unknown as s.Received)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+  });
 });
