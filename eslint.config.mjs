@@ -34,7 +34,14 @@ const unusedVars = [
 
 export default defineConfig([
   // test/fixtures/ is type-checked by its own tsconfig in test/module.test.ts.
-  globalIgnores(['build/', 'build-bench/', 'dist/', 'coverage/', 'lib/constants.generated.ts', 'test/fixtures/']),
+  globalIgnores([
+    'build/',
+    'build-bench/',
+    'dist/',
+    'coverage/',
+    'lib/constants.generated.ts',
+    'test/fixtures/',
+  ]),
 
   js.configs.recommended,
   { rules: { 'no-unused-vars': unusedVars } },
