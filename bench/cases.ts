@@ -298,21 +298,25 @@ async function tcpPairAsync(): Promise<[sockfd.StreamSocket, sockfd.StreamSocket
   return [a, b];
 }
 
+/**
+ * Both ends read into 64 KiB buffers, as net does: a stream reader takes whatever has arrived.
+ * The echo end writes back what it read; the client waits for all 64 bytes of each pong.
+ */
 async function tcpPingPongAsync(count: number): Promise<number> {
   const [client, server] = await tcpPairAsync();
   const echo = (async () => {
-    const buf = Buffer.alloc(SIZE);
+    const buf = Buffer.alloc(CHUNK);
     for (let n = await server.read(buf); n !== null; n = await server.read(buf))
-      await server.write(n === SIZE ? buf : buf.subarray(0, n));
+      await server.write(buf.subarray(0, n));
   })();
   const ping = Buffer.alloc(SIZE);
-  const buf = Buffer.alloc(SIZE);
+  const buf = Buffer.alloc(CHUNK);
   const run = async (n: number): Promise<number> => {
     const t0 = now();
     for (let i = 0; i < n; i++) {
       await client.write(ping);
-      for (let got = 0; got < SIZE;) {
-        const r = await client.read(got === 0 ? buf : buf.subarray(got));
+      for (let got = 0; got < SIZE; ) {
+        const r = await client.read(buf);
         if (r === null) throw new Error('connection closed');
         got += r;
       }

@@ -21,10 +21,16 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A call waiting for readiness: its nonblocking syscall, retried each time the fd is ready, and
+ * the promise to settle with what the syscall finally returns.
+ */
 interface Waiter {
-  resolve(): void;
-  reject(reason: unknown): void;
-  cleanup?: () => void;
+  attempt: (fd: number) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
 /** The error a call on a closed socket, or a wait the socket's close cut short, rejects with. */
@@ -32,12 +38,19 @@ export function socketClosedError(): Error {
   return Object.assign(new Error('Socket is closed'), { code: 'ERR_SOCKET_CLOSED' });
 }
 
-function settle(list: Waiter[]): void {
-  for (const w of list.splice(0)) {
-    w.cleanup?.();
-    w.resolve();
-  }
+/** A promise rejected with `reason`, as an async function rejects with what it throws. */
+export function rejection<T = never>(reason: unknown): Promise<T> {
+  // Passed on untouched, as `async` would: an abort signal's reason may be any value.
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+  return Promise.reject(reason);
 }
+
+function forget(w: Waiter): void {
+  if (w.onAbort !== undefined) w.signal?.removeEventListener('abort', w.onAbort);
+}
+
+/** What `wait` retries: nothing, so it settles on the first readiness event. */
+const ready = (): undefined => undefined;
 
 /**
  * The address families a typed socket can be created in, and their AF_* constants.
@@ -146,7 +159,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
     this.#interest = 0;
     const waiters = [...this.#readers.splice(0), ...this.#writers.splice(0)];
     for (const w of waiters) {
-      w.cleanup?.();
+      forget(w);
       w.reject(socketClosedError());
     }
   }
@@ -175,14 +188,64 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
     }
   }
 
+  /**
+   * Runs `attempt`, a nonblocking syscall that returns EAGAIN (the negative errno) when it would
+   * block, now and then again each time the fd is ready, and resolves with the first thing it
+   * returns that is not EAGAIN; a throw from `attempt` (or a closed socket, or an aborted
+   * signal) rejects. Retries run inside the readiness callback itself, so a call that had to
+   * wait costs one promise and one turn of the microtask queue, and no syscall that readiness
+   * has not made worth trying. With `tryFirst` false the first attempt waits for readiness,
+   * for a caller that knows the syscall would only report EAGAIN now.
+   */
+  protected io<T>(
+    kind: 'read' | 'write',
+    signal: AbortSignal | undefined,
+    attempt: (fd: number) => T,
+    tryFirst = true,
+  ): Promise<T> {
+    try {
+      const fd = this.liveFd();
+      signal?.throwIfAborted();
+      if (tryFirst) {
+        const r = attempt(fd);
+        if (r !== EAGAIN) return Promise.resolve(r);
+      }
+      return this.#enqueue(kind, signal, attempt);
+    } catch (e) {
+      // As from an async function: argument, syscall and closed-socket errors reject.
+      return rejection(e);
+    }
+  }
+
+  /** {@link io} under its former name, for subclasses written against it. */
+  protected retry<T>(
+    kind: 'read' | 'write',
+    signal: AbortSignal | undefined,
+    attempt: (fd: number) => T,
+  ): Promise<T> {
+    return this.io(kind, signal, attempt);
+  }
+
   /** Resolves when the fd is readable (or writable), or rejects on abort or close. */
   protected wait(kind: 'read' | 'write', signal?: AbortSignal): Promise<void> {
-    const fd = this.liveFd();
-    signal?.throwIfAborted();
+    try {
+      this.liveFd();
+      signal?.throwIfAborted();
+      return this.#enqueue(kind, signal, ready);
+    } catch (e) {
+      return rejection(e);
+    }
+  }
+
+  #enqueue<T>(
+    kind: 'read' | 'write',
+    signal: AbortSignal | undefined,
+    attempt: (fd: number) => T,
+  ): Promise<T> {
     let watcher = this.#watcher;
     if (watcher === null) {
       watcher = new native.Watcher((status, events) => this.#onEvents(status, events));
-      const r = watcher.open(fd);
+      const r = watcher.open(this.#fd);
       if (r < 0) {
         watcher.close();
         throw new SocketError(r, 'epoll_ctl');
@@ -197,42 +260,71 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
       if (r < 0) throw new SocketError(r, 'epoll_ctl');
       this.#interest |= bit;
     }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
+    return new Promise<T>((resolve, reject) => {
+      const w: Waiter = {
+        attempt,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        signal,
+        onAbort: undefined,
+      };
       if (signal !== undefined) {
-        const onAbort = (): void => {
-          const i = list.indexOf(waiter);
+        w.onAbort = (): void => {
+          const i = list.indexOf(w);
           if (i >= 0) list.splice(i, 1);
           this.#syncRef();
           // The signal's reason is the caller's choice (an AbortError DOMException by default).
           reject(signal.reason as Error);
         };
-        signal.addEventListener('abort', onAbort, { once: true });
-        waiter.cleanup = () => signal.removeEventListener('abort', onAbort);
+        signal.addEventListener('abort', w.onAbort, { once: true });
       }
-      list.push(waiter);
+      list.push(w);
       this.#syncRef();
     });
   }
 
+  /** Retries the calls waiting in `list`, oldest first, until one would block again. */
+  #drain(list: Waiter[], fd: number): void {
+    while (list.length > 0) {
+      const w = list[0]!;
+      let r: unknown;
+      try {
+        r = w.attempt(fd);
+      } catch (e) {
+        list.shift();
+        forget(w);
+        w.reject(e);
+        continue;
+      }
+      if (r === EAGAIN) return;
+      list.shift();
+      forget(w);
+      w.resolve(r);
+    }
+  }
+
   #onEvents(status: number, events: number): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
     if (status < 0) {
-      // libuv stopped the handle (POLLERR). Wake every waiter: its syscall reports the error.
+      // libuv stopped the handle (POLLERR). Retry every waiting call, whose syscall reports
+      // the error, and watch again for any that still would block.
       this.#interest = 0;
-      settle(this.#readers);
-      settle(this.#writers);
+      this.#drain(this.#readers, fd);
+      this.#drain(this.#writers, fd);
+      this.#rearm();
       this.#syncRef();
       return;
     }
     // Interest is dropped lazily, when an event finds nobody waiting: a reader that waits again
-    // right after being woken (the common case) then costs no epoll_ctl.
+    // right after being served (the common case) then costs no epoll_ctl.
     let drop = 0;
     if (events & READABLE) {
-      if (this.#readers.length > 0) settle(this.#readers);
+      if (this.#readers.length > 0) this.#drain(this.#readers, fd);
       else drop |= READABLE;
     }
     if (events & WRITABLE) {
-      if (this.#writers.length > 0) settle(this.#writers);
+      if (this.#writers.length > 0) this.#drain(this.#writers, fd);
       else drop |= WRITABLE;
     }
     if (drop !== 0 && this.#watcher !== null) {
@@ -243,19 +335,20 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
     this.#syncRef();
   }
 
-  /**
-   * Runs `attempt` until it stops reporting EAGAIN, waiting for readiness in between.
-   * `attempt` returns EAGAIN (the negative errno) to wait, anything else to finish.
-   */
-  protected async retry<T>(
-    kind: 'read' | 'write',
-    signal: AbortSignal | undefined,
-    attempt: (fd: number) => T,
-  ): Promise<T> {
-    for (;;) {
-      const r = attempt(this.liveFd());
-      if (r !== EAGAIN) return r;
-      await this.wait(kind, signal);
+  /** After libuv stopped the handle: watch again for the calls still waiting. */
+  #rearm(): void {
+    const want =
+      (this.#readers.length > 0 ? READABLE : 0) | (this.#writers.length > 0 ? WRITABLE : 0);
+    if (want === 0 || this.#watcher === null) return;
+    const r = this.#watcher.start(want);
+    if (r >= 0) {
+      this.#interest = want;
+      return;
+    }
+    const err = new SocketError(r, 'epoll_ctl');
+    for (const w of [...this.#readers.splice(0), ...this.#writers.splice(0)]) {
+      forget(w);
+      w.reject(err);
     }
   }
 
