@@ -52,6 +52,24 @@ function forget(w: Waiter): void {
 /** What `wait` retries: nothing, so it settles on the first readiness event. */
 const ready = (): undefined => undefined;
 
+// Ref/unref of the uv handles, coalesced. A socket's handle keeps the loop alive exactly while
+// a call waits on it; a socket served by a readiness callback usually waits again within that
+// callback's microtasks, so instead of an unref and a ref (two crossings into C++) per wait, a
+// change wanted while a callback runs is applied once it is over, and only if still wanted.
+// native/poll.cc raises control[0] while it dispatches a readiness callback and calls
+// applyDeferred afterwards when control[1] (the number of sockets waiting for that) is not 0.
+const control = new Int32Array(2);
+const deferred = new Set<SocketBase>();
+let applyRef: (s: SocketBase) => void = () => undefined;
+
+function applyDeferred(): void {
+  for (const s of deferred) applyRef(s);
+  deferred.clear();
+  control[1] = 0;
+}
+
+native.watcherControl(control.buffer, applyDeferred);
+
 /**
  * The address families a typed socket can be created in, and their AF_* constants.
  */
@@ -102,6 +120,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
   #writers: Waiter[] = [];
   #userRef = true;
   #handleRef = true;
+  #deferred = false;
 
   protected constructor(fd: number) {
     owners.set(fd, this);
@@ -178,8 +197,36 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
     return this;
   }
 
+  static {
+    applyRef = (s) => s.#applyRef();
+  }
+
   // The uv handle keeps the loop alive only while a call is waiting and the user wants it to.
   #syncRef(): void {
+    if (this.#watcher === null) return;
+    const want = this.#userRef && this.#readers.length + this.#writers.length > 0;
+    if (want === this.#handleRef) {
+      // Back where it was before the callback: nothing left to apply.
+      if (this.#deferred) {
+        this.#deferred = false;
+        deferred.delete(this);
+        control[1] = deferred.size;
+      }
+      return;
+    }
+    if (control[0] !== 0) {
+      if (!this.#deferred) {
+        this.#deferred = true;
+        deferred.add(this);
+        control[1] = deferred.size;
+      }
+      return;
+    }
+    this.#applyRef();
+  }
+
+  #applyRef(): void {
+    this.#deferred = false;
     const want = this.#userRef && this.#readers.length + this.#writers.length > 0;
     if (this.#watcher !== null && want !== this.#handleRef) {
       if (want) this.#watcher.ref();

@@ -84,6 +84,12 @@ export interface Native {
   /** How many doubles the `meta` ArrayBuffer of the address-returning calls holds. */
   addressMetaLength: number;
 
+  /**
+   * Registers a layer's hook into readiness callbacks: poll.cc sets words[0] while it runs one,
+   * then calls `after` if words[1] is not 0. lib/base.ts coalesces ref/unref with it.
+   */
+  watcherControl(words: ArrayBuffer, after: () => void): void;
+
   Watcher: new (callback: (status: number, events: number) => void) => NativeWatcher;
   watcherEvents: { READABLE: number; WRITABLE: number; DISCONNECT: number; PRIORITIZED: number };
 }
