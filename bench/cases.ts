@@ -315,7 +315,7 @@ async function tcpPingPongAsync(count: number): Promise<number> {
     const t0 = now();
     for (let i = 0; i < n; i++) {
       await client.write(ping);
-      for (let got = 0; got < SIZE; ) {
+      for (let got = 0; got < SIZE;) {
         const r = await client.read(buf);
         if (r === null) throw new Error('connection closed');
         got += r;
