@@ -87,11 +87,13 @@ const { AF_INET, AF_INET6, AF_UNIX } = native.constants as Record<
 const SUN_PATH_MAX = 108;
 const UINT32_MAX = 0xffffffff;
 
+// `name` is the address argument's name; the field's is added only when there is an error to
+// report, so a valid address costs no string building.
 function validatePort(port: unknown, name: string): asserts port is number {
-  if (typeof port !== 'number') throw invalidArgType(name, 'of type number', port);
+  if (typeof port !== 'number') throw invalidArgType(`${name}.port`, 'of type number', port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw Object.assign(
-      new RangeError(`${name} should be >= 0 and < 65536. Received ${String(port)}.`),
+      new RangeError(`${name}.port should be >= 0 and < 65536. Received ${String(port)}.`),
       {
         code: 'ERR_SOCKET_BAD_PORT',
       },
@@ -106,19 +108,56 @@ function scopeFromText(text: string, name: string): number {
   return r;
 }
 
-/** Checks `address` and flattens it into the group the native calls take. */
+// The last IP address flattened, by its fields' values, and the result: a loop that sends to
+// the same peer (the usual case) skips the parsing. Addresses with an interface name in them
+// are not kept, so a renamed interface is looked up again.
+let lastFamily: unknown;
+let lastHost: unknown;
+let lastPort: unknown;
+let lastFlowinfo: unknown;
+let lastScopeId: unknown;
+let lastArgs: AddrArgs | null = null;
+
+/**
+ * Checks `address` and flattens it into the group the native calls take. The result may be
+ * shared with other calls: do not change it.
+ */
 export function addrArgs(address: unknown, name = 'address'): AddrArgs {
   if (typeof address !== 'object' || address === null) {
     throw invalidArgType(name, 'an address object', address);
   }
   const a = address as Record<string, unknown>;
+  if (
+    lastArgs !== null &&
+    a.address === lastHost &&
+    a.port === lastPort &&
+    a.family === lastFamily &&
+    a.flowinfo === lastFlowinfo &&
+    a.scopeId === lastScopeId
+  ) {
+    return lastArgs;
+  }
+  const args = flatten(a, name);
+  if (args[0] !== AF_UNIX && !(a.address as string).includes('%')) {
+    lastFamily = a.family;
+    lastHost = a.address;
+    lastPort = a.port;
+    lastFlowinfo = a.flowinfo;
+    lastScopeId = a.scopeId;
+    lastArgs = args;
+  }
+  return args;
+}
+
+function flatten(a: Record<string, unknown>, name: string): AddrArgs {
+  const address = a;
   switch (a.family) {
     case 'inet': {
       if (typeof a.address !== 'string')
         throw invalidArgType(`${name}.address`, 'of type string', a.address);
       if (!isIPv4(a.address))
         throw invalidArgValue(`${name}.address`, a.address, 'is not an IPv4 address');
-      validatePort(a.port, `${name}.port`);
+      validatePort(a.port, name);
       return [AF_INET, a.address, a.port, 0, 0];
     }
     case 'inet6': {
@@ -133,7 +172,7 @@ export function addrArgs(address: unknown, name = 'address'): AddrArgs {
       }
       if (!isIPv6(text))
         throw invalidArgValue(`${name}.address`, a.address, 'is not an IPv6 address');
-      validatePort(a.port, `${name}.port`);
+      validatePort(a.port, name);
       const flowinfo = a.flowinfo ?? 0;
       validateInt(flowinfo, `${name}.flowinfo`, 0, UINT32_MAX);
       if (a.scopeId !== undefined) {

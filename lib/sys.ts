@@ -146,11 +146,10 @@ export function sendto(
   validateFd(fd);
   validateView(buffer, 'buffer');
   validateInt32(flags, 'flags');
-  return check(
-    native.sendto(fd, buffer, flags, ...addrArgs(address)),
-    'sendto',
-    errorTarget(address),
-  );
+  const a = addrArgs(address);
+  // Arguments listed, not spread: a spread call takes V8's slow path into C++.
+  const r = native.sendto(fd, buffer, flags, a[0], a[1], a[2], a[3], a[4]);
+  return r < 0 ? check(r, 'sendto', errorTarget(address)) : r;
 }
 
 /**

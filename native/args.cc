@@ -72,11 +72,19 @@ static size_t ElementSize(napi_typedarray_type t) {
 
 // Reads `v` if it is an ArrayBufferView; *is_view says whether it was.
 static bool ReadView(napi_env env, napi_value v, Bytes* out, bool* is_view) {
-  // Tried first, with no napi_is_typedarray before it: a TypedArray (a Buffer is one) is what
-  // nearly every call passes, and the call fails cleanly with napi_invalid_arg for anything else.
-  napi_typedarray_type type;
-  size_t length;
   void* data;
+  size_t length;
+  // napi_get_buffer_info first: Node takes any ArrayBufferView there (node::Buffer::HasInstance
+  // is IsArrayBufferView) and answers with the byte length directly, where
+  // napi_get_typedarray_info tests the element type one IsXArray() at a time. It fails cleanly
+  // with napi_invalid_arg for anything else; so would it for views other than Uint8Array if a
+  // later Node narrowed it, which the calls below then read.
+  if (napi_get_buffer_info(env, v, &data, &length) == napi_ok) {
+    *out = {data, length};
+    *is_view = true;
+    return true;
+  }
+  napi_typedarray_type type;
   if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) == napi_ok) {
     // `data` already points at the view's first element (the byte offset is applied).
     *out = {data, length * ElementSize(type)};
