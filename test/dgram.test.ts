@@ -115,6 +115,24 @@ describe('SOCK_DGRAM', () => {
     }
   });
 
+  it('sends to each destination right when destinations alternate (the last one is cached)', () => {
+    const a = udpSocket();
+    const dests = [udpSocket(), udpSocket()];
+    const buf = Buffer.alloc(8);
+    for (let round = 0; round < 3; round++) {
+      for (const [i, d] of dests.entries()) {
+        // A fresh object each time, equal by value to the cached one every other round.
+        s.sendto(a.fd, Buffer.from([i]), 0, { ...d.address });
+        s.poll([{ fd: d.fd, events: s.constants.POLLIN }], 1000);
+        expect(s.recv(d.fd, buf, MSG_DONTWAIT)).toBe(1);
+        expect(buf[0]).toBe(i);
+      }
+    }
+    expect(() => s.sendto(a.fd, Buffer.alloc(1), 0, { ...dests[0]!.address, port: 65536 })).toThrow(
+      expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }),
+    );
+  });
+
   it('recvfrom(fd, buf, flags, out) fills and returns `out`, reusing its address object', () => {
     const a = udpSocket();
     const c = udpSocket();
