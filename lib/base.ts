@@ -59,12 +59,15 @@ const ready = (): undefined => undefined;
 // native/poll.cc raises control[0] while it dispatches a readiness callback and calls
 // applyDeferred afterwards when control[1] (the number of sockets waiting for that) is not 0.
 const control = new Int32Array(2);
-const deferred = new Set<SocketBase>();
+// The sockets whose change is deferred, and stale entries of ones that went back to their old
+// state (and may come again): their own #deferred flag says which. Emptied whenever no change
+// is left pending, so it never grows past the changes one callback makes.
+const deferred: SocketBase[] = [];
 let applyRef: (s: SocketBase) => void = () => undefined;
 
 function applyDeferred(): void {
   for (const s of deferred) applyRef(s);
-  deferred.clear();
+  deferred.length = 0;
   control[1] = 0;
 }
 
@@ -209,16 +212,15 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
       // Back where it was before the callback: nothing left to apply.
       if (this.#deferred) {
         this.#deferred = false;
-        deferred.delete(this);
-        control[1] = deferred.size;
+        if (--control[1]! === 0) deferred.length = 0;
       }
       return;
     }
     if (control[0] !== 0) {
       if (!this.#deferred) {
         this.#deferred = true;
-        deferred.add(this);
-        control[1] = deferred.size;
+        control[1]!++;
+        deferred.push(this);
       }
       return;
     }
