@@ -5,21 +5,50 @@ import type { Address } from './address.js';
 import { type NativeHost, native } from './native.js';
 
 /**
- * Where those calls write: [0] the call's own result (bytes, or the new fd), [1] the kind,
- * [2] the port, [3] flowinfo, [4] the scope id, [5] sa_family. native/args.cc AddressToMeta.
- * One per thread (each worker loads its own copy of this module); read it right after the call,
- * before any other native call can reuse it. The native side takes the ArrayBuffer.
+ * Where those calls write (native/args.cc AddressToMeta): doubles [0] the call's own result
+ * (bytes, or the new fd), [1] the kind, [2] the port, [3] flowinfo, [4] the scope id,
+ * [5] sa_family; then the text of the last host string they returned with this buffer, which
+ * lets them answer `undefined` for "the same host again" instead of a new string. One per thread
+ * (each worker loads its own copy of this module); read it right after the call, before any
+ * other native call can reuse it. The native side takes the ArrayBuffer.
  */
-export const addressMeta = new Float64Array(native.addressMetaLength);
-export const addressMetaBuffer = addressMeta.buffer;
+export const addressMetaBuffer = new ArrayBuffer(native.addressMetaBytes);
+export const addressMeta = new Float64Array(addressMetaBuffer, 0, native.addressMetaLength);
+// [0] the kind of the cached host text (-1: none), [1] its generation.
+const hostWords = new Int32Array(addressMetaBuffer, native.addressMetaHostOffset, 2);
+hostWords[0] = -1;
+
+// The last host string a call returned with addressMetaBuffer, and the generation it had.
+let lastHost: NativeHost = null;
+let lastGeneration = -1;
+
+/**
+ * The host a native call returned, with `undefined` ("the same host as last time") replaced by
+ * that string. A string this module did not keep (its generation differs) is made again.
+ */
+function hostOf(r: NativeHost | undefined): NativeHost {
+  if (r === undefined) {
+    if (lastGeneration === hostWords[1]) return lastHost;
+    r = native.addressHost(addressMetaBuffer);
+  }
+  if (typeof r === 'string') {
+    lastHost = r;
+    lastGeneration = hostWords[1]!;
+  }
+  return r;
+}
 
 const K = native.addressKinds;
 
-/** The address a native call decoded into {@link addressMeta} and `host`, as a new object. */
+/**
+ * The address a native call decoded into {@link addressMeta} and returned the host of (`r`, not
+ * a number), as a new object. Call it right after the native call.
+ */
 export function addressFromMeta(
-  host: NativeHost,
+  r: NativeHost | undefined,
   meta: Float64Array = addressMeta,
 ): Address | null {
+  const host = hostOf(r);
   switch (meta[1]) {
     case K.INET:
       return { family: 'inet', address: host as string, port: meta[2]! };
@@ -50,9 +79,10 @@ export function addressFromMeta(
  */
 export function addressIntoMeta(
   into: Address | null,
-  host: NativeHost,
+  r: NativeHost | undefined,
   meta: Float64Array = addressMeta,
 ): Address | null {
+  const host = hostOf(r);
   const kind = meta[1];
   if (into !== null && typeof into === 'object') {
     if (kind === K.INET && into.family === 'inet') {

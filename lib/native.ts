@@ -13,7 +13,9 @@ export type NativeAddress =
 /**
  * The host part of an address a native call decoded (native/args.cc AddressToMeta): the IP text
  * or unix path, the abstract name or unknown family's bytes, or null; the rest of the address
- * is in the call's `meta` (an ArrayBuffer of addressMetaLength doubles). lib/address.ts builds the address object from the two.
+ * is in the call's `meta` ArrayBuffer. lib/addrmeta.ts builds the address object from the two.
+ * The calls return undefined instead of a string equal to the last one they returned with the
+ * same `meta`.
  */
 export type NativeHost = string | Buffer | null;
 
@@ -42,7 +44,7 @@ export interface Native {
   bind(fd: number, ...addr: AddrArgs): number;
   listen(fd: number, backlog: number): number;
   /** The new fd goes to meta[0]; see {@link NativeHost}. */
-  accept(fd: number, flags: number, meta: ArrayBuffer): NativeHost | number;
+  accept(fd: number, flags: number, meta: ArrayBuffer): NativeHost | undefined | number;
   connect(fd: number, ...addr: AddrArgs): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
@@ -58,7 +60,7 @@ export interface Native {
     buffer: ArrayBufferView,
     flags: number,
     meta: ArrayBuffer,
-  ): NativeHost | number;
+  ): NativeHost | undefined | number;
 
   getsockoptInt(fd: number, level: number, name: number): number | undefined;
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
@@ -81,8 +83,14 @@ export interface Native {
     'INET' | 'INET6' | 'UNIX_PATH' | 'UNIX_ABSTRACT' | 'UNIX_UNNAMED' | 'OTHER' | 'NONE',
     number
   >;
-  /** How many doubles the `meta` ArrayBuffer of the address-returning calls holds. */
+  /** How many doubles the `meta` ArrayBuffer of the address-returning calls starts with. */
   addressMetaLength: number;
+  /** The byte length `meta` must have. */
+  addressMetaBytes: number;
+  /** Where in `meta` the last host's kind and generation (int32s) are. */
+  addressMetaHostOffset: number;
+  /** The last host string returned with `meta`, made again from its text, or null. */
+  addressHost(meta: ArrayBuffer): NativeHost;
 
   /**
    * Registers a layer's hook into readiness callbacks: poll.cc sets words[0] while it runs one,

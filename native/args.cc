@@ -182,7 +182,7 @@ bool ArgSockaddr(const Napi::CallbackInfo& info, size_t i, sockaddr_storage* out
 }
 
 // The property names MakeAddress sets and the family names it writes, in the order they sit
-// in EnvData::strings; the cached host string follows them.
+// in EnvData::strings.
 enum Name : uint32_t {
   kFamily,
   kAddress,
@@ -202,10 +202,10 @@ enum Name : uint32_t {
 static const char* const kNames[kNameCount] = {
     "family",   "address", "port", "flowinfo", "scopeId", "path", "abstract",
     "saFamily", "data",    "inet", "inet6",    "unix",    "other"};
-static constexpr uint32_t kHostSlot = kNameCount;
 
-// The doubles (an ArrayBuffer) a decoded address is written to, beside the host value a call
-// returns (lib/address.ts reads it): the call's own result, then the address's fields.
+// The ArrayBuffer `meta` a decoded address is written to, beside the host value the call
+// returns (lib/addrmeta.ts reads it): doubles for the call's own result and the address's
+// numbers, then the text of the last host string returned with this buffer.
 enum Meta : size_t {
   kMetaResult,
   kMetaKind,
@@ -215,35 +215,32 @@ enum Meta : size_t {
   kMetaFamily,
   kMetaLength
 };
+struct MetaHost {
+  int32_t kind;         // a Decoded::Kind, or -1 while empty
+  uint32_t generation;  // counts the strings returned; JavaScript pairs its copy with it
+  uint32_t len;
+  char text[sizeof(Decoded::text)];
+};
+static constexpr size_t kMetaHostOffset = kMetaLength * sizeof(double);
+static constexpr size_t kMetaBytes = kMetaHostOffset + sizeof(MetaHost);
 
-static napi_value Strings(napi_env env, EnvData** data) {
-  EnvData* d = GetEnvData(env);
-  napi_value holder = nullptr;
-  if (d == nullptr || d->strings == nullptr ||
-      napi_get_reference_value(env, d->strings, &holder) != napi_ok) {
-    return nullptr;
-  }
-  *data = d;
-  return holder;
+static MetaHost* HostOf(double* meta) {
+  return reinterpret_cast<MetaHost*>(reinterpret_cast<char*>(meta) + kMetaHostOffset);
 }
 
-// The JS string for a decoded host text: the last one again when the text is the same.
-static napi_value HostString(napi_env env, EnvData* d, napi_value holder, const Decoded& dec) {
-  HostCache& c = d->host;
+static napi_value Undefined(napi_env env) {
+  napi_value v = nullptr;
+  napi_get_undefined(env, &v);
+  return v;
+}
+
+static napi_value NewHostString(napi_env env, const Decoded& dec) {
   napi_value s = nullptr;
-  if (c.kind == dec.kind && c.len == dec.text_len && memcmp(c.text, dec.text, dec.text_len) == 0 &&
-      napi_get_element(env, holder, kHostSlot, &s) == napi_ok) {
-    return s;
-  }
   // IP text is ASCII; a unix path is the bytes the kernel gave, read as UTF-8 as before.
-  napi_status st = dec.kind == Decoded::kUnixPath
-                       ? napi_create_string_utf8(env, dec.text, dec.text_len, &s)
-                       : napi_create_string_latin1(env, dec.text, dec.text_len, &s);
-  if (st != napi_ok) return nullptr;
-  if (napi_set_element(env, holder, kHostSlot, s) == napi_ok) {
-    c.kind = dec.kind;
-    c.len = dec.text_len;
-    memcpy(c.text, dec.text, dec.text_len);
+  if (dec.kind == Decoded::kUnixPath) {
+    napi_create_string_utf8(env, dec.text, dec.text_len, &s);
+  } else {
+    napi_create_string_latin1(env, dec.text, dec.text_len, &s);
   }
   return s;
 }
@@ -257,12 +254,26 @@ static napi_value CopyBytes(napi_env env, const uint8_t* bytes, size_t len) {
 
 // The host part of a decoded address as one JS value: the IP text or unix path (a string), the
 // abstract name or unknown family's bytes (a Buffer), or null for an unnamed unix address.
-static napi_value HostValue(napi_env env, EnvData* d, napi_value holder, const Decoded& dec) {
+// A string the same as the last one returned with this `meta` comes back as undefined: the
+// caller still has it (lib/addrmeta.ts), so a peer heard from again costs a memcmp and no new
+// string.
+static napi_value HostValue(napi_env env, const Decoded& dec, MetaHost* last) {
   switch (dec.kind) {
     case Decoded::kInet:
     case Decoded::kInet6:
-    case Decoded::kUnixPath:
-      return HostString(env, d, holder, dec);
+    case Decoded::kUnixPath: {
+      if (last->kind == dec.kind && last->len == dec.text_len &&
+          memcmp(last->text, dec.text, dec.text_len) == 0) {
+        return Undefined(env);
+      }
+      napi_value s = NewHostString(env, dec);
+      if (s == nullptr) return nullptr;
+      last->kind = dec.kind;
+      last->len = static_cast<uint32_t>(dec.text_len);
+      memcpy(last->text, dec.text, dec.text_len);
+      last->generation++;
+      return s;
+    }
     case Decoded::kUnixAbstract:
     case Decoded::kOther:
       return CopyBytes(env, dec.bytes, dec.bytes_len);
@@ -280,12 +291,10 @@ bool ReadMeta(napi_env env, napi_value v, double** out) {
   // (byte length too small) is refused before anything is written.
   void* data = nullptr;
   size_t len = 0;
-  if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok ||
-      len < kMetaLength * sizeof(double) ||
+  if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok || len < kMetaBytes ||
       reinterpret_cast<uintptr_t>(data) % alignof(double) != 0) {
-    return ThrowTypeError(
-        env, "ERR_INVALID_ARG_TYPE",
-        "The \"meta\" argument must be an ArrayBuffer of addressMetaLength doubles");
+    return ThrowTypeError(env, "ERR_INVALID_ARG_TYPE",
+                          "The \"meta\" argument must be an ArrayBuffer of addressMetaBytes bytes");
   }
   *out = static_cast<double*>(data);
   return true;
@@ -301,21 +310,43 @@ napi_value AddressToMeta(napi_env env, const sockaddr_storage* sa, socklen_t len
   meta[kMetaFlowinfo] = dec.flowinfo;
   meta[kMetaScopeId] = dec.scope_id;
   meta[kMetaFamily] = dec.family;
-  EnvData* d = nullptr;
-  napi_value holder = Strings(env, &d);
-  if (holder == nullptr) {
-    ThrowTypeError(env, "ERR_SOCKFD_NOT_INITIALIZED", "sockfd: address strings are missing");
+  return HostValue(env, dec, HostOf(meta));
+}
+
+// addressHost(meta) -> the last host string returned with `meta`, made again from its text (for
+// a caller that lost its copy), or null when there is none.
+static napi_value AddressHost(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  double* meta;
+  if (!a.ok || !ReadMeta(env, a[0], &meta)) return nullptr;
+  const MetaHost* last = HostOf(meta);
+  Decoded dec{};
+  if (last->kind < 0 || last->len > sizeof(dec.text)) {
+    napi_value null = nullptr;
+    napi_get_null(env, &null);
+    return null;
+  }
+  dec.kind = static_cast<Decoded::Kind>(last->kind);
+  dec.text_len = last->len;
+  memcpy(dec.text, last->text, last->len);
+  return NewHostString(env, dec);
+}
+
+static napi_value Strings(napi_env env) {
+  EnvData* d = GetEnvData(env);
+  napi_value holder = nullptr;
+  if (d == nullptr || d->strings == nullptr ||
+      napi_get_reference_value(env, d->strings, &holder) != napi_ok) {
     return nullptr;
   }
-  return HostValue(env, d, holder, dec);
+  return holder;
 }
 
 Napi::Value MakeAddress(Napi::Env env, const sockaddr_storage* sa, socklen_t len) {
   Decoded dec;
   DecodeSockaddr(sa, len, &dec);
   if (dec.kind == Decoded::kNone) return env.Null();
-  EnvData* d = nullptr;
-  napi_value holder = Strings(env, &d);
+  napi_value holder = Strings(env);
   napi_value o = nullptr;
   if (holder == nullptr || napi_create_object(env, &o) != napi_ok) return Napi::Value();
   bool ok = true;
@@ -339,7 +370,7 @@ Napi::Value MakeAddress(Napi::Env env, const sockaddr_storage* sa, socklen_t len
     case Decoded::kInet:
     case Decoded::kInet6:
       set(kFamily, name(dec.kind == Decoded::kInet ? kInet : kInet6));
-      set(kAddress, HostString(env, d, holder, dec));
+      set(kAddress, NewHostString(env, dec));
       set(kPort, number(dec.port));
       if (dec.kind == Decoded::kInet6) {
         set(kFlowinfo, number(dec.flowinfo));
@@ -348,7 +379,7 @@ Napi::Value MakeAddress(Napi::Env env, const sockaddr_storage* sa, socklen_t len
       break;
     case Decoded::kUnixPath:
       set(kFamily, name(kUnix));
-      set(kPath, HostString(env, d, holder, dec));
+      set(kPath, NewHostString(env, dec));
       break;
     case Decoded::kUnixAbstract:
       set(kFamily, name(kUnix));
@@ -371,15 +402,12 @@ Napi::Value MakeAddress(Napi::Env env, const sockaddr_storage* sa, socklen_t len
 
 void InitAddress(Napi::Env env, Napi::Object exports) {
   napi_value holder;
-  if (napi_create_array_with_length(env, kHostSlot + 1, &holder) != napi_ok) return;
+  if (napi_create_array_with_length(env, kNameCount, &holder) != napi_ok) return;
   for (uint32_t i = 0; i < kNameCount; i++) {
     napi_value s;
     napi_create_string_utf8(env, kNames[i], NAPI_AUTO_LENGTH, &s);
     napi_set_element(env, holder, i, s);
   }
-  napi_value null;
-  napi_get_null(env, &null);
-  napi_set_element(env, holder, kHostSlot, null);
   EnvData* d = GetEnvData(env);
   napi_create_reference(env, holder, 1, &d->strings);
 
@@ -393,6 +421,10 @@ void InitAddress(Napi::Env env, Napi::Object exports) {
   kinds.Set("NONE", Napi::Number::New(env, Decoded::kNone));
   exports.Set("addressKinds", kinds);
   exports.Set("addressMetaLength", Napi::Number::New(env, static_cast<double>(kMetaLength)));
+  exports.Set("addressMetaBytes", Napi::Number::New(env, static_cast<double>(kMetaBytes)));
+  exports.Set("addressMetaHostOffset",
+              Napi::Number::New(env, static_cast<double>(kMetaHostOffset)));
+  ExportFunction(env, exports, "addressHost", AddressHost);
 }
 
 }  // namespace sockfd

@@ -4,28 +4,14 @@
 
 #include <napi.h>
 
-#include <cstddef>
-
-#include "sockaddr.h"
-
 namespace sockfd {
 
 struct EnvState;  // poll.cc: the event-loop watchers
 
-// The host string of the last address decoded (an IP text or a unix path), kept so that a
-// peer heard from again, the usual case in a receive loop, costs a comparison instead of a new
-// string. The string itself lives in EnvData::strings (Node-API 8 can reference objects only).
-struct HostCache {
-  int kind = -1;  // a Decoded::Kind, or -1 while empty
-  size_t len = 0;
-  char text[sizeof(Decoded::text)];
-};
-
 struct EnvData {
   EnvState* poll = nullptr;
-  HostCache host;
-  // A JS array: the property names MakeAddress sets (made once, not interned per call), then
-  // the cached host string. See args.cc.
+  // A JS array of the property names MakeAddress sets, made once instead of interned per call.
+  // See args.cc.
   napi_ref strings = nullptr;
 };
 

@@ -2,7 +2,9 @@
 // buffers that are views into larger memory.
 import { describe, expect, it } from 'vitest';
 
+import { addressMetaBuffer } from '../lib/addrmeta.js';
 import * as s from '../lib/index.js';
+import { native } from '../lib/native.js';
 import { pair, sock } from './helpers/fds.js';
 
 const { AF_INET, AF_UNIX, SOCK_DGRAM, MSG_TRUNC, MSG_PEEK, MSG_DONTWAIT } = s.constants;
@@ -131,6 +133,22 @@ describe('SOCK_DGRAM', () => {
     expect(() => s.sendto(a.fd, Buffer.alloc(1), 0, { ...dests[0]!.address, port: 65536 })).toThrow(
       expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }),
     );
+  });
+
+  it('recvfrom gets the sender right after a host string was returned to someone else', () => {
+    const a = udpSocket();
+    const b = udpSocket();
+    const buf = Buffer.alloc(8);
+    // A raw native call returns the host string and drops it: the next call's "same host as
+    // last time" must not be taken from a stale copy.
+    s.sendto(a.fd, Buffer.from('1'), 0, b.address);
+    expect(native.recvfrom(b.fd, buf, 0, addressMetaBuffer)).toBe('127.0.0.1');
+    s.sendto(a.fd, Buffer.from('2'), 0, b.address);
+    expect(native.recvfrom(b.fd, buf, 0, addressMetaBuffer)).toBeUndefined();
+    s.sendto(a.fd, Buffer.from('3'), 0, b.address);
+    expect(s.recvfrom(b.fd, buf).address).toEqual(a.address);
+    s.sendto(a.fd, Buffer.from('4'), 0, b.address);
+    expect(s.recvfrom(b.fd, buf).address).toEqual(a.address);
   });
 
   it('recvfrom(fd, buf, flags, out) fills and returns `out`, reusing its address object', () => {
