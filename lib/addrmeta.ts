@@ -1,8 +1,8 @@
-// The addresses the address-returning native calls (recvfrom, accept) decode: the host value
-// they return, and the numbers they write to a per-thread scratch array. Internal: not
-// re-exported from the package root.
+// Addresses in the compact forms the native calls exchange: what recvfrom and accept decode (the
+// host value they return and the numbers they write to a scratch buffer), and the slot where
+// sendto keeps the last address it encoded. Internal: not re-exported from the package root.
 import type { Address } from './address.js';
-import { type NativeHost, native } from './native.js';
+import { type AddrArgs, type NativeHost, native } from './native.js';
 
 /**
  * Where those calls write (native/args.cc AddressToMeta): doubles [0] the call's own result
@@ -99,4 +99,44 @@ export function addressIntoMeta(
     }
   }
   return addressFromMeta(host, meta);
+}
+
+// The sockaddr the last sendto through sendtoArgs encoded (native/io.cc SentAddress), with the
+// address group it came from: sending to that address again passes only a marker.
+const sentAddressBuffer = new ArrayBuffer(native.sentAddressBytes);
+// [0] the sockaddr's length, [1] the generation: how many addresses were encoded into it.
+const sentWords = new Int32Array(sentAddressBuffer, native.sentAddressWordsOffset, 2);
+let sentArgs: AddrArgs | null = null;
+let sentGeneration = -1;
+
+/**
+ * sendto(2) through the native call, to the address `args` (from addrArgs, whose cache hands
+ * back the same array for the same address): the second and later sends to one address skip
+ * reading and parsing it. Returns bytes or -errno like native.sendto.
+ */
+export function sendtoArgs(
+  fd: number,
+  buffer: ArrayBufferView,
+  flags: number,
+  args: AddrArgs,
+): number {
+  if (args === sentArgs && sentWords[1] === sentGeneration) {
+    return native.sendto(fd, buffer, flags, native.sameAddress, null, 0, 0, 0, sentAddressBuffer);
+  }
+  // Listed, not spread: a spread call takes V8's slow path into C++.
+  const r = native.sendto(
+    fd,
+    buffer,
+    flags,
+    args[0],
+    args[1],
+    args[2],
+    args[3],
+    args[4],
+    sentAddressBuffer,
+  );
+  // Only reached when the address was encoded (it throws otherwise), into the slot.
+  sentArgs = args;
+  sentGeneration = sentWords[1]!;
+  return r;
 }

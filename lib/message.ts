@@ -1,7 +1,7 @@
 // The message-oriented sockets (datagram, seqpacket, raw): one message per call, boundaries
 // kept, truncation reported.
 import { type Address, type SocketAddress, addrArgs, errorTarget } from './address.js';
-import { addressFromMeta, addressMeta, addressMetaBuffer } from './addrmeta.js';
+import { addressFromMeta, addressMeta, addressMetaBuffer, sendtoArgs } from './addrmeta.js';
 import { EAGAIN, SocketBase, type WaitOptions, rejection } from './base.js';
 import { SocketError, validateInt, validateView } from './errors.js';
 import { type AddrArgs, native } from './native.js';
@@ -94,8 +94,7 @@ export abstract class MessageSocket extends SocketBase {
       return rejection(e);
     }
     return this.io('write', options?.signal, (fd) => {
-      // Arguments listed, not spread: a spread call takes V8's slow path into C++.
-      const n = native.sendto(fd, view, 0, args[0], args[1], args[2], args[3], args[4]);
+      const n = sendtoArgs(fd, view, 0, args);
       if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'sendto', errorTarget(address));
       return n;
     });

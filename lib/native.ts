@@ -52,7 +52,19 @@ export interface Native {
   getpeername(fd: number): NativeAddress | null | number;
 
   send(fd: number, buffer: ArrayBufferView, flags: number): number;
-  sendto(fd: number, buffer: ArrayBufferView, flags: number, ...addr: AddrArgs): number;
+  /**
+   * With `slot` (sentAddressBytes long) the encoded address is also kept there, and a family of
+   * `sameAddress` sends to the one kept instead of reading the group. lib/addrmeta.ts
+   */
+  sendto(
+    fd: number,
+    buffer: ArrayBufferView,
+    flags: number,
+    ...addr: [...AddrArgs, slot?: ArrayBuffer]
+  ): number;
+  sentAddressBytes: number;
+  sentAddressWordsOffset: number;
+  sameAddress: number;
   recv(fd: number, buffer: ArrayBufferView, flags: number): number;
   /** The byte count goes to meta[0]; see {@link NativeHost}. */
   recvfrom(

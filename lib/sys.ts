@@ -2,7 +2,13 @@
 // in and out, the argument order of C. Each validates its arguments, calls the addon once, and
 // turns a negative result into a SocketError.
 import { type Address, type SocketAddress, addrArgs, errorTarget } from './address.js';
-import { addressFromMeta, addressIntoMeta, addressMeta, addressMetaBuffer } from './addrmeta.js';
+import {
+  addressFromMeta,
+  addressIntoMeta,
+  addressMeta,
+  addressMetaBuffer,
+  sendtoArgs,
+} from './addrmeta.js';
 import {
   SocketError,
   check,
@@ -146,9 +152,7 @@ export function sendto(
   validateFd(fd);
   validateView(buffer, 'buffer');
   validateInt32(flags, 'flags');
-  const a = addrArgs(address);
-  // Arguments listed, not spread: a spread call takes V8's slow path into C++.
-  const r = native.sendto(fd, buffer, flags, a[0], a[1], a[2], a[3], a[4]);
+  const r = sendtoArgs(fd, buffer, flags, addrArgs(address));
   return r < 0 ? check(r, 'sendto', errorTarget(address)) : r;
 }
 

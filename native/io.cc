@@ -5,6 +5,9 @@
 // (syscall.h's Args and Read*): one call to read the arguments and one per argument.
 #include <sys/socket.h>
 
+#include <cstddef>
+#include <cstring>
+
 #include "args.h"
 #include "exports.h"
 #include "syscall.h"
@@ -27,16 +30,61 @@ static napi_value Send(napi_env env, napi_callback_info info) {
   return NumberValue(env, Retry([&] { return send(fd, b.data, b.len, flags | MSG_NOSIGNAL); }));
 }
 
-// sendto(fd, buffer, flags, ...address) -> bytes or -errno. sendto(2)
+// What a caller may pass to sendto after the address group: the sockaddr sendto encoded last
+// with it. A caller that sends to that address again passes kSameAddress as the family and
+// sendto skips reading and parsing the address (lib/addrmeta.ts keeps track).
+struct SentAddress {
+  sockaddr_storage ss;
+  uint32_t len;         // 0 until the first address is encoded
+  uint32_t generation;  // counts the addresses encoded into it
+};
+static constexpr double kSameAddress = -1;
+
+// The slot argument: nullptr when absent (undefined), else its ArrayBuffer's memory.
+static bool ReadSlot(napi_env env, napi_value v, SentAddress** out) {
+  napi_valuetype t = napi_undefined;
+  napi_typeof(env, v, &t);
+  *out = nullptr;
+  if (t == napi_undefined) return true;
+  void* data = nullptr;
+  size_t len = 0;
+  if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok || len < sizeof(SentAddress) ||
+      reinterpret_cast<uintptr_t>(data) % alignof(SentAddress) != 0) {
+    return ThrowTypeError(env, "ERR_INVALID_ARG_TYPE",
+                          "The \"slot\" argument must be an ArrayBuffer of sentAddressBytes bytes");
+  }
+  *out = static_cast<SentAddress*>(data);
+  return true;
+}
+
+// sendto(fd, buffer, flags, ...address[, slot]) -> bytes or -errno. sendto(2)
 static napi_value SendTo(napi_env env, napi_callback_info info) {
-  Args<8> a(env, info);
+  Args<9> a(env, info);
   int fd;
   Bytes b;
   int32_t flags;
+  SentAddress* slot;
   sockaddr_storage ss;
   socklen_t len;
-  if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags) || !ReadSockaddr(env, a.argv + 3, &ss, &len)) {
+  if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags) || !ReadSlot(env, a[8], &slot)) {
     return nullptr;
+  }
+  double family = 0;
+  if (slot != nullptr && napi_get_value_double(env, a[3], &family) == napi_ok &&
+      family == kSameAddress) {
+    if (slot->len == 0 || slot->len > sizeof(ss)) {
+      ThrowRangeError(env, "ERR_INVALID_ARG_VALUE", "The \"slot\" holds no address");
+      return nullptr;
+    }
+    len = slot->len;
+    memcpy(&ss, &slot->ss, len);
+  } else {
+    if (!ReadSockaddr(env, a.argv + 3, &ss, &len)) return nullptr;
+    if (slot != nullptr) {
+      memcpy(&slot->ss, &ss, len);
+      slot->len = len;
+      slot->generation++;
+    }
   }
   return NumberValue(env, Retry([&] {
                        return sendto(fd, b.data, b.len, flags | MSG_NOSIGNAL,
@@ -80,6 +128,9 @@ void InitIo(Napi::Env env, Napi::Object exports) {
   ExportFunction(env, exports, "sendto", SendTo);
   ExportFunction(env, exports, "recv", Recv);
   ExportFunction(env, exports, "recvfrom", RecvFrom);
+  exports.Set("sentAddressBytes", Napi::Number::New(env, sizeof(SentAddress)));
+  exports.Set("sentAddressWordsOffset", Napi::Number::New(env, offsetof(SentAddress, len)));
+  exports.Set("sameAddress", Napi::Number::New(env, kSameAddress));
 }
 
 }  // namespace sockfd

@@ -135,6 +135,20 @@ describe('SOCK_DGRAM', () => {
     );
   });
 
+  it('sendto through the address slot refuses an empty slot and junk in its place', () => {
+    const a = udpSocket();
+    const slot = new ArrayBuffer(native.sentAddressBytes);
+    const buf = Buffer.alloc(1);
+    expect(() => native.sendto(a.fd, buf, 0, native.sameAddress, null, 0, 0, 0, slot)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    for (const junk of [new ArrayBuffer(8), Buffer.alloc(200), 1, 'x', null]) {
+      expect(() =>
+        native.sendto(a.fd, buf, 0, native.sameAddress, null, 0, 0, 0, junk as ArrayBuffer),
+      ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    }
+  });
+
   it('recvfrom gets the sender right after a host string was returned to someone else', () => {
     const a = udpSocket();
     const b = udpSocket();
