@@ -380,15 +380,17 @@ ratios are what the targets are about.
 What each row does (the loops are the same, call for call, in bench/*.c, bench/cases.py and
 bench/cases.ts):
 
-- One call: the syscall in a tight loop. recv/recvfrom time only the receives, each run of 64
-  finding its datagrams already queued.
+- One call: the syscall in a tight loop through the fd-integer API (functions bound once, as an
+  ESM import binds them). recv/recvfrom time only the receives, each run of 64 finding its
+  datagrams already queued. dgram's getRecvBufferSize() is its getsockopt(SO_RCVBUF).
 - UDP: two unconnected sockets on 127.0.0.1; windows of 32 datagrams, each sent with its
   address (sendto) then received with the sender's (recvfrom); dgram sends with the address and
   counts 'message' events. Batched: sendmmsg/recvmmsg of 32.
 - Ping-pong, sync: both ends in one thread on blocking fds, in lockstep (send, receive at the
   far end, send back, receive), so each round trip is four syscalls and no scheduler wake-up
   blurs the comparison. Async: both ends on one event loop (sockfd's classes; net echoing
-  whatever arrives). net has no SEQPACKET: its row uses a unix stream socket.
+  whatever arrives); stream readers read into 64 KiB buffers, as net's do. net has no
+  SEQPACKET: its row uses a unix stream socket.
 - Bulk, sync: the writer in one process, a reader of the same library in another, blocking
   fds; the clock runs from the reader's ready byte to its acknowledgement of the last byte.
   Async: writer and reader on one event loop, with backpressure.
