@@ -5,9 +5,13 @@
       "sources": [
         "native/addon.cc",
         "native/args.cc",
+        "native/cmsg.cc",
         "native/constants.cc",
         "native/fd.cc",
         "native/io.cc",
+        "native/msg.cc",
+        "native/options.cc",
+        "native/options_napi.cc",
         "native/poll.cc",
         "native/sockaddr.cc",
         "native/socket.cc",

@@ -39,6 +39,7 @@ export default defineConfig([
     'build-bench/',
     'dist/',
     'coverage/',
+    'docs/api/',
     'lib/constants.generated.ts',
     'test/fixtures/',
   ]),

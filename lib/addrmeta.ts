@@ -7,7 +7,8 @@ import { type AddrArgs, type NativeHost, native } from './native.js';
 /**
  * Where those calls write (native/args.cc AddressToMeta): doubles [0] the call's own result
  * (bytes, or the new fd), [1] the kind, [2] the port, [3] flowinfo, [4] the scope id,
- * [5] sa_family; then the text of the last host string they returned with this buffer, which
+ * [5] sa_family, [6] a packet address's pkttype (a packet address puts its protocol in [2], ifindex
+ * in [3] and hatype in [4]; a netlink one its pid in [3] and groups in [4]); then the text of the last host string they returned with this buffer, which
  * lets them answer `undefined` for "the same host again" instead of a new string. One per thread
  * (each worker loads its own copy of this module); read it right after the call, before any
  * other native call can reuse it. The native side takes the ArrayBuffer.
@@ -66,6 +67,17 @@ export function addressFromMeta(
       return { family: 'unix', abstract: host as Buffer };
     case K.UNIX_UNNAMED:
       return { family: 'unix' };
+    case K.PACKET:
+      return {
+        family: 'packet',
+        ifindex: meta[3]!,
+        protocol: meta[2]!,
+        hatype: meta[4]!,
+        pkttype: meta[6]!,
+        hwaddr: host as Buffer,
+      };
+    case K.NETLINK:
+      return { family: 'netlink', pid: meta[3]!, groups: meta[4]! };
     case K.OTHER:
       return { family: 'other', saFamily: meta[5]!, data: host as Buffer };
     default:

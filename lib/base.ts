@@ -4,6 +4,14 @@ import { type Address, type SocketAddress, addrArgs, errorTarget } from './addre
 import { SocketError, check, invalidArgValue, validateFd } from './errors.js';
 import { type NativeWatcher, native } from './native.js';
 import { type FdOwner, owners } from './owners.js';
+import * as o from './options.js';
+import {
+  type RecvMsgOptions,
+  type RecvMsgResult,
+  type SendMsgOptions,
+  tryRecvmsg,
+  trySendmsg,
+} from './msg.js';
 import * as sys from './sys.js';
 
 const { READABLE, WRITABLE } = native.watcherEvents;
@@ -435,6 +443,444 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
   /** Sets an option from a number, boolean or bytes. setsockopt(2) */
   setOption(level: number, name: number, value: number | boolean | ArrayBufferView): this {
     sys.setsockopt(this.liveFd(), level, name, value);
+    return this;
+  }
+
+  /**
+   * Sends one message gathered from several buffers, with control messages (fds, credentials,
+   * source address …), waiting while the send buffer is full. sendmsg(2)
+   */
+  async sendMsg(message: SendMsgOptions, options: WaitOptions = {}): Promise<number> {
+    const n = await this.io('write', options.signal, (fd) => trySendmsg(fd, message));
+    if (n < 0) {
+      const address = message.address;
+      throw new SocketError(n, 'sendmsg', address === undefined ? undefined : errorTarget(address));
+    }
+    return n;
+  }
+
+  /**
+   * Waits for one message and receives it scattered into several buffers, with its sender,
+   * control messages and flags (MSG_TRUNC, MSG_CTRUNC). recvmsg(2)
+   */
+  async recvMsg(receive: RecvMsgOptions, options: WaitOptions = {}): Promise<RecvMsgResult> {
+    const r = await this.io('read', options.signal, (fd) => tryRecvmsg(fd, receive));
+    if (typeof r === 'number') throw new SocketError(r, 'recvmsg');
+    return r;
+  }
+
+  // Typed options, one getter and one setter each (lib/options.ts names the option and its man page).
+
+  /**
+   * Whether the socket is listening for connections. SO_ACCEPTCONN (read-only).
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  acceptConn(): boolean {
+    return o.getAcceptConn(this.liveFd());
+  }
+
+  /**
+   * The name of the interface the socket is bound to, or '' when it is not bound to one.
+   * SO_BINDTODEVICE. socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  bindDevice(): string {
+    return o.getBindDevice(this.liveFd());
+  }
+
+  /**
+   * Binds the socket to the interface named `name` ('lo', 'eth0'), so it sends and receives only there;
+   * '' removes the binding. Needs CAP_NET_RAW on kernels before 5.7, and to change an existing
+   * binding. SO_BINDTODEVICE. socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setBindDevice(name: string): this {
+    o.setBindDevice(this.liveFd(), name);
+    return this;
+  }
+
+  /**
+   * Whether the socket may send to broadcast addresses. SO_BROADCAST.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  broadcast(): boolean {
+    return o.getBroadcast(this.liveFd());
+  }
+
+  /**
+   * Lets a datagram socket send to broadcast addresses. SO_BROADCAST.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setBroadcast(on: boolean): this {
+    o.setBroadcast(this.liveFd(), on);
+    return this;
+  }
+
+  /**
+   * The socket's domain (AF_INET, AF_UNIX, …). SO_DOMAIN (read-only).
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  domain(): number {
+    return o.getDomain(this.liveFd());
+  }
+
+  /**
+   * Takes the socket's pending error: its errno name ('ECONNREFUSED'), or null when there is
+   * none. Reading clears it; this is how a nonblocking connect reports its outcome.
+   * SO_ERROR (read-only). socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  error(): string | null {
+    return o.getError(this.liveFd());
+  }
+
+  /**
+   * Whether keepalive probes are sent on an idle connection. SO_KEEPALIVE.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  keepalive(): boolean {
+    return o.getKeepalive(this.liveFd());
+  }
+
+  /**
+   * Turns keepalive probes on or off; see {@link setTcpKeepaliveTime} for their timing.
+   * SO_KEEPALIVE. socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setKeepalive(on: boolean): this {
+    o.setKeepalive(this.liveFd(), on);
+    return this;
+  }
+
+  /**
+   * How the socket closes while unsent data remains: the linger time in seconds, or null when lingering
+   * is off (close returns at once and the kernel sends the rest in the background). SO_LINGER.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  linger(): number | null {
+    return o.getLinger(this.liveFd());
+  }
+
+  /**
+   * Makes close wait up to `seconds` for unsent data (0: reset the connection at close), or with
+   * null turns lingering off. SO_LINGER.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setLinger(seconds: number | null): this {
+    o.setLinger(this.liveFd(), seconds);
+    return this;
+  }
+
+  /**
+   * The fwmark of packets the socket sends, for policy routing and netfilter (an unsigned 32-bit
+   * number). SO_MARK. socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  mark(): number {
+    return o.getMark(this.liveFd());
+  }
+
+  /**
+   * Sets the fwmark of packets the socket sends. Needs CAP_NET_ADMIN (or CAP_NET_RAW on newer kernels).
+   * SO_MARK. socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setMark(mark: number): this {
+    o.setMark(this.liveFd(), mark);
+    return this;
+  }
+
+  /**
+   * Whether urgent (out-of-band) data is placed in the normal data stream. SO_OOBINLINE.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  outOfBandInline(): boolean {
+    return o.getOutOfBandInline(this.liveFd());
+  }
+
+  /**
+   * Places urgent (out-of-band) data in the normal data stream instead of apart from it.
+   * SO_OOBINLINE. socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setOutOfBandInline(on: boolean): this {
+    o.setOutOfBandInline(this.liveFd(), on);
+    return this;
+  }
+
+  /**
+   * The process id, user id and group id of the peer of a connected unix socket (for a
+   * socketpair, the process that created it). SO_PEERCRED (read-only).
+   * unix(7) — {@link https://man7.org/linux/man-pages/man7/unix.7.html}
+   */
+  peerCred(): o.PeerCred {
+    return o.getPeerCred(this.liveFd());
+  }
+
+  /**
+   * The queueing priority of packets the socket sends. SO_PRIORITY.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  priority(): number {
+    return o.getPriority(this.liveFd());
+  }
+
+  /**
+   * Sets the queueing priority of packets the socket sends; values above 6 need CAP_NET_ADMIN.
+   * SO_PRIORITY. socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setPriority(priority: number): this {
+    o.setPriority(this.liveFd(), priority);
+    return this;
+  }
+
+  /**
+   * The socket's protocol (IPPROTO_TCP, …). SO_PROTOCOL (read-only).
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  protocol(): number {
+    return o.getProtocol(this.liveFd());
+  }
+
+  /**
+   * The receive buffer size in bytes, as the kernel accounts it: Linux reports twice the value
+   * that was set. SO_RCVBUF. socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  recvBufferSize(): number {
+    return o.getRecvBufferSize(this.liveFd());
+  }
+
+  /**
+   * Sets the receive buffer size; Linux doubles `bytes` for its bookkeeping and caps it at
+   * net.core.rmem_max. SO_RCVBUF. socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setRecvBufferSize(bytes: number): this {
+    o.setRecvBufferSize(this.liveFd(), bytes);
+    return this;
+  }
+
+  /**
+   * The fewest bytes a receive waits for before it returns. SO_RCVLOWAT.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  recvLowWater(): number {
+    return o.getRecvLowWater(this.liveFd());
+  }
+
+  /**
+   * Sets the fewest bytes a receive waits for (and poll reports readable at). SO_RCVLOWAT.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setRecvLowWater(bytes: number): this {
+    o.setRecvLowWater(this.liveFd(), bytes);
+    return this;
+  }
+
+  /**
+   * How long a blocking receive waits before it fails with EAGAIN, in milliseconds; 0 means
+   * forever. SO_RCVTIMEO. socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  recvTimeout(): number {
+    return o.getRecvTimeout(this.liveFd());
+  }
+
+  /**
+   * Sets how long a blocking receive waits, in milliseconds (fractions kept to the microsecond;
+   * the kernel rounds up to its clock tick); 0 means forever. SO_RCVTIMEO.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setRecvTimeout(ms: number): this {
+    o.setRecvTimeout(this.liveFd(), ms);
+    return this;
+  }
+
+  /**
+   * Whether bind may reuse a local address (for TCP, one still in TIME_WAIT). SO_REUSEADDR.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  reuseAddress(): boolean {
+    return o.getReuseAddress(this.liveFd());
+  }
+
+  /**
+   * Lets bind reuse a local address (for TCP, one still in TIME_WAIT). SO_REUSEADDR.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setReuseAddress(on: boolean): this {
+    o.setReuseAddress(this.liveFd(), on);
+    return this;
+  }
+
+  /**
+   * Whether several sockets of one user may bind the same address and port. SO_REUSEPORT.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  reusePort(): boolean {
+    return o.getReusePort(this.liveFd());
+  }
+
+  /**
+   * Lets several sockets bind the same address and port; the kernel spreads connections or
+   * datagrams across them. Set it on each before bind. SO_REUSEPORT.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setReusePort(on: boolean): this {
+    o.setReusePort(this.liveFd(), on);
+    return this;
+  }
+
+  /**
+   * The send buffer size in bytes, as the kernel accounts it: Linux reports twice the value that
+   * was set. SO_SNDBUF. socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  sendBufferSize(): number {
+    return o.getSendBufferSize(this.liveFd());
+  }
+
+  /**
+   * Sets the send buffer size; Linux doubles `bytes` for its bookkeeping and caps it at
+   * net.core.wmem_max. SO_SNDBUF. socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setSendBufferSize(bytes: number): this {
+    o.setSendBufferSize(this.liveFd(), bytes);
+    return this;
+  }
+
+  /**
+   * How long a blocking send waits before it fails with EAGAIN, in milliseconds; 0 means
+   * forever. SO_SNDTIMEO. socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  sendTimeout(): number {
+    return o.getSendTimeout(this.liveFd());
+  }
+
+  /**
+   * Sets how long a blocking send waits, in milliseconds (fractions kept to the microsecond; the
+   * kernel rounds up to its clock tick); 0 means forever. SO_SNDTIMEO.
+   * socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  setSendTimeout(ms: number): this {
+    o.setSendTimeout(this.liveFd(), ms);
+    return this;
+  }
+
+  /**
+   * The socket's type (SOCK_STREAM, SOCK_DGRAM, …, without SOCK_NONBLOCK/SOCK_CLOEXEC).
+   * SO_TYPE (read-only). socket(7) — {@link https://man7.org/linux/man-pages/man7/socket.7.html}
+   */
+  type(): number {
+    return o.getType(this.liveFd());
+  }
+
+  /**
+   * Whether the kernel may bind to an address that is not (yet) local. IP_FREEBIND.
+   * ip(7) — {@link https://man7.org/linux/man-pages/man7/ip.7.html}
+   */
+  freebind(): boolean {
+    return o.getFreebind(this.liveFd());
+  }
+
+  /**
+   * Lets bind use an address that is not (yet) local, such as one of an interface still coming
+   * up. IP_FREEBIND. ip(7) — {@link https://man7.org/linux/man-pages/man7/ip.7.html}
+   */
+  setFreebind(on: boolean): this {
+    o.setFreebind(this.liveFd(), on);
+    return this;
+  }
+
+  /**
+   * The type-of-service byte of IPv4 packets the socket sends (DSCP and ECN). IP_TOS.
+   * ip(7) — {@link https://man7.org/linux/man-pages/man7/ip.7.html}
+   */
+  tos(): number {
+    return o.getTos(this.liveFd());
+  }
+
+  /**
+   * Sets the type-of-service byte, 0 to 255; on TCP sockets the kernel keeps the ECN bits to
+   * itself. IP_TOS. ip(7) — {@link https://man7.org/linux/man-pages/man7/ip.7.html}
+   */
+  setTos(tos: number): this {
+    o.setTos(this.liveFd(), tos);
+    return this;
+  }
+
+  /**
+   * Whether the socket may use non-local addresses (transparent proxying). IP_TRANSPARENT.
+   * ip(7) — {@link https://man7.org/linux/man-pages/man7/ip.7.html}
+   */
+  ipTransparent(): boolean {
+    return o.getIpTransparent(this.liveFd());
+  }
+
+  /**
+   * Lets the socket bind to and send from non-local addresses, for transparent proxying. Needs
+   * CAP_NET_ADMIN. IP_TRANSPARENT. ip(7) — {@link https://man7.org/linux/man-pages/man7/ip.7.html}
+   */
+  setIpTransparent(on: boolean): this {
+    o.setIpTransparent(this.liveFd(), on);
+    return this;
+  }
+
+  /**
+   * The TTL of unicast IPv4 packets the socket sends. IP_TTL.
+   * ip(7) — {@link https://man7.org/linux/man-pages/man7/ip.7.html}
+   */
+  ttl(): number {
+    return o.getTtl(this.liveFd());
+  }
+
+  /**
+   * Sets the TTL of unicast IPv4 packets the socket sends, 1 to 255; -1 restores the system default.
+   * IP_TTL. ip(7) — {@link https://man7.org/linux/man-pages/man7/ip.7.html}
+   */
+  setTtl(ttl: number): this {
+    o.setTtl(this.liveFd(), ttl);
+    return this;
+  }
+
+  /**
+   * Whether the socket is IPv6 only (false: it also carries IPv4 as ::ffff:a.b.c.d). IPV6_V6ONLY.
+   * ipv6(7) — {@link https://man7.org/linux/man-pages/man7/ipv6.7.html}
+   */
+  onlyV6(): boolean {
+    return o.getOnlyV6(this.liveFd());
+  }
+
+  /**
+   * Restricts an AF_INET6 socket to IPv6; set it before bind. IPV6_V6ONLY.
+   * ipv6(7) — {@link https://man7.org/linux/man-pages/man7/ipv6.7.html}
+   */
+  setOnlyV6(on: boolean): this {
+    o.setOnlyV6(this.liveFd(), on);
+    return this;
+  }
+
+  /**
+   * The traffic class of IPv6 packets the socket sends. IPV6_TCLASS.
+   * ipv6(7) — {@link https://man7.org/linux/man-pages/man7/ipv6.7.html}
+   */
+  tclassV6(): number {
+    return o.getTclassV6(this.liveFd());
+  }
+
+  /**
+   * Sets the traffic class of IPv6 packets the socket sends, 0 to 255; -1 restores the default (0).
+   * IPV6_TCLASS. ipv6(7) — {@link https://man7.org/linux/man-pages/man7/ipv6.7.html}
+   */
+  setTclassV6(tclass: number): this {
+    o.setTclassV6(this.liveFd(), tclass);
+    return this;
+  }
+
+  /**
+   * The hop limit of unicast IPv6 packets the socket sends (the route's default when unset).
+   * IPV6_UNICAST_HOPS. ipv6(7) — {@link https://man7.org/linux/man-pages/man7/ipv6.7.html}
+   */
+  unicastHopsV6(): number {
+    return o.getUnicastHopsV6(this.liveFd());
+  }
+
+  /**
+   * Sets the hop limit of unicast IPv6 packets the socket sends, 0 to 255; -1 restores the route's
+   * default. IPV6_UNICAST_HOPS. ipv6(7) — {@link https://man7.org/linux/man-pages/man7/ipv6.7.html}
+   */
+  setUnicastHopsV6(hops: number): this {
+    o.setUnicastHopsV6(this.liveFd(), hops);
     return this;
   }
 

@@ -3,8 +3,9 @@ import { native } from './native.js';
 
 const errnoNames = native.errnoNames;
 
-/** The errno name for a positive errno value ('EADDRINUSE'), from the addon's table. */
+/** The errno name for an errno value, positive or negative ('EADDRINUSE'), from the addon's table. */
 export function errnoName(errno: number): string {
+  validateInt32(errno, 'errno');
   return errnoNames[Math.abs(errno)] ?? `Unknown system error ${Math.abs(errno)}`;
 }
 
@@ -30,21 +31,42 @@ export class SocketError extends Error {
 
   constructor(negErrno: number, syscall: string, target?: ErrorTarget) {
     const code = errnoName(negErrno);
+    if (typeof syscall !== 'string') throw invalidArgType('syscall', 'of type string', syscall);
+    const { address, port, path } = readTarget(target);
     let where = '';
-    if (target?.path !== undefined) where = ` ${target.path}`;
-    else if (target?.address !== undefined) {
-      const host = target.address.includes(':') ? `[${target.address}]` : target.address;
-      where = target.port !== undefined ? ` ${host}:${target.port}` : ` ${host}`;
+    if (path !== undefined) where = ` ${path}`;
+    else if (address !== undefined) {
+      const host = address.includes(':') ? `[${address}]` : address;
+      where = port !== undefined ? ` ${host}:${port}` : ` ${host}`;
     }
     super(`${syscall} ${code}${where}`);
     this.name = 'SocketError';
     this.code = code;
     this.errno = -Math.abs(negErrno);
     this.syscall = syscall;
-    if (target?.address !== undefined) this.address = target.address;
-    if (target?.port !== undefined) this.port = target.port;
-    if (target?.path !== undefined) this.path = target.path;
+    if (address !== undefined) this.address = address;
+    if (port !== undefined) this.port = port;
+    if (path !== undefined) this.path = path;
   }
+}
+
+// Reads each field of an error target once and checks its type.
+function readTarget(target: unknown): ErrorTarget {
+  if (target === undefined) return {};
+  if (typeof target !== 'object' || target === null) {
+    throw invalidArgType('target', 'an object', target);
+  }
+  const { address, port, path } = target as Record<string, unknown>;
+  if (address !== undefined && typeof address !== 'string') {
+    throw invalidArgType('target.address', 'of type string', address);
+  }
+  if (port !== undefined && typeof port !== 'number') {
+    throw invalidArgType('target.port', 'of type number', port);
+  }
+  if (path !== undefined && typeof path !== 'string') {
+    throw invalidArgType('target.path', 'of type string', path);
+  }
+  return { address, port, path };
 }
 
 /** An argument error with a Node-style `code`. */
@@ -121,6 +143,19 @@ export function validateInt32(value: unknown, name: string): asserts value is nu
 export function validateView(value: unknown, name: string): asserts value is ArrayBufferView {
   if (!ArrayBuffer.isView(value)) {
     throw invalidArgType(name, 'an instance of Buffer, TypedArray, or DataView', value);
+  }
+}
+
+/**
+ * A view's length in bytes, 0 once its buffer is detached. A TypedArray reads 0 then, but a
+ * DataView throws a TypeError (with no code), as it does when a resizable buffer shrank below
+ * it; the native layer sees such a view as empty too.
+ */
+export function viewByteLength(view: ArrayBufferView): number {
+  try {
+    return view.byteLength;
+  } catch {
+    return 0;
   }
 }
 

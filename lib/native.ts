@@ -8,6 +8,15 @@ export type NativeAddress =
   | { family: 'inet'; address: string; port: number }
   | { family: 'inet6'; address: string; port: number; flowinfo: number; scopeId: number }
   | { family: 'unix'; path?: string; abstract?: Buffer }
+  | {
+      family: 'packet';
+      protocol: number;
+      ifindex: number;
+      hatype: number;
+      pkttype: number;
+      hwaddr: Buffer;
+    }
+  | { family: 'netlink'; pid: number; groups: number }
   | { family: 'other'; saFamily: number; data: Buffer };
 
 /**
@@ -19,7 +28,10 @@ export type NativeAddress =
  */
 export type NativeHost = string | Buffer | null;
 
-/** The address group every address-taking native call expects: family, host, port, flowinfo, scopeId. */
+/**
+ * The address group every address-taking native call expects: family, host, port, flowinfo,
+ * scopeId. AF_PACKET and AF_NETLINK reuse the slots (see native/args.h).
+ */
 export type AddrArgs = [number, string | ArrayBufferView | null, number, number, number];
 
 /** A libuv poll handle on one fd, on the calling thread's event loop. native/poll.cc */
@@ -74,10 +86,61 @@ export interface Native {
     meta: ArrayBuffer,
   ): NativeHost | undefined | number;
 
+  sendmsg(
+    fd: number,
+    buffers: ArrayBufferView[],
+    flags: number,
+    control: Record<string, unknown>[] | null,
+    ...addr: AddrArgs | [null]
+  ): number;
+  recvmsg(
+    fd: number,
+    buffers: ArrayBufferView[],
+    controlLength: number,
+    flags: number,
+  ): { bytes: number; address: NativeAddress | null; control: unknown[]; flags: number } | number;
+  sendmmsg(
+    fd: number,
+    views: readonly ArrayBufferView[],
+    iovCounts: Int32Array,
+    names: Uint8Array | null,
+    state: Int32Array,
+    flags: number,
+  ): number;
+  recvmmsg(
+    fd: number,
+    views: readonly ArrayBufferView[],
+    iovCounts: Int32Array,
+    names: Uint8Array | null,
+    state: Int32Array,
+    flags: number,
+    timeoutMs: number,
+  ): number;
+  encodeAddress(names: Uint8Array, offset: number, ...addr: AddrArgs): number;
+  decodeAddress(names: Uint8Array, offset: number, length: number): NativeAddress | null;
+  cmsgSpace(length: number): number;
+  cmsgLen(length: number): number;
+  /** The control-message decoder on arbitrary bytes, for tests; fds in it are just numbers. */
+  decodeControl(bytes: ArrayBufferView): unknown[];
+  sizeofSockaddrStorage: number;
+
   getsockoptInt(fd: number, level: number, name: number): number | undefined;
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
   getsockoptBytes(fd: number, level: number, name: number, length: number): Buffer | number;
   setsockoptBytes(fd: number, level: number, name: number, value: ArrayBufferView): number;
+
+  getsockoptTimeval(fd: number, level: number, name: number): number;
+  setsockoptTimeval(fd: number, level: number, name: number, ms: number): number;
+  getLinger(fd: number): number | null;
+  setLinger(fd: number, on: 0 | 1, seconds: number): number;
+  getPeerCred(fd: number): { pid: number; uid: number; gid: number } | number;
+  setMembership4(fd: number, name: number, group: string, iface: string, ifindex: number): number;
+  setMembership6(fd: number, name: number, group: string, ifindex: number): number;
+  getMulticastIf4(fd: number): string | number;
+  setMulticastIf4(fd: number, iface: string, ifindex: number): number;
+  getsockoptName(fd: number, level: number, name: number): string | number;
+  setsockoptName(fd: number, level: number, name: number, value: string): number;
+  getTcpInfo(fd: number): Record<string, number> | number;
 
   fcntlGetfl(fd: number): number;
   fcntlSetfl(fd: number, flags: number): number;
@@ -86,13 +149,25 @@ export interface Native {
   dup(fd: number): number;
   poll(fds: Int32Array, timeout: number): number;
   ioctlInt(fd: number, request: number): number | undefined;
+  ioctlBuffer(fd: number, request: number, buffer: ArrayBufferView): number;
+  ioctlArgSize(request: number): number;
+  pidfdOpen(pid: number): number;
+  pidfdGetfd(pidfd: number, fd: number): number;
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string | number;
   lastErrno(): number;
 
   /** The kinds of address AddressToMeta writes to meta[1]. */
   addressKinds: Record<
-    'INET' | 'INET6' | 'UNIX_PATH' | 'UNIX_ABSTRACT' | 'UNIX_UNNAMED' | 'OTHER' | 'NONE',
+    | 'INET'
+    | 'INET6'
+    | 'UNIX_PATH'
+    | 'UNIX_ABSTRACT'
+    | 'UNIX_UNNAMED'
+    | 'PACKET'
+    | 'NETLINK'
+    | 'OTHER'
+    | 'NONE',
     number
   >;
   /** How many doubles the `meta` ArrayBuffer of the address-returning calls starts with. */

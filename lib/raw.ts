@@ -3,12 +3,10 @@ import { type WaitOptions, adoptable, familyConstant } from './base.js';
 import { SocketError, invalidArgValue } from './errors.js';
 import { MessageSocket, type ReceivedMessage } from './message.js';
 import { native } from './native.js';
+import * as o from './options.js';
 import * as sys from './sys.js';
 
-const c = native.constants as Record<
-  'SOCK_RAW' | 'SOCK_NONBLOCK' | 'IPPROTO_IP' | 'IP_HDRINCL' | 'EPERM',
-  number
->;
+const c = native.constants as Record<'SOCK_RAW' | 'SOCK_NONBLOCK' | 'EPERM', number>;
 
 /** Options of {@link RawSocket.create}. */
 export interface RawSocketOptions {
@@ -50,7 +48,7 @@ export class RawSocket extends MessageSocket {
         s.close();
         throw invalidArgValue('options.headerIncluded', true, 'applies to IPv4 raw sockets only');
       }
-      s.setOption(c.IPPROTO_IP, c.IP_HDRINCL, true);
+      s.setHeaderIncluded(true);
     }
     return s;
   }
@@ -63,5 +61,23 @@ export class RawSocket extends MessageSocket {
   /** Receives one packet; like {@link recvFrom}. recv(2) */
   recv(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<ReceivedMessage> {
     return this.recvFrom(buffer, options);
+  }
+
+  /**
+   * Whether a raw socket's sends carry their own IPv4 header. IP_HDRINCL.
+   * raw(7) — {@link https://man7.org/linux/man-pages/man7/raw.7.html}
+   */
+  headerIncluded(): boolean {
+    return o.getHeaderIncluded(this.liveFd());
+  }
+
+  /**
+   * Makes a raw socket's sends carry their own IPv4 header (see encodeIPv4); the kernel still
+   * fills in the checksum and total length, and the id when it is 0. Raw sockets only.
+   * IP_HDRINCL. raw(7) — {@link https://man7.org/linux/man-pages/man7/raw.7.html}
+   */
+  setHeaderIncluded(on: boolean): this {
+    o.setHeaderIncluded(this.liveFd(), on);
+    return this;
   }
 }

@@ -1,7 +1,7 @@
 // The fd-integer syscall layer: one function per syscall under its C name, fds as plain numbers
 // in and out, the argument order of C. Each validates its arguments, calls the addon once, and
 // turns a negative result into a SocketError.
-import { type Address, type SocketAddress, addrArgs, errorTarget } from './address.js';
+import { type Address, type AnySocketAddress, addrArgs, errorTarget } from './address.js';
 import {
   addressFromMeta,
   addressIntoMeta,
@@ -13,6 +13,7 @@ import {
   SocketError,
   check,
   invalidArgType,
+  outOfRange,
   validateFd,
   validateInt,
   validateInt32,
@@ -58,9 +59,11 @@ export function socketpair(domain: number, type: number, protocol = 0): [number,
  * {@link getsockname} then reports.
  * bind(2) — {@link https://man7.org/linux/man-pages/man2/bind.2.html}
  */
-export function bind(fd: number, address: SocketAddress): void {
+export function bind(fd: number, address: AnySocketAddress): void {
   validateFd(fd);
-  check(native.bind(fd, ...addrArgs(address)), 'bind', errorTarget(address));
+  const addr = addrArgs(address);
+  const r = native.bind(fd, ...addr);
+  if (r < 0) throw new SocketError(r, 'bind', errorTarget(address));
 }
 
 /**
@@ -99,9 +102,11 @@ export function accept(fd: number, flags = 0): Accepted {
  * throws EINPROGRESS; wait for writability, then read SO_ERROR.
  * connect(2) — {@link https://man7.org/linux/man-pages/man2/connect.2.html}
  */
-export function connect(fd: number, address: SocketAddress): void {
+export function connect(fd: number, address: AnySocketAddress): void {
   validateFd(fd);
-  check(native.connect(fd, ...addrArgs(address)), 'connect', errorTarget(address));
+  const addr = addrArgs(address);
+  const r = native.connect(fd, ...addr);
+  if (r < 0) throw new SocketError(r, 'connect', errorTarget(address));
 }
 
 /**
@@ -147,7 +152,7 @@ export function sendto(
   fd: number,
   buffer: ArrayBufferView,
   flags: number,
-  address: SocketAddress,
+  address: AnySocketAddress,
 ): number {
   validateFd(fd);
   validateView(buffer, 'buffer');
@@ -372,12 +377,63 @@ export function poll(fds: readonly PollFd[], timeoutMs = -1): PollResult[] {
  * (not yet sent), SIOCATMARK. Other requests throw a RangeError.
  * ioctl(2) — {@link https://man7.org/linux/man-pages/man2/ioctl.2.html}, tcp(7), udp(7)
  */
-export function ioctl(fd: number, request: number): number {
+export function ioctl(fd: number, request: number): number;
+/**
+ * Calls an ioctl whose argument is a struct, passing `buffer` in place: the kernel reads it,
+ * writes it, or both, and the ioctl's result (usually 0) is returned. Only requests whose
+ * struct size the library knows are allowed (see {@link ioctlArgSize}), and `buffer` must be at
+ * least that long: the kernel, not the caller, decides how many bytes an ioctl writes.
+ * Known: the counters above, the struct ifreq requests of netdevice(7) (SIOCGIFINDEX,
+ * SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCGIFADDR, SIOCSIFADDR, SIOCSIFNETMASK, SIOCGIFMTU, SIOCSIFMTU,
+ * SIOCGIFHWADDR, …) and TUN/TAP's TUNSETIFF, TUNGETIFF, TUNGETFEATURES.
+ * ioctl(2) — {@link https://man7.org/linux/man-pages/man2/ioctl.2.html}, netdevice(7)
+ */
+export function ioctl(fd: number, request: number, buffer: ArrayBufferView): number;
+export function ioctl(fd: number, request: number, buffer?: ArrayBufferView): number {
   validateFd(fd);
   validateInt(request, 'request', -0x80000000, 0xffffffff);
+  if (buffer !== undefined) {
+    validateView(buffer, 'buffer');
+    if (native.ioctlArgSize(request | 0) < 0) {
+      throw outOfRange('request', 'an ioctl whose argument size is known (ioctlArgSize)', request);
+    }
+    return check(native.ioctlBuffer(fd, request | 0, buffer), 'ioctl');
+  }
   const v = native.ioctlInt(fd, request | 0);
   if (v === undefined) throw new SocketError(native.lastErrno(), 'ioctl');
   return v;
+}
+
+/**
+ * The size in bytes of the struct that {@link ioctl} passes for `request` (40 for a struct
+ * ifreq on x86-64), or undefined for a request the library does not pass a buffer to.
+ * ioctl(2) — {@link https://man7.org/linux/man-pages/man2/ioctl.2.html}, netdevice(7)
+ */
+export function ioctlArgSize(request: number): number | undefined {
+  validateInt(request, 'request', -0x80000000, 0xffffffff);
+  const n = native.ioctlArgSize(request | 0);
+  return n < 0 ? undefined : n;
+}
+
+/**
+ * Opens a pidfd: an fd that refers to process `pid`, close-on-exec.
+ * pidfd_open(2) — {@link https://man7.org/linux/man-pages/man2/pidfd_open.2.html}
+ */
+export function pidfd_open(pid: number): number {
+  validateInt(pid, 'pid', 1, 0x7fffffff);
+  return check(native.pidfdOpen(pid), 'pidfd_open');
+}
+
+/**
+ * Duplicates another process's fd `fd` into this process, through a pidfd from
+ * {@link pidfd_open}; the copy is close-on-exec and refers to the same open file or socket.
+ * Needs ptrace access to the process (the same user, and Yama's ptrace_scope allowing it).
+ * pidfd_getfd(2) — {@link https://man7.org/linux/man-pages/man2/pidfd_getfd.2.html}
+ */
+export function pidfd_getfd(pidfd: number, fd: number): number {
+  validateFd(pidfd, 'pidfd');
+  validateFd(fd);
+  return check(native.pidfdGetfd(pidfd, fd), 'pidfd_getfd');
 }
 
 /**

@@ -30,6 +30,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSockopt(env, exports);
   InitFd(env, exports);
   InitPoll(env, exports);
+  InitOptions(env, exports);
+  InitMsg(env, exports);
   return exports;
 }
 

@@ -115,6 +115,10 @@ bool ReadBytes(napi_env env, napi_value v, const char* name, Bytes* out) {
   return true;
 }
 
+bool ValueBytes(napi_env env, napi_value v, const char* name, Bytes* out) {
+  return ReadBytes(env, v, name, out);
+}
+
 bool ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out) {
   return ReadBytes(info.Env(), info[i], name, out);
 }
@@ -166,6 +170,13 @@ bool ReadSockaddr(napi_env env, const napi_value* args, sockaddr_storage* out, s
   spec.flowinfo = static_cast<uint32_t>(v);
   if (!ReadInt(env, args[4], "address.scopeId", INT32_MIN, INT32_MAX, &v)) return false;
   spec.scope_id = static_cast<uint32_t>(v);
+  // The link-layer and netlink families reuse the group's slots (see args.h).
+  spec.protocol = spec.port;
+  spec.ifindex = static_cast<int32_t>(spec.flowinfo);
+  spec.hatype = spec.scope_id >> 8;
+  spec.pkttype = spec.scope_id & 0xff;
+  spec.pid = spec.flowinfo;
+  spec.groups = spec.scope_id;
   AddrError e = EncodeSockaddr(spec, out, len);
   if (e == AddrError::kOk) return true;
   if (e == AddrError::kBadFamily) {
@@ -193,15 +204,25 @@ enum Name : uint32_t {
   kAbstract,
   kSaFamily,
   kData,
+  kIfindex,
+  kProtocol,
+  kHatype,
+  kPkttype,
+  kHwaddr,
+  kPid,
+  kGroups,
   kInet,
   kInet6,
   kUnix,
+  kPacket,
+  kNetlink,
   kOther,
   kNameCount,
 };
 static const char* const kNames[kNameCount] = {
-    "family",   "address", "port", "flowinfo", "scopeId", "path", "abstract",
-    "saFamily", "data",    "inet", "inet6",    "unix",    "other"};
+    "family", "address", "port",     "flowinfo", "scopeId", "path",   "abstract", "saFamily",
+    "data",   "ifindex", "protocol", "hatype",   "pkttype", "hwaddr", "pid",      "groups",
+    "inet",   "inet6",   "unix",     "packet",   "netlink", "other"};
 
 // The ArrayBuffer `meta` a decoded address is written to, beside the host value the call
 // returns (lib/addrmeta.ts reads it): doubles for the call's own result and the address's
@@ -213,6 +234,7 @@ enum Meta : size_t {
   kMetaFlowinfo,
   kMetaScopeId,
   kMetaFamily,
+  kMetaExtra,
   kMetaLength
 };
 struct MetaHost {
@@ -275,8 +297,11 @@ static napi_value HostValue(napi_env env, const Decoded& dec, MetaHost* last) {
       return s;
     }
     case Decoded::kUnixAbstract:
+    case Decoded::kPacket:
+      return CopyBytes(env, dec.bytes, dec.bytes_len);
     case Decoded::kOther:
       return CopyBytes(env, dec.bytes, dec.bytes_len);
+    case Decoded::kNetlink:
     case Decoded::kUnixUnnamed:
     case Decoded::kNone:
       break;
@@ -310,6 +335,20 @@ napi_value AddressToMeta(napi_env env, const sockaddr_storage* sa, socklen_t len
   meta[kMetaFlowinfo] = dec.flowinfo;
   meta[kMetaScopeId] = dec.scope_id;
   meta[kMetaFamily] = dec.family;
+  meta[kMetaExtra] = 0;
+  // The link-layer and netlink families reuse the numeric slots (lib/addrmeta.ts reads them so):
+  // packet: port = protocol, flowinfo = ifindex, scopeId = hatype, extra = pkttype;
+  // netlink: flowinfo = pid, scopeId = groups.
+  if (dec.kind == Decoded::kPacket) {
+    meta[kMetaPort] = dec.protocol;
+    meta[kMetaFlowinfo] = dec.ifindex;
+    meta[kMetaScopeId] = dec.hatype;
+    meta[kMetaExtra] = dec.pkttype;
+  } else if (dec.kind == Decoded::kNetlink) {
+    meta[kMetaPort] = 0;
+    meta[kMetaFlowinfo] = dec.pid;
+    meta[kMetaScopeId] = dec.groups;
+  }
   return HostValue(env, dec, HostOf(meta));
 }
 
@@ -388,6 +427,19 @@ Napi::Value MakeAddress(Napi::Env env, const sockaddr_storage* sa, socklen_t len
     case Decoded::kUnixUnnamed:
       set(kFamily, name(kUnix));
       break;
+    case Decoded::kPacket:
+      set(kFamily, name(kPacket));
+      set(kIfindex, number(dec.ifindex));
+      set(kProtocol, number(dec.protocol));
+      set(kHatype, number(dec.hatype));
+      set(kPkttype, number(dec.pkttype));
+      set(kHwaddr, CopyBytes(env, dec.bytes, dec.bytes_len));
+      break;
+    case Decoded::kNetlink:
+      set(kFamily, name(kNetlink));
+      set(kPid, number(dec.pid));
+      set(kGroups, number(dec.groups));
+      break;
     case Decoded::kOther:
       set(kFamily, name(kOther));
       set(kSaFamily, number(dec.family));
@@ -417,6 +469,8 @@ void InitAddress(Napi::Env env, Napi::Object exports) {
   kinds.Set("UNIX_PATH", Napi::Number::New(env, Decoded::kUnixPath));
   kinds.Set("UNIX_ABSTRACT", Napi::Number::New(env, Decoded::kUnixAbstract));
   kinds.Set("UNIX_UNNAMED", Napi::Number::New(env, Decoded::kUnixUnnamed));
+  kinds.Set("PACKET", Napi::Number::New(env, Decoded::kPacket));
+  kinds.Set("NETLINK", Napi::Number::New(env, Decoded::kNetlink));
   kinds.Set("OTHER", Napi::Number::New(env, Decoded::kOther));
   kinds.Set("NONE", Napi::Number::New(env, Decoded::kNone));
   exports.Set("addressKinds", kinds);

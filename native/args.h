@@ -10,6 +10,9 @@ namespace sockfd {
 // Reads the address group the TypeScript layer passes at info[i..i+4]:
 // (family, host, port, flowinfo, scopeId). host is the IP text or unix path (a string), an
 // abstract unix name (an ArrayBufferView), or null for an unnamed unix address.
+// AF_PACKET uses the slots as (family, hwaddr view or null, protocol, ifindex,
+// hatype << 8 | pkttype); AF_NETLINK as (family, null, 0, pid, groups), the 32-bit values as
+// C ints.
 bool ArgSockaddr(const Napi::CallbackInfo& info, size_t i, sockaddr_storage* out, socklen_t* len);
 // The same from five plain napi_values (the hot-path form).
 bool ReadSockaddr(napi_env env, const napi_value* args, sockaddr_storage* out, socklen_t* len);
@@ -27,8 +30,8 @@ bool ReadMeta(napi_env env, napi_value v, double** out);
 napi_value AddressToMeta(napi_env env, const sockaddr_storage* sa, socklen_t len, double result,
                          double* meta);
 
-// Builds { family: 'inet' | 'inet6' | 'unix' | 'other', ... } from what the kernel returned,
-// or null when the kernel returned no address.
+// Builds { family: 'inet' | 'inet6' | 'unix' | 'packet' | 'netlink' | 'other', ... } from what the
+// kernel returned, or null when the kernel returned no address.
 Napi::Value MakeAddress(Napi::Env env, const sockaddr_storage* sa, socklen_t len);
 
 }  // namespace sockfd

@@ -35,6 +35,7 @@
 #include <linux/if_tun.h>
 #include <linux/net_tstamp.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <linux/tipc.h>
 #include <linux/tls.h>

@@ -1,12 +1,14 @@
-// The fd plumbing beside the socket calls: fcntl flags, poll, the ioctls that read a count,
-// interface names, dup.
+// The fd plumbing beside the socket calls: fcntl flags, poll, the ioctls that read a count or
+// fill a known struct, interface names, dup, and pidfds for borrowing another process's fd.
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <linux/if_tun.h>
 #include <linux/sockios.h>
 #endif
 
@@ -43,12 +45,6 @@ static Napi::Value Dup(const Napi::CallbackInfo& info) {
   return Result(info.Env(), Retry([&] { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }));
 }
 
-static int64_t NowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 // poll(Int32Array [fd, events, revents, ...], timeoutMs) -> ready count or -errno; each
 // revents slot is written in place. poll(2)
 // After EINTR the wait resumes with the time that remains, not the whole timeout.
@@ -73,12 +69,12 @@ static Napi::Value Poll(const Napi::CallbackInfo& info) {
     // A negative fd is allowed: poll(2) ignores the entry, which is how C callers skip one.
     fds[i] = {a[3 * i], static_cast<short>(a[3 * i + 1]), 0};
   }
-  const int64_t deadline = timeout < 0 ? -1 : NowMs() + timeout;
+  const int64_t deadline = timeout < 0 ? -1 : MonotonicMs() + timeout;
   int r;
   for (;;) {
     int wait = timeout;
     if (deadline >= 0) {
-      int64_t left = deadline - NowMs();
+      int64_t left = deadline - MonotonicMs();
       wait = left > 0 ? static_cast<int>(left) : 0;
     }
     r = poll(fds.data(), n, wait);
@@ -128,6 +124,123 @@ static Napi::Value IoctlInt(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), value);
 }
 
+// The ioctls that read or write a buffer, each with the size of the struct the kernel reads or
+// writes through the pointer. Only these are passed on: the kernel, not the caller, decides how
+// much an ioctl writes, so an unknown request with a short buffer would corrupt memory.
+struct IoctlArg {
+  unsigned long request;
+  size_t size;
+};
+
+static const IoctlArg kIoctlArgs[] = {
+    {FIONREAD, sizeof(int)},
+#ifdef SIOCOUTQ
+    {SIOCOUTQ, sizeof(int)},
+#endif
+#ifdef SIOCOUTQNSD
+    {SIOCOUTQNSD, sizeof(int)},
+#endif
+#ifdef SIOCATMARK
+    {SIOCATMARK, sizeof(int)},
+#endif
+    // struct ifreq: the interface name, then one union member. netdevice(7)
+    {SIOCGIFNAME, sizeof(ifreq)},
+    {SIOCGIFINDEX, sizeof(ifreq)},
+    {SIOCGIFFLAGS, sizeof(ifreq)},
+    {SIOCSIFFLAGS, sizeof(ifreq)},
+    {SIOCGIFADDR, sizeof(ifreq)},
+    {SIOCSIFADDR, sizeof(ifreq)},
+    {SIOCGIFNETMASK, sizeof(ifreq)},
+    {SIOCSIFNETMASK, sizeof(ifreq)},
+    {SIOCGIFDSTADDR, sizeof(ifreq)},
+    {SIOCSIFDSTADDR, sizeof(ifreq)},
+    {SIOCGIFBRDADDR, sizeof(ifreq)},
+    {SIOCSIFBRDADDR, sizeof(ifreq)},
+    {SIOCGIFMTU, sizeof(ifreq)},
+    {SIOCSIFMTU, sizeof(ifreq)},
+    {SIOCGIFHWADDR, sizeof(ifreq)},
+    {SIOCGIFTXQLEN, sizeof(ifreq)},
+    {SIOCSIFTXQLEN, sizeof(ifreq)},
+#ifdef TUNSETIFF
+    // A TUN/TAP device's fd: TUNSETIFF and TUNGETIFF take a struct ifreq too.
+    {TUNSETIFF, sizeof(ifreq)},
+    {TUNGETIFF, sizeof(ifreq)},
+    {TUNGETFEATURES, sizeof(unsigned int)},
+    {TUNGETSNDBUF, sizeof(int)},
+    {TUNSETSNDBUF, sizeof(int)},
+    {TUNGETVNETHDRSZ, sizeof(int)},
+    {TUNSETVNETHDRSZ, sizeof(int)},
+#endif
+};
+
+static const IoctlArg* FindIoctl(unsigned long request) {
+  for (const IoctlArg& a : kIoctlArgs) {
+    if (a.request == request) return &a;
+  }
+  return nullptr;
+}
+
+// ioctlArgSize(request) -> the bytes the kernel reads or writes for `request`, or -1 when the
+// request is not in the table above.
+static Napi::Value IoctlArgSize(const Napi::CallbackInfo& info) {
+  int32_t req;
+  if (!ArgInt(info, 0, "request", INT32_MIN, INT32_MAX, &req)) return Napi::Value();
+  const IoctlArg* a = FindIoctl(static_cast<uint32_t>(req));
+  return Result(info.Env(), a == nullptr ? -1 : static_cast<long>(a->size));
+}
+
+// ioctl(fd, request, buffer) -> the ioctl's result (>= 0) or -errno. The buffer is passed in
+// place as the argument pointer. ioctl(2)
+// Refuses a request not in kIoctlArgs, and a buffer shorter than the request's struct.
+static Napi::Value IoctlBuffer(const Napi::CallbackInfo& info) {
+  int fd;
+  int32_t req;
+  Bytes b;
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "request", INT32_MIN, INT32_MAX, &req) ||
+      !ArgBytes(info, 2, "buffer", &b)) {
+    return Napi::Value();
+  }
+  const unsigned long request = static_cast<uint32_t>(req);
+  const IoctlArg* a = FindIoctl(request);
+  if (a == nullptr) {
+    ThrowRangeError(info.Env(), "ERR_INVALID_ARG_VALUE",
+                    "The \"request\" argument is not an ioctl whose argument size is known");
+    return Napi::Value();
+  }
+  if (b.len < a->size || b.data == nullptr) {
+    ThrowRangeError(info.Env(), "ERR_OUT_OF_RANGE",
+                    "The \"buffer\" argument is shorter than the struct this ioctl uses");
+    return Napi::Value();
+  }
+  return Result(info.Env(), Retry([&] { return ioctl(fd, request, b.data); }));
+}
+
+// pidfd_open(pid) -> a pidfd (close-on-exec) or -errno. pidfd_open(2)
+// Through syscall(2): glibc before 2.36 has no wrapper.
+static Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  int32_t pid;
+  if (!ArgInt(info, 0, "pid", 1, INT32_MAX, &pid)) return Napi::Value();
+#ifdef SYS_pidfd_open
+  long r = syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0u);
+  return Result(info.Env(), r == -1 ? -errno : r);
+#else
+  return Result(info.Env(), -ENOSYS);
+#endif
+}
+
+// pidfd_getfd(pidfd, targetfd) -> a duplicate, in this process, of another process's fd; it
+// is close-on-exec. -errno on failure (EPERM without ptrace access). pidfd_getfd(2)
+static Napi::Value PidfdGetfd(const Napi::CallbackInfo& info) {
+  int pidfd, target;
+  if (!ArgFd(info, 0, &pidfd) || !ArgFd(info, 1, &target)) return Napi::Value();
+#ifdef SYS_pidfd_getfd
+  long r = syscall(SYS_pidfd_getfd, pidfd, target, 0u);
+  return Result(info.Env(), r == -1 ? -errno : r);
+#else
+  return Result(info.Env(), -ENOSYS);
+#endif
+}
+
 // if_nametoindex(name) -> index or -errno. if_nametoindex(3)
 static Napi::Value NameToIndex(const Napi::CallbackInfo& info) {
   if (!info[0].IsString()) {
@@ -166,6 +279,10 @@ void InitFd(Napi::Env env, Napi::Object exports) {
   exports.Set("dup", Napi::Function::New(env, Dup, "dup"));
   exports.Set("poll", Napi::Function::New(env, Poll, "poll"));
   exports.Set("ioctlInt", Napi::Function::New(env, IoctlInt, "ioctlInt"));
+  exports.Set("ioctlBuffer", Napi::Function::New(env, IoctlBuffer, "ioctlBuffer"));
+  exports.Set("ioctlArgSize", Napi::Function::New(env, IoctlArgSize, "ioctlArgSize"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd, "pidfdGetfd"));
   exports.Set("ifNameToIndex", Napi::Function::New(env, NameToIndex, "ifNameToIndex"));
   exports.Set("ifIndexToName", Napi::Function::New(env, IndexToName, "ifIndexToName"));
   exports.Set("lastErrno", Napi::Function::New(env, LastErrno, "lastErrno"));

@@ -27,7 +27,9 @@ static napi_value Send(napi_env env, napi_callback_info info) {
   Bytes b;
   int32_t flags;
   if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags)) return nullptr;
-  return NumberValue(env, Retry([&] { return send(fd, b.data, b.len, flags | MSG_NOSIGNAL); }));
+  return NumberValue(env, RetryTimed(fd, SO_SNDTIMEO, [&] {
+                       return send(fd, b.data, b.len, flags | MSG_NOSIGNAL);
+                     }));
 }
 
 // What a caller may pass to sendto after the address group: the sockaddr sendto encoded last
@@ -86,7 +88,7 @@ static napi_value SendTo(napi_env env, napi_callback_info info) {
       slot->generation++;
     }
   }
-  return NumberValue(env, Retry([&] {
+  return NumberValue(env, RetryTimed(fd, SO_SNDTIMEO, [&] {
                        return sendto(fd, b.data, b.len, flags | MSG_NOSIGNAL,
                                      reinterpret_cast<sockaddr*>(&ss), len);
                      }));
@@ -101,7 +103,8 @@ static napi_value Recv(napi_env env, napi_callback_info info) {
   Bytes b;
   int32_t flags;
   if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags)) return nullptr;
-  return NumberValue(env, Retry([&] { return recv(fd, b.data, b.len, flags); }));
+  return NumberValue(env,
+                     RetryTimed(fd, SO_RCVTIMEO, [&] { return recv(fd, b.data, b.len, flags); }));
 }
 
 // recvfrom(fd, buffer, flags, meta) -> the sender's host (see AddressToMeta) with the byte count
@@ -117,8 +120,9 @@ static napi_value RecvFrom(napi_env env, napi_callback_info info) {
   }
   sockaddr_storage ss;
   socklen_t len = sizeof(ss);
-  ssize_t r = Retry(
-      [&] { return recvfrom(fd, b.data, b.len, flags, reinterpret_cast<sockaddr*>(&ss), &len); });
+  ssize_t r = RetryTimed(fd, SO_RCVTIMEO, [&] {
+    return recvfrom(fd, b.data, b.len, flags, reinterpret_cast<sockaddr*>(&ss), &len);
+  });
   if (r < 0) return NumberValue(env, r);
   return AddressToMeta(env, &ss, len, static_cast<double>(r), meta);
 }

@@ -5,6 +5,11 @@
 
 #include <cstring>
 
+#ifdef __linux__
+#include <linux/if_packet.h>
+#include <linux/netlink.h>
+#endif
+
 namespace sockfd {
 
 const char* AddrErrorMessage(AddrError e) {
@@ -12,7 +17,8 @@ const char* AddrErrorMessage(AddrError e) {
     case AddrError::kOk:
       return "ok";
     case AddrError::kBadFamily:
-      return "The \"address.family\" argument must be 'inet', 'inet6' or 'unix'";
+      return "The \"address.family\" argument must be 'inet', 'inet6', 'unix', 'packet' or "
+             "'netlink'";
     case AddrError::kBadIp:
       return "The \"address.address\" argument is not a valid IP address for its family";
     case AddrError::kBadPort:
@@ -23,6 +29,12 @@ const char* AddrErrorMessage(AddrError e) {
       return "The \"address.path\" argument must not contain NUL bytes";
     case AddrError::kEmptyPath:
       return "The \"address.path\" argument must not be empty";
+    case AddrError::kBadHwAddr:
+      return "The \"address.hwaddr\" argument must be bytes that fit in sll_addr";
+    case AddrError::kBadProtocol:
+      return "The \"address.protocol\" argument must be >= 0 and <= 65535";
+    case AddrError::kBadLinkType:
+      return "The \"address.hatype\" must be <= 65535 and \"address.pkttype\" <= 255";
   }
   return "invalid address";
 }
@@ -87,6 +99,31 @@ AddrError EncodeSockaddr(const AddrSpec& s, sockaddr_storage* out, socklen_t* le
       *len = static_cast<socklen_t>(base + s.text_len + 1);
       return AddrError::kOk;
     }
+#ifdef __linux__
+    case AF_PACKET: {
+      auto* sll = reinterpret_cast<sockaddr_ll*>(out);
+      if (s.protocol > 0xffff) return AddrError::kBadProtocol;
+      if (s.hatype > 0xffff || s.pkttype > 0xff) return AddrError::kBadLinkType;
+      if (s.text != nullptr || s.bytes_len > sizeof(sll->sll_addr)) return AddrError::kBadHwAddr;
+      sll->sll_family = AF_PACKET;
+      sll->sll_protocol = htons(static_cast<uint16_t>(s.protocol));
+      sll->sll_ifindex = s.ifindex;
+      sll->sll_hatype = static_cast<uint16_t>(s.hatype);
+      sll->sll_pkttype = static_cast<uint8_t>(s.pkttype);
+      sll->sll_halen = static_cast<uint8_t>(s.bytes_len);
+      if (s.bytes_len) memcpy(sll->sll_addr, s.bytes, s.bytes_len);
+      *len = sizeof(*sll);
+      return AddrError::kOk;
+    }
+    case AF_NETLINK: {
+      auto* nl = reinterpret_cast<sockaddr_nl*>(out);
+      nl->nl_family = AF_NETLINK;
+      nl->nl_pid = s.pid;
+      nl->nl_groups = s.groups;
+      *len = sizeof(*nl);
+      return AddrError::kOk;
+    }
+#endif
     default:
       return AddrError::kBadFamily;
   }
@@ -172,6 +209,33 @@ void DecodeSockaddr(const sockaddr_storage* sa, socklen_t len, Decoded* out) {
       out->text_len = plen;
       return;
     }
+#ifdef __linux__
+    case AF_PACKET: {
+      // The kernel reports offsetof(sll_addr) + sll_halen, and a hardware address may be longer
+      // than sll_addr's 8 bytes (InfiniBand's is 20): take what the length covers, no more.
+      const size_t base = offsetof(sockaddr_ll, sll_addr);
+      if (len < base) break;
+      auto* sll = reinterpret_cast<const sockaddr_ll*>(sa);
+      out->kind = Decoded::kPacket;
+      out->ifindex = sll->sll_ifindex;
+      out->protocol = ntohs(sll->sll_protocol);
+      out->hatype = sll->sll_hatype;
+      out->pkttype = sll->sll_pkttype;
+      size_t n = len - base;
+      if (n > sll->sll_halen) n = sll->sll_halen;
+      out->bytes = reinterpret_cast<const uint8_t*>(sa) + base;
+      out->bytes_len = n;
+      return;
+    }
+    case AF_NETLINK: {
+      if (len < sizeof(sockaddr_nl)) break;
+      auto* nl = reinterpret_cast<const sockaddr_nl*>(sa);
+      out->kind = Decoded::kNetlink;
+      out->pid = nl->nl_pid;
+      out->groups = nl->nl_groups;
+      return;
+    }
+#endif
     default:
       break;
   }

@@ -12,15 +12,21 @@ namespace sockfd {
 
 // What a caller asks for, already split into fields.
 struct AddrSpec {
-  int family;            // AF_INET, AF_INET6 or AF_UNIX
+  int family;            // AF_INET, AF_INET6, AF_UNIX, AF_PACKET or AF_NETLINK
   const char* text;      // IP text, or the unix path (not NUL-terminated; see text_len)
   size_t text_len;       //
-  const uint8_t* bytes;  // AF_UNIX abstract name (without the leading NUL), or nullptr
-  size_t bytes_len;      //
+  const uint8_t* bytes;  // AF_UNIX abstract name (without the leading NUL), AF_PACKET hardware
+  size_t bytes_len;      // address, or nullptr
   bool unnamed;          // AF_UNIX with no name: bind() autobinds an abstract name
   uint32_t port;         // host byte order
   uint32_t flowinfo;     // AF_INET6
   uint32_t scope_id;     // AF_INET6
+  int32_t ifindex;       // AF_PACKET sll_ifindex
+  uint32_t protocol;     // AF_PACKET sll_protocol, host byte order (ETH_P_ALL, ETH_P_IP, ...)
+  uint32_t hatype;       // AF_PACKET sll_hatype (ARPHRD_*)
+  uint32_t pkttype;      // AF_PACKET sll_pkttype (PACKET_HOST, ...)
+  uint32_t pid;          // AF_NETLINK nl_pid
+  uint32_t groups;       // AF_NETLINK nl_groups
 };
 
 enum class AddrError {
@@ -31,6 +37,9 @@ enum class AddrError {
   kPathTooLong,  // the unix name does not fit in sun_path
   kPathHasNul,   // a pathname with an embedded NUL (the kernel would cut it short)
   kEmptyPath,    // a zero-length pathname (use unnamed or abstract instead)
+  kBadHwAddr,    // an AF_PACKET hardware address longer than sll_addr, or given as text
+  kBadProtocol,  // an AF_PACKET protocol above 0xffff
+  kBadLinkType,  // an AF_PACKET hatype above 0xffff or pkttype above 0xff
 };
 
 const char* AddrErrorMessage(AddrError e);
@@ -39,10 +48,20 @@ const char* AddrErrorMessage(AddrError e);
 AddrError EncodeSockaddr(const AddrSpec& spec, sockaddr_storage* out, socklen_t* len);
 
 // A decoded address. `text` holds the IP text or the unix path (NUL-terminated; only its first
-// text_len bytes are meaningful); `bytes` points into the source sockaddr for abstract names and
-// unknown families.
+// text_len bytes are meaningful); `bytes` points into the source sockaddr for abstract names,
+// AF_PACKET hardware addresses and unknown families.
 struct Decoded {
-  enum Kind { kInet, kInet6, kUnixPath, kUnixAbstract, kUnixUnnamed, kOther, kNone } kind;
+  enum Kind {
+    kInet,
+    kInet6,
+    kUnixPath,
+    kUnixAbstract,
+    kUnixUnnamed,
+    kPacket,
+    kNetlink,
+    kOther,
+    kNone
+  } kind;
   int family;
   char text[sizeof(sockaddr_un::sun_path) + 1];
   size_t text_len;
@@ -51,6 +70,12 @@ struct Decoded {
   uint16_t port;
   uint32_t flowinfo;
   uint32_t scope_id;
+  int32_t ifindex;    // kPacket
+  uint16_t protocol;  // kPacket, host byte order
+  uint16_t hatype;    // kPacket
+  uint8_t pkttype;    // kPacket
+  uint32_t pid;       // kNetlink
+  uint32_t groups;    // kNetlink
 };
 
 // Decodes the first `len` bytes of `sa` (the length the kernel returned, which may be less than

@@ -68,7 +68,8 @@ static Napi::Value Accept(const Napi::CallbackInfo& info) {
   }
   sockaddr_storage ss;
   socklen_t len = sizeof(ss);
-  int r = Retry([&] { return accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags); });
+  int r = RetryTimed(fd, SO_RCVTIMEO,
+                     [&] { return accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags); });
   if (r < 0) return Result(info.Env(), r);
   napi_value host = AddressToMeta(info.Env(), &ss, len, r, meta);
   // Only out of memory gets here; the caller never learns the fd, so it must not stay open.
@@ -77,11 +78,23 @@ static Napi::Value Accept(const Napi::CallbackInfo& info) {
 }
 
 // Waits for an interrupted blocking connect to finish and returns its outcome, as a blocking
-// connect would have: 0 or -errno from SO_ERROR.
-static int FinishInterruptedConnect(int fd) {
+// connect would have: 0 or -errno from SO_ERROR, or EINPROGRESS once SO_SNDTIMEO has passed
+// since `start`, which is how connect(2) reports its timeout.
+static int FinishInterruptedConnect(int fd, int64_t start) {
+  const int64_t timeout = SocketTimeoutMs(fd, SO_SNDTIMEO);
   pollfd p = {fd, POLLOUT, 0};
-  int r = Retry([&] { return poll(&p, 1, -1); });
-  if (r < 0) return r;
+  for (;;) {
+    int wait = -1;
+    if (timeout > 0) {
+      int64_t left = start + timeout - MonotonicMs();
+      if (left <= 0) return -EINPROGRESS;
+      wait = left < INT32_MAX ? static_cast<int>(left) : INT32_MAX;
+    }
+    int r = poll(&p, 1, wait);
+    if (r == 0) return -EINPROGRESS;
+    if (r > 0) break;
+    if (errno != EINTR) return -errno;
+  }
   int err = 0;
   socklen_t len = sizeof(err);
   if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1) return -errno;
@@ -96,8 +109,9 @@ static Napi::Value Connect(const Napi::CallbackInfo& info) {
   if (!ArgFd(info, 0, &fd) || !ArgSockaddr(info, 1, &ss, &len)) return Napi::Value();
   // Not Retry(): an interrupted connect goes on in the background and calling connect again
   // would report EALREADY, so wait for the result the way a blocking connect does.
+  const int64_t start = MonotonicMs();
   int r = connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
-  if (r == -1) r = errno == EINTR ? FinishInterruptedConnect(fd) : -errno;
+  if (r == -1) r = errno == EINTR ? FinishInterruptedConnect(fd, start) : -errno;
   return Result(info.Env(), r);
 }
 

@@ -5,6 +5,9 @@
 
 #include <errno.h>
 #include <napi.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +21,41 @@ template <typename F>
 inline auto Retry(F call) -> decltype(call()) {
   decltype(call()) r;
   do {
+    r = call();
+  } while (r == -1 && errno == EINTR);
+  return r == -1 ? -errno : r;
+}
+
+// Milliseconds on the monotonic clock, for deadlines that must not move with the wall clock.
+inline int64_t MonotonicMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// The socket's SO_RCVTIMEO or SO_SNDTIMEO in milliseconds, rounded up; 0 when none is set.
+inline int64_t SocketTimeoutMs(int fd, int optname) {
+  timeval tv{};
+  socklen_t len = sizeof(tv);
+  if (getsockopt(fd, SOL_SOCKET, optname, &tv, &len) == -1) return 0;
+  return static_cast<int64_t>(tv.tv_sec) * 1000 + (tv.tv_usec + 999) / 1000;
+}
+
+// Retry() for the calls a socket timeout bounds: recv, recvfrom and accept (SO_RCVTIMEO), send
+// and sendto (SO_SNDTIMEO). With a timeout set they fail with EINTR even under SA_RESTART
+// (signal(7)), because a restart would start the timeout over; so would a plain retry here,
+// and a steady stream of signals would then stretch the wait forever. After an EINTR the
+// retries therefore stop once the timeout has passed since the call began, with the EAGAIN a
+// timeout reports. A retry may itself wait one whole timeout, so the call returns within twice
+// its timeout however many signals arrive. Without a timeout this is Retry().
+template <typename F>
+inline auto RetryTimed(int fd, int optname, F call) -> decltype(call()) {
+  const int64_t start = MonotonicMs();
+  decltype(call()) r = call();
+  if (r != -1 || errno != EINTR) return r == -1 ? -errno : r;
+  const int64_t timeout = SocketTimeoutMs(fd, optname);
+  do {
+    if (timeout > 0 && MonotonicMs() - start >= timeout) return -EAGAIN;
     r = call();
   } while (r == -1 && errno == EINTR);
   return r == -1 ? -errno : r;
@@ -96,6 +134,8 @@ bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t 
             int32_t* out);
 bool ArgFd(const Napi::CallbackInfo& info, size_t i, int* out);
 bool ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out);
+// The same for a value that is not an argument (an array element or a property).
+bool ValueBytes(napi_env env, napi_value v, const char* name, Bytes* out);
 
 // Returns the syscall result as a JS number; negative values are -errno.
 inline Napi::Value Result(Napi::Env env, long r) {

@@ -12,6 +12,7 @@ const ROOT = path.join(__dirname, '..');
 const SOURCES = [
   { dir: 'native', exts: ['.cc', '.h', '.c'] },
   { dir: 'bench', exts: ['.c'] },
+  { dir: 'fuzz/native', exts: ['.cc', '.h'] },
 ];
 
 function usage(message) {

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 
 import * as s from '../lib/index.js';
 import { native } from '../lib/native.js';
-import { pair } from './helpers/fds.js';
+import { pair, release, sock } from './helpers/fds.js';
 
-const { AF_UNIX, SOCK_DGRAM } = s.constants;
+const { AF_INET, AF_UNIX, SOCK_DGRAM, SOCK_STREAM } = s.constants;
 
 type Case = [string, () => unknown, string, string, RegExp];
 
@@ -115,6 +115,158 @@ describe('argument errors', () => {
   });
 });
 
+// Found by the fuzzer (fuzz/): the exported helpers threw TypeErrors without a code for some
+// values, and a getter read twice could put an unchecked value into an error message.
+const helperCases: Case[] = [
+  [
+    'formatAddress(undefined)',
+    () => s.formatAddress(undefined as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"address"/,
+  ],
+  [
+    'formatAddress of a BigInt64Array name',
+    () => s.formatAddress({ family: 'unix', abstract: new BigInt64Array(1) as never }),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"address.abstract"/,
+  ],
+  [
+    'formatAddress of a Symbol port',
+    () => s.formatAddress({ family: 'inet', address: '::1', port: Symbol('p') as never }),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"address.port"/,
+  ],
+  [
+    'errnoName(10n)',
+    () => s.errnoName(10n as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"errno"/,
+  ],
+  ['errnoName(1.5)', () => s.errnoName(1.5), 'RangeError', 'ERR_OUT_OF_RANGE', /"errno"/],
+  [
+    'SocketError with a Symbol syscall',
+    () => new s.SocketError(-1, Symbol('x') as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"syscall"/,
+  ],
+  [
+    'SocketError with a numeric target path',
+    () => new s.SocketError(-1, 'bind', { path: 5 as never }),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"target.path"/,
+  ],
+  [
+    'formatFdTable(null)',
+    () => s.formatFdTable(null as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"entries"/,
+  ],
+  [
+    'formatFdTable of entries of another shape',
+    () => s.formatFdTable([5] as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"entries"/,
+  ],
+  [
+    'formatInspection(undefined)',
+    () => s.formatInspection(undefined as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"info"/,
+  ],
+  [
+    'inspect with null options',
+    () => s.inspect(0, null as never),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    /"options"/,
+  ],
+  [
+    'readSocketTable of an unknown table',
+    () => s.readSocketTable('tcp7' as never),
+    'TypeError',
+    'ERR_INVALID_ARG_VALUE',
+    /'table'/,
+  ],
+  [
+    'readSocketTables of a fractional pid',
+    () => s.readSocketTables(1.5),
+    'RangeError',
+    'ERR_OUT_OF_RANGE',
+    /"pid"/,
+  ],
+];
+
+describe('exported helpers', () => {
+  it.each(helperCases)('%s', (_name, call, type, code, names) => {
+    let err: unknown;
+    try {
+      call();
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).constructor.name).toBe(type);
+    expect(err).toMatchObject({ code });
+    expect((err as Error).message).toMatch(names);
+  });
+
+  it('passes the checked address to the syscall, whatever a getter answers later', () => {
+    const probe = sock(AF_INET, SOCK_STREAM);
+    s.bind(probe, { family: 'inet', address: '127.0.0.1', port: 0 });
+    const { port } = s.getsockname(probe) as s.InetAddress;
+    release(probe);
+    let reads = 0;
+    const address = {
+      family: 'inet' as const,
+      address: '127.0.0.1',
+      get port(): number {
+        return reads++ === 0 ? port : (Symbol('later') as never);
+      },
+    };
+    // A Symbol that reached the native layer would throw a TypeError; the error message reads
+    // the object again and leaves out the field that no longer checks.
+    expect(() => s.connect(sock(AF_INET, SOCK_STREAM), address)).toThrow(
+      expect.objectContaining({
+        name: 'SocketError',
+        code: 'ECONNREFUSED',
+        message: 'connect ECONNREFUSED 127.0.0.1',
+      }),
+    );
+  });
+
+  it('takes a DataView on a detached buffer as an empty view in sendmsg and recvmsg', () => {
+    // A detached DataView throws on byteLength where a TypedArray reads 0 (found by the fuzzer).
+    const detached = (): DataView => {
+      const ab = new ArrayBuffer(8);
+      const view = new DataView(ab);
+      structuredClone(ab, { transfer: [ab] });
+      return view;
+    };
+    const [a, b] = pair(AF_UNIX, SOCK_DGRAM);
+    expect(s.sendmsg(a, { buffers: [detached(), Buffer.from('x')] })).toBe(1);
+    expect(s.recvmsg(b, { buffers: detached() }).bytes).toBe(0);
+  });
+
+  it('reports a process that is not there as a syscall error from listFds', () => {
+    expect(() => s.listFds(0x7fffffff)).toThrow(
+      expect.objectContaining({ name: 'SocketError', code: 'ENOENT', syscall: 'scandir' }),
+    );
+  });
+
+  it("keeps the syscall layer's plumbing out of the package root", () => {
+    expect(Object.keys(s)).not.toContain('addrArgs');
+    expect(Object.keys(s)).not.toContain('errorTarget');
+  });
+});
+
 describe('the native layer refuses garbage on its own', () => {
   const junk: unknown[] = [
     undefined,
@@ -140,7 +292,7 @@ describe('the native layer refuses garbage on its own', () => {
 
   it('throws a TypeError or RangeError, never crashes, for junk in every position', () => {
     const [fd] = pair(AF_UNIX, SOCK_DGRAM | s.constants.SOCK_NONBLOCK);
-    const creators = new Set(['socket', 'socketpair', 'accept', 'dup']);
+    const creators = new Set(['socket', 'socketpair', 'accept', 'dup', 'pidfdOpen', 'pidfdGetfd']);
     // close would close the runner's fds; Watcher is a class, exercised below.
     const fns = Object.entries(native).filter(
       ([name, v]) => typeof v === 'function' && name !== 'close' && name !== 'Watcher',

@@ -190,3 +190,58 @@ describe('RawSocket without CAP_NET_RAW', () => {
     expect(out.message).toContain('unshare -rn');
   });
 });
+
+describe('ICMP ping sockets', () => {
+  it('DatagramSocket with IPPROTO_ICMP gets an echo reply, without an IP header', () => {
+    const script = join(__dirname, 'children', 'ping-socket.js');
+    // A private network namespace, where the ping group range can be opened to our group.
+    const r = spawnSync(
+      'unshare',
+      [
+        '-rn',
+        'sh',
+        '-c',
+        `ip link set lo up && echo "0 0" > /proc/sys/net/ipv4/ping_group_range && exec "${process.execPath}" "${script}"`,
+      ],
+      { encoding: 'utf8', timeout: 15_000 },
+    );
+    if (r.status !== 0 && /unshare|Operation not permitted/.test(r.stderr)) {
+      console.warn(
+        `skipping ping socket test: unshare -rn is not available here (${r.stderr.trim()})`,
+      );
+      return;
+    }
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({
+      bytes: 12,
+      type: s.constants.ICMP_ECHOREPLY,
+      seq: 3,
+      payload: 'ping',
+      from: { family: 'inet', address: '127.0.0.1' },
+    });
+  });
+});
+
+describe('SeqPacketSocket over SCTP', () => {
+  let sctp: string | null = null;
+  try {
+    SeqPacketSocket.create('inet', s.constants.IPPROTO_SCTP).close();
+  } catch (e) {
+    sctp = (e as Error).message;
+    console.warn(`skipping SCTP seqpacket test: this kernel has no SCTP (${sctp})`);
+  }
+
+  it.skipIf(sctp !== null)('exchanges records over SCTP on loopback', async () => {
+    using listener = SeqPacketSocket.create('inet', s.constants.IPPROTO_SCTP);
+    listener.bind({ family: 'inet', address: '127.0.0.1', port: 0 }).listen();
+    const accepted = listener.accept();
+    using client = SeqPacketSocket.create('inet', s.constants.IPPROTO_SCTP);
+    await client.connect(listener.localAddress() as s.InetAddress);
+    using server = await accepted;
+    await client.send('over sctp');
+    const buf = Buffer.alloc(32);
+    const m = await server.recv(buf);
+    expect(buf.toString('utf8', 0, m!.bytes)).toBe('over sctp');
+  });
+});
