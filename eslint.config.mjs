@@ -36,6 +36,7 @@ export default defineConfig([
   // test/fixtures/ is type-checked by its own tsconfig in test/module.test.ts.
   globalIgnores([
     'build/',
+    'build-bench/',
     'dist/',
     'coverage/',
     'docs/api/',

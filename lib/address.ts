@@ -159,11 +159,13 @@ function hwaddrBytes(value: unknown, name: string): Uint8Array {
   return bytes;
 }
 
+// `name` is the address argument's name; the field's is added only when there is an error to
+// report, so a valid address costs no string building.
 function validatePort(port: unknown, name: string): asserts port is number {
-  if (typeof port !== 'number') throw invalidArgType(name, 'of type number', port);
+  if (typeof port !== 'number') throw invalidArgType(`${name}.port`, 'of type number', port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw Object.assign(
-      new RangeError(`${name} should be >= 0 and < 65536. Received ${String(port)}.`),
+      new RangeError(`${name}.port should be >= 0 and < 65536. Received ${String(port)}.`),
       {
         code: 'ERR_SOCKET_BAD_PORT',
       },
@@ -178,8 +180,19 @@ function scopeFromText(text: string, name: string): number {
   return r;
 }
 
+// The last IP address flattened, by its fields' values, and the result: a loop that sends to
+// the same peer (the usual case) skips the parsing. Addresses with an interface name in them
+// are not kept, so a renamed interface is looked up again.
+let lastFamily: unknown;
+let lastHost: unknown;
+let lastPort: unknown;
+let lastFlowinfo: unknown;
+let lastScopeId: unknown;
+let lastArgs: AddrArgs | null = null;
+
 /**
- * Checks `address` and flattens it into the group the native calls take.
+ * Checks `address` and flattens it into the group the native calls take. The result may be
+ * shared with other calls: do not change it.
  * @internal
  */
 export function addrArgs(address: unknown, name = 'address'): AddrArgs {
@@ -190,34 +203,73 @@ export function addrArgs(address: unknown, name = 'address'): AddrArgs {
   // syscall with another.
   const a = address as Record<string, unknown>;
   const family = a.family;
+  if (family === 'inet' || family === 'inet6') {
+    const { address: host, port, flowinfo, scopeId } = a;
+    if (
+      lastArgs !== null &&
+      host === lastHost &&
+      port === lastPort &&
+      family === lastFamily &&
+      flowinfo === lastFlowinfo &&
+      scopeId === lastScopeId
+    ) {
+      return lastArgs;
+    }
+    const args = flattenIp(family, host, port, flowinfo, scopeId, name);
+    if (!(host as string).includes('%')) {
+      lastFamily = family;
+      lastHost = host;
+      lastPort = port;
+      lastFlowinfo = flowinfo;
+      lastScopeId = scopeId;
+      lastArgs = args;
+    }
+    return args;
+  }
+  return flatten(a, family, address, name);
+}
+
+function flattenIp(
+  family: 'inet' | 'inet6',
+  host: unknown,
+  port: unknown,
+  flowinfo: unknown,
+  scopeId: unknown,
+  name: string,
+): AddrArgs {
+  if (family === 'inet') {
+    if (typeof host !== 'string') throw invalidArgType(`${name}.address`, 'of type string', host);
+    if (!isIPv4(host)) throw invalidArgValue(`${name}.address`, host, 'is not an IPv4 address');
+    validatePort(port, name);
+    return [AF_INET, host, port, 0, 0];
+  }
+  if (typeof host !== 'string') throw invalidArgType(`${name}.address`, 'of type string', host);
+  let text = host;
+  let scope = 0;
+  const pct = text.indexOf('%');
+  if (pct >= 0) {
+    scope = scopeFromText(text.slice(pct + 1), `${name}.address`);
+    text = text.slice(0, pct);
+  }
+  if (!isIPv6(text)) throw invalidArgValue(`${name}.address`, host, 'is not an IPv6 address');
+  validatePort(port, name);
+  const flow = flowinfo ?? 0;
+  validateInt(flow, `${name}.flowinfo`, 0, UINT32_MAX);
+  if (scopeId !== undefined) {
+    validateInt(scopeId, `${name}.scopeId`, 0, UINT32_MAX);
+    scope = scopeId;
+  }
+  // The native side reads C ints; `| 0` keeps the same 32 bits.
+  return [AF_INET6, text, port, flow | 0, scope | 0];
+}
+
+function flatten(
+  a: Record<string, unknown>,
+  family: unknown,
+  address: unknown,
+  name: string,
+): AddrArgs {
   switch (family) {
-    case 'inet': {
-      const { address: host, port } = a;
-      if (typeof host !== 'string') throw invalidArgType(`${name}.address`, 'of type string', host);
-      if (!isIPv4(host)) throw invalidArgValue(`${name}.address`, host, 'is not an IPv4 address');
-      validatePort(port, `${name}.port`);
-      return [AF_INET, host, port, 0, 0];
-    }
-    case 'inet6': {
-      const { address: host, port, flowinfo = 0, scopeId } = a;
-      if (typeof host !== 'string') throw invalidArgType(`${name}.address`, 'of type string', host);
-      let text = host;
-      let scope = 0;
-      const pct = text.indexOf('%');
-      if (pct >= 0) {
-        scope = scopeFromText(text.slice(pct + 1), `${name}.address`);
-        text = text.slice(0, pct);
-      }
-      if (!isIPv6(text)) throw invalidArgValue(`${name}.address`, host, 'is not an IPv6 address');
-      validatePort(port, `${name}.port`);
-      validateInt(flowinfo, `${name}.flowinfo`, 0, UINT32_MAX);
-      if (scopeId !== undefined) {
-        validateInt(scopeId, `${name}.scopeId`, 0, UINT32_MAX);
-        scope = scopeId;
-      }
-      // The native side reads C ints; `| 0` keeps the same 32 bits.
-      return [AF_INET6, text, port, flowinfo | 0, scope | 0];
-    }
     case 'unix': {
       const { path, abstract } = a;
       if (path !== undefined && abstract !== undefined) {

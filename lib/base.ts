@@ -29,10 +29,16 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A call waiting for readiness: its nonblocking syscall, retried each time the fd is ready, and
+ * the promise to settle with what the syscall finally returns.
+ */
 interface Waiter {
-  resolve(): void;
-  reject(reason: unknown): void;
-  cleanup?: () => void;
+  attempt: (fd: number) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
 /** The error a call on a closed socket, or a wait the socket's close cut short, rejects with. */
@@ -40,12 +46,40 @@ export function socketClosedError(): Error {
   return Object.assign(new Error('Socket is closed'), { code: 'ERR_SOCKET_CLOSED' });
 }
 
-function settle(list: Waiter[]): void {
-  for (const w of list.splice(0)) {
-    w.cleanup?.();
-    w.resolve();
-  }
+/** A promise rejected with `reason`, as an async function rejects with what it throws. */
+export function rejection<T = never>(reason: unknown): Promise<T> {
+  // Passed on untouched, as `async` would: an abort signal's reason may be any value.
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+  return Promise.reject(reason);
 }
+
+function forget(w: Waiter): void {
+  if (w.onAbort !== undefined) w.signal?.removeEventListener('abort', w.onAbort);
+}
+
+/** What `wait` retries: nothing, so it settles on the first readiness event. */
+const ready = (): undefined => undefined;
+
+// Ref/unref of the uv handles, coalesced. A socket's handle keeps the loop alive exactly while
+// a call waits on it; a socket served by a readiness callback usually waits again within that
+// callback's microtasks, so instead of an unref and a ref (two crossings into C++) per wait, a
+// change wanted while a callback runs is applied once it is over, and only if still wanted.
+// native/poll.cc raises control[0] while it dispatches a readiness callback and calls
+// applyDeferred afterwards when control[1] (the number of sockets waiting for that) is not 0.
+const control = new Int32Array(2);
+// The sockets whose change is deferred, and stale entries of ones that went back to their old
+// state (and may come again): their own #deferred flag says which. Emptied whenever no change
+// is left pending, so it never grows past the changes one callback makes.
+const deferred: SocketBase[] = [];
+let applyRef: (s: SocketBase) => void = () => undefined;
+
+function applyDeferred(): void {
+  for (const s of deferred) applyRef(s);
+  deferred.length = 0;
+  control[1] = 0;
+}
+
+native.watcherControl(control.buffer, applyDeferred);
 
 /**
  * The address families a typed socket can be created in, and their AF_* constants.
@@ -97,6 +131,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
   #writers: Waiter[] = [];
   #userRef = true;
   #handleRef = true;
+  #deferred = false;
 
   protected constructor(fd: number) {
     owners.set(fd, this);
@@ -154,7 +189,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
     this.#interest = 0;
     const waiters = [...this.#readers.splice(0), ...this.#writers.splice(0)];
     for (const w of waiters) {
-      w.cleanup?.();
+      forget(w);
       w.reject(socketClosedError());
     }
   }
@@ -173,8 +208,35 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
     return this;
   }
 
+  static {
+    applyRef = (s) => s.#applyRef();
+  }
+
   // The uv handle keeps the loop alive only while a call is waiting and the user wants it to.
   #syncRef(): void {
+    if (this.#watcher === null) return;
+    const want = this.#userRef && this.#readers.length + this.#writers.length > 0;
+    if (want === this.#handleRef) {
+      // Back where it was before the callback: nothing left to apply.
+      if (this.#deferred) {
+        this.#deferred = false;
+        if (--control[1]! === 0) deferred.length = 0;
+      }
+      return;
+    }
+    if (control[0] !== 0) {
+      if (!this.#deferred) {
+        this.#deferred = true;
+        control[1]!++;
+        deferred.push(this);
+      }
+      return;
+    }
+    this.#applyRef();
+  }
+
+  #applyRef(): void {
+    this.#deferred = false;
     const want = this.#userRef && this.#readers.length + this.#writers.length > 0;
     if (this.#watcher !== null && want !== this.#handleRef) {
       if (want) this.#watcher.ref();
@@ -183,14 +245,64 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
     }
   }
 
+  /**
+   * Runs `attempt`, a nonblocking syscall that returns EAGAIN (the negative errno) when it would
+   * block, now and then again each time the fd is ready, and resolves with the first thing it
+   * returns that is not EAGAIN; a throw from `attempt` (or a closed socket, or an aborted
+   * signal) rejects. Retries run inside the readiness callback itself, so a call that had to
+   * wait costs one promise and one turn of the microtask queue, and no syscall that readiness
+   * has not made worth trying. With `tryFirst` false the first attempt waits for readiness,
+   * for a caller that knows the syscall would only report EAGAIN now.
+   */
+  protected io<T>(
+    kind: 'read' | 'write',
+    signal: AbortSignal | undefined,
+    attempt: (fd: number) => T,
+    tryFirst = true,
+  ): Promise<T> {
+    try {
+      const fd = this.liveFd();
+      signal?.throwIfAborted();
+      if (tryFirst) {
+        const r = attempt(fd);
+        if (r !== EAGAIN) return Promise.resolve(r);
+      }
+      return this.#enqueue(kind, signal, attempt);
+    } catch (e) {
+      // As from an async function: argument, syscall and closed-socket errors reject.
+      return rejection(e);
+    }
+  }
+
+  /** {@link io} under its former name, for subclasses written against it. */
+  protected retry<T>(
+    kind: 'read' | 'write',
+    signal: AbortSignal | undefined,
+    attempt: (fd: number) => T,
+  ): Promise<T> {
+    return this.io(kind, signal, attempt);
+  }
+
   /** Resolves when the fd is readable (or writable), or rejects on abort or close. */
   protected wait(kind: 'read' | 'write', signal?: AbortSignal): Promise<void> {
-    const fd = this.liveFd();
-    signal?.throwIfAborted();
+    try {
+      this.liveFd();
+      signal?.throwIfAborted();
+      return this.#enqueue(kind, signal, ready);
+    } catch (e) {
+      return rejection(e);
+    }
+  }
+
+  #enqueue<T>(
+    kind: 'read' | 'write',
+    signal: AbortSignal | undefined,
+    attempt: (fd: number) => T,
+  ): Promise<T> {
     let watcher = this.#watcher;
     if (watcher === null) {
       watcher = new native.Watcher((status, events) => this.#onEvents(status, events));
-      const r = watcher.open(fd);
+      const r = watcher.open(this.#fd);
       if (r < 0) {
         watcher.close();
         throw new SocketError(r, 'epoll_ctl');
@@ -205,42 +317,71 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
       if (r < 0) throw new SocketError(r, 'epoll_ctl');
       this.#interest |= bit;
     }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
+    return new Promise<T>((resolve, reject) => {
+      const w: Waiter = {
+        attempt,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        signal,
+        onAbort: undefined,
+      };
       if (signal !== undefined) {
-        const onAbort = (): void => {
-          const i = list.indexOf(waiter);
+        w.onAbort = (): void => {
+          const i = list.indexOf(w);
           if (i >= 0) list.splice(i, 1);
           this.#syncRef();
           // The signal's reason is the caller's choice (an AbortError DOMException by default).
           reject(signal.reason as Error);
         };
-        signal.addEventListener('abort', onAbort, { once: true });
-        waiter.cleanup = () => signal.removeEventListener('abort', onAbort);
+        signal.addEventListener('abort', w.onAbort, { once: true });
       }
-      list.push(waiter);
+      list.push(w);
       this.#syncRef();
     });
   }
 
+  /** Retries the calls waiting in `list`, oldest first, until one would block again. */
+  #drain(list: Waiter[], fd: number): void {
+    while (list.length > 0) {
+      const w = list[0]!;
+      let r: unknown;
+      try {
+        r = w.attempt(fd);
+      } catch (e) {
+        list.shift();
+        forget(w);
+        w.reject(e);
+        continue;
+      }
+      if (r === EAGAIN) return;
+      list.shift();
+      forget(w);
+      w.resolve(r);
+    }
+  }
+
   #onEvents(status: number, events: number): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
     if (status < 0) {
-      // libuv stopped the handle (POLLERR). Wake every waiter: its syscall reports the error.
+      // libuv stopped the handle (POLLERR). Retry every waiting call, whose syscall reports
+      // the error, and watch again for any that still would block.
       this.#interest = 0;
-      settle(this.#readers);
-      settle(this.#writers);
+      this.#drain(this.#readers, fd);
+      this.#drain(this.#writers, fd);
+      this.#rearm();
       this.#syncRef();
       return;
     }
     // Interest is dropped lazily, when an event finds nobody waiting: a reader that waits again
-    // right after being woken (the common case) then costs no epoll_ctl.
+    // right after being served (the common case) then costs no epoll_ctl.
     let drop = 0;
     if (events & READABLE) {
-      if (this.#readers.length > 0) settle(this.#readers);
+      if (this.#readers.length > 0) this.#drain(this.#readers, fd);
       else drop |= READABLE;
     }
     if (events & WRITABLE) {
-      if (this.#writers.length > 0) settle(this.#writers);
+      if (this.#writers.length > 0) this.#drain(this.#writers, fd);
       else drop |= WRITABLE;
     }
     if (drop !== 0 && this.#watcher !== null) {
@@ -251,19 +392,20 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
     this.#syncRef();
   }
 
-  /**
-   * Runs `attempt` until it stops reporting EAGAIN, waiting for readiness in between.
-   * `attempt` returns EAGAIN (the negative errno) to wait, anything else to finish.
-   */
-  protected async retry<T>(
-    kind: 'read' | 'write',
-    signal: AbortSignal | undefined,
-    attempt: (fd: number) => T,
-  ): Promise<T> {
-    for (;;) {
-      const r = attempt(this.liveFd());
-      if (r !== EAGAIN) return r;
-      await this.wait(kind, signal);
+  /** After libuv stopped the handle: watch again for the calls still waiting. */
+  #rearm(): void {
+    const want =
+      (this.#readers.length > 0 ? READABLE : 0) | (this.#writers.length > 0 ? WRITABLE : 0);
+    if (want === 0 || this.#watcher === null) return;
+    const r = this.#watcher.start(want);
+    if (r >= 0) {
+      this.#interest = want;
+      return;
+    }
+    const err = new SocketError(r, 'epoll_ctl');
+    for (const w of [...this.#readers.splice(0), ...this.#writers.splice(0)]) {
+      forget(w);
+      w.reject(err);
     }
   }
 
@@ -309,7 +451,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
    * source address …), waiting while the send buffer is full. sendmsg(2)
    */
   async sendMsg(message: SendMsgOptions, options: WaitOptions = {}): Promise<number> {
-    const n = await this.retry('write', options.signal, (fd) => trySendmsg(fd, message));
+    const n = await this.io('write', options.signal, (fd) => trySendmsg(fd, message));
     if (n < 0) {
       const address = message.address;
       throw new SocketError(n, 'sendmsg', address === undefined ? undefined : errorTarget(address));
@@ -322,7 +464,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
    * control messages and flags (MSG_TRUNC, MSG_CTRUNC). recvmsg(2)
    */
   async recvMsg(receive: RecvMsgOptions, options: WaitOptions = {}): Promise<RecvMsgResult> {
-    const r = await this.retry('read', options.signal, (fd) => tryRecvmsg(fd, receive));
+    const r = await this.io('read', options.signal, (fd) => tryRecvmsg(fd, receive));
     if (typeof r === 'number') throw new SocketError(r, 'recvmsg');
     return r;
   }

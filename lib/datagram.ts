@@ -43,7 +43,7 @@ export class DatagramSocket extends MessageSocket {
   }
 
   /** Receives one datagram; like {@link recvFrom}. recv(2) */
-  recv(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<ReceivedMessage> {
+  recv(buffer: ArrayBufferView, options?: WaitOptions): Promise<ReceivedMessage> {
     return this.recvFrom(buffer, options);
   }
 

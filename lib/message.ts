@@ -1,9 +1,10 @@
 // The message-oriented sockets (datagram, seqpacket, raw): one message per call, boundaries
 // kept, truncation reported.
 import { type Address, type SocketAddress, addrArgs, errorTarget } from './address.js';
-import { SocketBase, type WaitOptions } from './base.js';
+import { addressFromMeta, addressMeta, addressMetaBuffer, sendtoArgs } from './addrmeta.js';
+import { EAGAIN, SocketBase, type WaitOptions, rejection } from './base.js';
 import { SocketError, validateInt, validateView } from './errors.js';
-import { native } from './native.js';
+import { type AddrArgs, native } from './native.js';
 
 const { MSG_TRUNC } = native.constants as Record<'MSG_TRUNC', number>;
 
@@ -45,41 +46,73 @@ export abstract class MessageSocket extends SocketBase {
    * Waits for one message and receives it into `buffer`. recvfrom(2) with MSG_TRUNC, so a
    * message longer than the buffer is reported as truncated instead of passing silently.
    */
-  async recvFrom(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<ReceivedMessage> {
-    validateView(buffer, 'buffer');
-    const r = await this.retry('read', options.signal, (fd) =>
-      native.recvfrom(fd, buffer, MSG_TRUNC),
-    );
-    if (typeof r === 'number') throw new SocketError(r, 'recvfrom');
-    const truncated = r.bytes > buffer.byteLength;
-    return {
-      bytes: truncated ? buffer.byteLength : r.bytes,
-      address: r.address as Address | null,
-      truncated,
-    };
+  recvFrom(buffer: ArrayBufferView, options?: WaitOptions): Promise<ReceivedMessage> {
+    return this.receive(buffer, options, false) as Promise<ReceivedMessage>;
+  }
+
+  /**
+   * recvFrom, or with `endAsNull` a zero-length message that is no truncated one read as null
+   * (the end of a connection, for seqpacket sockets).
+   */
+  protected receive(
+    buffer: ArrayBufferView,
+    options: WaitOptions | undefined,
+    endAsNull: boolean,
+  ): Promise<ReceivedMessage | null> {
+    try {
+      validateView(buffer, 'buffer');
+    } catch (e) {
+      return rejection(e);
+    }
+    return this.io('read', options?.signal, (fd) => {
+      const host = native.recvfrom(fd, buffer, MSG_TRUNC, addressMetaBuffer);
+      if (typeof host === 'number') {
+        if (host === EAGAIN) return host;
+        throw new SocketError(host, 'recvfrom');
+      }
+      // Read addressMeta now, synchronously: the next native call anywhere reuses it.
+      const n = addressMeta[0]!;
+      const size = buffer.byteLength;
+      if (endAsNull && n === 0) return null;
+      const truncated = n > size;
+      return { bytes: truncated ? size : n, address: addressFromMeta(host), truncated };
+    }) as Promise<ReceivedMessage | null>;
   }
 
   /** Sends one message to `address`, waiting while the send buffer is full. sendto(2) */
-  async sendTo(
+  sendTo(
     data: ArrayBufferView | string,
     address: SocketAddress,
-    options: WaitOptions = {},
+    options?: WaitOptions,
   ): Promise<number> {
-    const view = toView(data);
-    const args = addrArgs(address);
-    const n = await this.retry('write', options.signal, (fd) =>
-      native.sendto(fd, view, 0, ...args),
-    );
-    if (n < 0) throw new SocketError(n, 'sendto', errorTarget(address));
-    return n;
+    let view: ArrayBufferView;
+    let args: AddrArgs;
+    try {
+      view = toView(data);
+      args = addrArgs(address);
+    } catch (e) {
+      return rejection(e);
+    }
+    return this.io('write', options?.signal, (fd) => {
+      const n = sendtoArgs(fd, view, 0, args);
+      if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'sendto', errorTarget(address));
+      return n;
+    });
   }
 
   /** Sends one message to the connected peer. send(2) */
-  async send(data: ArrayBufferView | string, options: WaitOptions = {}): Promise<number> {
-    const view = toView(data);
-    const n = await this.retry('write', options.signal, (fd) => native.send(fd, view, 0));
-    if (n < 0) throw new SocketError(n, 'send');
-    return n;
+  send(data: ArrayBufferView | string, options?: WaitOptions): Promise<number> {
+    let view: ArrayBufferView;
+    try {
+      view = toView(data);
+    } catch (e) {
+      return rejection(e);
+    }
+    return this.io('write', options?.signal, (fd) => {
+      const n = native.send(fd, view, 0);
+      if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'send');
+      return n;
+    });
   }
 
   /** Yields each message, copied out, until the socket is closed. */

@@ -20,6 +20,15 @@ export type NativeAddress =
   | { family: 'other'; saFamily: number; data: Buffer };
 
 /**
+ * The host part of an address a native call decoded (native/args.cc AddressToMeta): the IP text
+ * or unix path, the abstract name or unknown family's bytes, or null; the rest of the address
+ * is in the call's `meta` ArrayBuffer. lib/addrmeta.ts builds the address object from the two.
+ * The calls return undefined instead of a string equal to the last one they returned with the
+ * same `meta`.
+ */
+export type NativeHost = string | Buffer | null;
+
+/**
  * The address group every address-taking native call expects: family, host, port, flowinfo,
  * scopeId. AF_PACKET and AF_NETLINK reuse the slots (see native/args.h).
  */
@@ -46,7 +55,8 @@ export interface Native {
   socketpair(domain: number, type: number, protocol: number): [number, number] | number;
   bind(fd: number, ...addr: AddrArgs): number;
   listen(fd: number, backlog: number): number;
-  accept(fd: number, flags: number): { fd: number; address: NativeAddress | null } | number;
+  /** The new fd goes to meta[0]; see {@link NativeHost}. */
+  accept(fd: number, flags: number, meta: ArrayBuffer): NativeHost | undefined | number;
   connect(fd: number, ...addr: AddrArgs): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
@@ -54,13 +64,27 @@ export interface Native {
   getpeername(fd: number): NativeAddress | null | number;
 
   send(fd: number, buffer: ArrayBufferView, flags: number): number;
-  sendto(fd: number, buffer: ArrayBufferView, flags: number, ...addr: AddrArgs): number;
+  /**
+   * With `slot` (sentAddressBytes long) the encoded address is also kept there, and a family of
+   * `sameAddress` sends to the one kept instead of reading the group. lib/addrmeta.ts
+   */
+  sendto(
+    fd: number,
+    buffer: ArrayBufferView,
+    flags: number,
+    ...addr: [...AddrArgs, slot?: ArrayBuffer]
+  ): number;
+  sentAddressBytes: number;
+  sentAddressWordsOffset: number;
+  sameAddress: number;
   recv(fd: number, buffer: ArrayBufferView, flags: number): number;
+  /** The byte count goes to meta[0]; see {@link NativeHost}. */
   recvfrom(
     fd: number,
     buffer: ArrayBufferView,
     flags: number,
-  ): { bytes: number; address: NativeAddress | null } | number;
+    meta: ArrayBuffer,
+  ): NativeHost | undefined | number;
 
   sendmsg(
     fd: number,
@@ -133,8 +157,39 @@ export interface Native {
   ifIndexToName(index: number): string | number;
   lastErrno(): number;
 
+  /** The kinds of address AddressToMeta writes to meta[1]. */
+  addressKinds: Record<
+    | 'INET'
+    | 'INET6'
+    | 'UNIX_PATH'
+    | 'UNIX_ABSTRACT'
+    | 'UNIX_UNNAMED'
+    | 'PACKET'
+    | 'NETLINK'
+    | 'OTHER'
+    | 'NONE',
+    number
+  >;
+  /** How many doubles the `meta` ArrayBuffer of the address-returning calls starts with. */
+  addressMetaLength: number;
+  /** The byte length `meta` must have. */
+  addressMetaBytes: number;
+  /** Where in `meta` the last host's kind and generation (int32s) are. */
+  addressMetaHostOffset: number;
+  /** The last host string returned with `meta`, made again from its text, or null. */
+  addressHost(meta: ArrayBuffer): NativeHost;
+
+  /**
+   * Registers a layer's hook into readiness callbacks: poll.cc sets words[0] while it runs one,
+   * then calls `after` if words[1] is not 0. lib/base.ts coalesces ref/unref with it.
+   */
+  watcherControl(words: ArrayBuffer, after: () => void): void;
+
   Watcher: new (callback: (status: number, events: number) => void) => NativeWatcher;
   watcherEvents: { READABLE: number; WRITABLE: number; DISCONNECT: number; PRIORITIZED: number };
 }
 
-export const native = bindings('sockfd') as Native;
+// Copied into a plain object: the addon's exports object, its properties added one by one from
+// C++, is in V8's dictionary mode, so every `native.send` would be a hash lookup; the copy has
+// fast properties that optimized code loads directly.
+export const native: Native = { ...(bindings('sockfd') as Native) };

@@ -1,7 +1,8 @@
 // SOCK_SEQPACKET: connection-oriented with record boundaries (AF_UNIX; SCTP where the kernel
 // has it).
 import type { SocketAddress } from './address.js';
-import { type Family, type WaitOptions, adoptable, familyConstant } from './base.js';
+import { addressMeta, addressMetaBuffer } from './addrmeta.js';
+import { EAGAIN, type Family, type WaitOptions, adoptable, familyConstant } from './base.js';
 import { SocketError } from './errors.js';
 import { MessageSocket, type ReceivedMessage } from './message.js';
 import { native } from './native.js';
@@ -69,12 +70,13 @@ export class SeqPacketSocket extends MessageSocket {
   }
 
   /** Waits for the next connection. accept4(2) */
-  async accept(options: WaitOptions = {}): Promise<SeqPacketSocket> {
-    const fd = await this.retry('read', options.signal, (lfd) => {
-      const r = native.accept(lfd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC);
-      return typeof r === 'number' ? r : r.fd;
+  async accept(options?: WaitOptions): Promise<SeqPacketSocket> {
+    const fd = await this.io('read', options?.signal, (lfd) => {
+      const r = native.accept(lfd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC, addressMetaBuffer);
+      if (typeof r !== 'number') return addressMeta[0]!;
+      if (r === EAGAIN) return r;
+      throw new SocketError(r, 'accept');
     });
-    if (fd < 0) throw new SocketError(fd, 'accept');
     return new SeqPacketSocket(fd);
   }
 
@@ -99,8 +101,7 @@ export class SeqPacketSocket extends MessageSocket {
    * Receives one record, or null at end of connection (the peer closed or shut down writing).
    * A zero-length record also reads as null, as recv(2) cannot tell the two apart.
    */
-  async recv(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<ReceivedMessage | null> {
-    const m = await this.recvFrom(buffer, options);
-    return m.bytes === 0 && !m.truncated ? null : m;
+  recv(buffer: ArrayBufferView, options?: WaitOptions): Promise<ReceivedMessage | null> {
+    return this.receive(buffer, options, true);
   }
 }

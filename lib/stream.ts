@@ -1,6 +1,15 @@
 // SOCK_STREAM: TCP and unix stream sockets, with reads and writes that wait on the event loop.
 import type { SocketAddress } from './address.js';
-import { type Family, SocketBase, type WaitOptions, adoptable, familyConstant } from './base.js';
+import { addressMeta, addressMetaBuffer } from './addrmeta.js';
+import {
+  EAGAIN,
+  type Family,
+  SocketBase,
+  type WaitOptions,
+  adoptable,
+  familyConstant,
+  rejection,
+} from './base.js';
 import { SocketError, invalidArgValue, validateView } from './errors.js';
 import { native } from './native.js';
 import * as o from './options.js';
@@ -22,10 +31,12 @@ export type ShutdownHow = 'read' | 'write' | 'both';
 
 const HOW: Record<ShutdownHow, number> = { read: c.SHUT_RD, write: c.SHUT_WR, both: c.SHUT_RDWR };
 
-/** Runs a nonblocking accept4(2); returns the new fd or a negative errno. */
+/** Runs a nonblocking accept4(2); returns the new fd, or EAGAIN. */
 function acceptFd(fd: number): number {
-  const r = native.accept(fd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC);
-  return typeof r === 'number' ? r : r.fd;
+  const r = native.accept(fd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC, addressMetaBuffer);
+  if (typeof r !== 'number') return addressMeta[0]!;
+  if (r === EAGAIN) return r;
+  throw new SocketError(r, 'accept');
 }
 
 /**
@@ -34,6 +45,8 @@ function acceptFd(fd: number): number {
  * thread pool. socket(7), tcp(7), unix(7)
  */
 export class StreamSocket extends SocketBase {
+  #drained = false;
+
   /** Creates a socket of `family`. socket(2) with SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC */
   static create(family: Family = 'inet', protocol = 0): StreamSocket {
     return new StreamSocket(
@@ -81,10 +94,8 @@ export class StreamSocket extends SocketBase {
   }
 
   /** Waits for the next connection and returns it as a new StreamSocket. accept4(2) */
-  async accept(options: WaitOptions = {}): Promise<StreamSocket> {
-    const fd = await this.retry('read', options.signal, acceptFd);
-    if (fd < 0) throw new SocketError(fd, 'accept');
-    return new StreamSocket(fd);
+  async accept(options?: WaitOptions): Promise<StreamSocket> {
+    return new StreamSocket(await this.io('read', options?.signal, acceptFd));
   }
 
   /** Yields each incoming connection until the listener is closed. */
@@ -113,17 +124,33 @@ export class StreamSocket extends SocketBase {
    * Reads into `buffer` (in place, from its first byte) once data is there, and returns the
    * byte count, or null at end of stream (the peer shut down writing). recv(2)
    */
-  async read(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<number | null> {
-    validateView(buffer, 'buffer');
+  read(buffer: ArrayBufferView, options?: WaitOptions): Promise<number | null> {
+    try {
+      validateView(buffer, 'buffer');
+    } catch (e) {
+      return rejection(e);
+    }
     // Nothing to read into: answer at once instead of waiting for data that cannot be taken.
-    if (buffer.byteLength === 0) return 0;
-    const n = await this.retry('read', options.signal, (fd) => native.recv(fd, buffer, 0));
-    if (n < 0) throw new SocketError(n, 'recv');
-    return n === 0 ? null : n;
+    if (buffer.byteLength === 0) return Promise.resolve(0);
+    const attempt = (fd: number): number | null => {
+      const n = native.recv(fd, buffer, 0);
+      if (n === EAGAIN) return n;
+      if (n < 0) throw new SocketError(n, 'recv');
+      // A read that did not fill the buffer emptied the receive queue (tcp(7) and unix(7)
+      // copy until either is done), so the next one waits for readiness before its syscall,
+      // as libuv does, instead of spending one on EAGAIN.
+      this.#drained = n < buffer.byteLength;
+      return n === 0 ? null : n;
+    };
+    if (this.#drained) {
+      this.#drained = false;
+      return this.io('read', options?.signal, attempt, false);
+    }
+    return this.io('read', options?.signal, attempt);
   }
 
   /** Alias of {@link read}, under the syscall's name. recv(2) */
-  recv(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<number | null> {
+  recv(buffer: ArrayBufferView, options?: WaitOptions): Promise<number | null> {
     return this.read(buffer, options);
   }
 
@@ -131,22 +158,39 @@ export class StreamSocket extends SocketBase {
    * Writes every byte of `data`, waiting whenever the send buffer is full (backpressure), and
    * resolves once the kernel has taken them all. send(2) with MSG_NOSIGNAL
    */
-  async write(data: ArrayBufferView | string, options: WaitOptions = {}): Promise<void> {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    validateView(bytes, 'data');
-    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let off = 0;
-    while (off < view.byteLength || view.byteLength === 0) {
-      const chunk = off === 0 ? view : view.subarray(off);
-      const n = await this.retry('write', options.signal, (fd) => native.send(fd, chunk, 0));
-      if (n < 0) throw new SocketError(n, 'send');
-      off += n;
-      if (view.byteLength === 0) break;
+  write(data: ArrayBufferView | string, options?: WaitOptions): Promise<void> {
+    let bytes: ArrayBufferView;
+    try {
+      bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      validateView(bytes, 'data');
+    } catch (e) {
+      return rejection(e);
     }
+    const total = bytes.byteLength;
+    let off = 0;
+    let rest: Uint8Array | undefined;
+    // One attempt sends until everything is taken or the send buffer is full; a zero-length
+    // write is still one send(2).
+    return this.io('write', options?.signal, (fd): undefined | number => {
+      do {
+        let chunk = bytes;
+        if (off > 0) {
+          rest ??= new Uint8Array(bytes.buffer, bytes.byteOffset, total);
+          chunk = rest.subarray(off);
+        }
+        const n = native.send(fd, chunk, 0);
+        if (n === EAGAIN) return n;
+        if (n < 0) throw new SocketError(n, 'send');
+        // Linux never takes 0 bytes of a nonempty write; if it did, wait rather than spin.
+        if (n === 0 && total > 0) return EAGAIN;
+        off += n;
+      } while (off < total);
+      return undefined;
+    }) as Promise<void>;
   }
 
   /** Writes all of `data` like {@link write} and returns its length. send(2) */
-  async send(data: ArrayBufferView | string, options: WaitOptions = {}): Promise<number> {
+  async send(data: ArrayBufferView | string, options?: WaitOptions): Promise<number> {
     await this.write(data, options);
     return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
   }

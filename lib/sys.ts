@@ -3,6 +3,13 @@
 // turns a negative result into a SocketError.
 import { type Address, type AnySocketAddress, addrArgs, errorTarget } from './address.js';
 import {
+  addressFromMeta,
+  addressIntoMeta,
+  addressMeta,
+  addressMetaBuffer,
+  sendtoArgs,
+} from './addrmeta.js';
+import {
   SocketError,
   check,
   invalidArgType,
@@ -85,9 +92,9 @@ export interface Accepted {
 export function accept(fd: number, flags = 0): Accepted {
   validateFd(fd);
   validateInt32(flags, 'flags');
-  const r = native.accept(fd, flags | c.SOCK_CLOEXEC);
-  if (typeof r === 'number') throw new SocketError(r, 'accept');
-  return r as Accepted;
+  const host = native.accept(fd, flags | c.SOCK_CLOEXEC, addressMetaBuffer);
+  if (typeof host === 'number') throw new SocketError(host, 'accept');
+  return { fd: addressMeta[0]!, address: addressFromMeta(host) };
 }
 
 /**
@@ -150,10 +157,8 @@ export function sendto(
   validateFd(fd);
   validateView(buffer, 'buffer');
   validateInt32(flags, 'flags');
-  const addr = addrArgs(address);
-  const r = native.sendto(fd, buffer, flags, ...addr);
-  if (r < 0) throw new SocketError(r, 'sendto', errorTarget(address));
-  return r;
+  const r = sendtoArgs(fd, buffer, flags, addrArgs(address));
+  return r < 0 ? check(r, 'sendto', errorTarget(address)) : r;
 }
 
 /**
@@ -179,15 +184,27 @@ export interface Received {
 
 /**
  * Like {@link recv}, and also returns the sender's address.
+ *
+ * The fast path for receive loops: pass the previous result as `out` and it is filled in and
+ * returned instead of a new object, its `address` object too when the sender's family is the
+ * same (a peer heard from again also gets the same address string back). With a caller's
+ * buffer and `out`, a receive from a known peer allocates nothing. Copy what you keep: the next
+ * call overwrites both objects.
  * recvfrom(2) — {@link https://man7.org/linux/man-pages/man2/recv.2.html}
  */
-export function recvfrom(fd: number, buffer: ArrayBufferView, flags = 0): Received {
+export function recvfrom(fd: number, buffer: ArrayBufferView, flags = 0, out?: Received): Received {
   validateFd(fd);
   validateView(buffer, 'buffer');
   validateInt32(flags, 'flags');
-  const r = native.recvfrom(fd, buffer, flags);
-  if (typeof r === 'number') throw new SocketError(r, 'recvfrom');
-  return r as Received;
+  if (out !== undefined && (typeof out !== 'object' || out === null)) {
+    throw invalidArgType('out', 'an object', out);
+  }
+  const host = native.recvfrom(fd, buffer, flags, addressMetaBuffer);
+  if (typeof host === 'number') throw new SocketError(host, 'recvfrom');
+  if (out === undefined) return { bytes: addressMeta[0]!, address: addressFromMeta(host) };
+  out.address = addressIntoMeta(out.address ?? null, host);
+  out.bytes = addressMeta[0]!;
+  return out;
 }
 
 function nameOf(r: ReturnType<typeof native.getsockname>, syscall: string): Address {

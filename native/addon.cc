@@ -2,13 +2,30 @@
 #include <napi.h>
 
 #include "constants.h"
+#include "env.h"
 #include "exports.h"
 
 namespace sockfd {
 
+EnvData* GetEnvData(napi_env env) {
+  void* data = nullptr;
+  napi_get_instance_data(env, &data);
+  return static_cast<EnvData*>(data);
+}
+
+static void DeleteEnvData(napi_env env, void* data, void* hint) {
+  auto* d = static_cast<EnvData*>(data);
+  // The references in `d` belong to the environment, which frees them itself on teardown.
+  if (d->poll != nullptr) DeletePollState(d->poll);
+  delete d;
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Deleted with the environment, after poll.cc's cleanup hook has closed every handle.
+  napi_set_instance_data(env, new EnvData(), DeleteEnvData, nullptr);
   InitConstants(env, exports);
   InitSocket(env, exports);
+  InitAddress(env, exports);
   InitIo(env, exports);
   InitSockopt(env, exports);
   InitFd(env, exports);

@@ -5,6 +5,7 @@
 
 namespace sockfd {
 
+void InitAddress(Napi::Env env, Napi::Object exports);  // args.cc
 void InitSocket(Napi::Env env, Napi::Object exports);   // socket.cc
 void InitIo(Napi::Env env, Napi::Object exports);       // io.cc
 void InitSockopt(Napi::Env env, Napi::Object exports);  // sockopt.cc

@@ -1,6 +1,12 @@
 // send, sendto, recv, recvfrom on caller-owned buffers: no copies, and the length always comes
 // from the view itself, so the kernel can never write outside it.
+//
+// These run once per message in a packet loop, so they are written against plain Node-API
+// (syscall.h's Args and Read*): one call to read the arguments and one per argument.
 #include <sys/socket.h>
+
+#include <cstddef>
+#include <cstring>
 
 #include "args.h"
 #include "exports.h"
@@ -8,72 +14,127 @@
 
 namespace sockfd {
 
-static bool ArgIo(const Napi::CallbackInfo& info, int* fd, Bytes* buf, int32_t* flags) {
-  return ArgFd(info, 0, fd) && ArgBytes(info, 1, "buffer", buf) &&
-         ArgInt(info, 2, "flags", INT32_MIN, INT32_MAX, flags);
+static bool ReadIo(napi_env env, const napi_value* argv, int* fd, Bytes* buf, int32_t* flags) {
+  return ReadFd(env, argv[0], fd) && ReadBytes(env, argv[1], "buffer", buf) &&
+         ReadInt(env, argv[2], "flags", INT32_MIN, INT32_MAX, flags);
 }
 
 // send(fd, buffer, flags) -> bytes or -errno. send(2)
 // MSG_NOSIGNAL always: a closed peer must give EPIPE, never a SIGPIPE that kills the process.
-static Napi::Value Send(const Napi::CallbackInfo& info) {
+static napi_value Send(napi_env env, napi_callback_info info) {
+  Args<3> a(env, info);
   int fd;
   Bytes b;
   int32_t flags;
-  if (!ArgIo(info, &fd, &b, &flags)) return Napi::Value();
-  return Result(info.Env(), RetryTimed(fd, SO_SNDTIMEO, [&] {
-                  return send(fd, b.data, b.len, flags | MSG_NOSIGNAL);
-                }));
+  if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags)) return nullptr;
+  return NumberValue(env, RetryTimed(fd, SO_SNDTIMEO, [&] {
+                       return send(fd, b.data, b.len, flags | MSG_NOSIGNAL);
+                     }));
 }
 
-// sendto(fd, buffer, flags, ...address) -> bytes or -errno. sendto(2)
-static Napi::Value SendTo(const Napi::CallbackInfo& info) {
+// What a caller may pass to sendto after the address group: the sockaddr sendto encoded last
+// with it. A caller that sends to that address again passes kSameAddress as the family and
+// sendto skips reading and parsing the address (lib/addrmeta.ts keeps track).
+struct SentAddress {
+  sockaddr_storage ss;
+  uint32_t len;         // 0 until the first address is encoded
+  uint32_t generation;  // counts the addresses encoded into it
+};
+static constexpr double kSameAddress = -1;
+
+// The slot argument: nullptr when absent (undefined), else its ArrayBuffer's memory.
+static bool ReadSlot(napi_env env, napi_value v, SentAddress** out) {
+  napi_valuetype t = napi_undefined;
+  napi_typeof(env, v, &t);
+  *out = nullptr;
+  if (t == napi_undefined) return true;
+  void* data = nullptr;
+  size_t len = 0;
+  if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok || len < sizeof(SentAddress) ||
+      reinterpret_cast<uintptr_t>(data) % alignof(SentAddress) != 0) {
+    return ThrowTypeError(env, "ERR_INVALID_ARG_TYPE",
+                          "The \"slot\" argument must be an ArrayBuffer of sentAddressBytes bytes");
+  }
+  *out = static_cast<SentAddress*>(data);
+  return true;
+}
+
+// sendto(fd, buffer, flags, ...address[, slot]) -> bytes or -errno. sendto(2)
+static napi_value SendTo(napi_env env, napi_callback_info info) {
+  Args<9> a(env, info);
   int fd;
   Bytes b;
   int32_t flags;
+  SentAddress* slot;
   sockaddr_storage ss;
   socklen_t len;
-  if (!ArgIo(info, &fd, &b, &flags) || !ArgSockaddr(info, 3, &ss, &len)) return Napi::Value();
-  return Result(info.Env(), RetryTimed(fd, SO_SNDTIMEO, [&] {
-                  return sendto(fd, b.data, b.len, flags | MSG_NOSIGNAL,
-                                reinterpret_cast<sockaddr*>(&ss), len);
-                }));
+  if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags) || !ReadSlot(env, a[8], &slot)) {
+    return nullptr;
+  }
+  double family = 0;
+  if (slot != nullptr && napi_get_value_double(env, a[3], &family) == napi_ok &&
+      family == kSameAddress) {
+    if (slot->len == 0 || slot->len > sizeof(ss)) {
+      ThrowRangeError(env, "ERR_INVALID_ARG_VALUE", "The \"slot\" holds no address");
+      return nullptr;
+    }
+    len = slot->len;
+    memcpy(&ss, &slot->ss, len);
+  } else {
+    if (!ReadSockaddr(env, a.argv + 3, &ss, &len)) return nullptr;
+    if (slot != nullptr) {
+      memcpy(&slot->ss, &ss, len);
+      slot->len = len;
+      slot->generation++;
+    }
+  }
+  return NumberValue(env, RetryTimed(fd, SO_SNDTIMEO, [&] {
+                       return sendto(fd, b.data, b.len, flags | MSG_NOSIGNAL,
+                                     reinterpret_cast<sockaddr*>(&ss), len);
+                     }));
 }
 
 // recv(fd, buffer, flags) -> bytes or -errno. recv(2)
 // With MSG_TRUNC the kernel reports the datagram's real length but still writes at most
 // buffer.byteLength bytes.
-static Napi::Value Recv(const Napi::CallbackInfo& info) {
+static napi_value Recv(napi_env env, napi_callback_info info) {
+  Args<3> a(env, info);
   int fd;
   Bytes b;
   int32_t flags;
-  if (!ArgIo(info, &fd, &b, &flags)) return Napi::Value();
-  return Result(info.Env(),
-                RetryTimed(fd, SO_RCVTIMEO, [&] { return recv(fd, b.data, b.len, flags); }));
+  if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags)) return nullptr;
+  return NumberValue(env,
+                     RetryTimed(fd, SO_RCVTIMEO, [&] { return recv(fd, b.data, b.len, flags); }));
 }
 
-// recvfrom(fd, buffer, flags) -> { bytes, address } or -errno. recvfrom(2)
-static Napi::Value RecvFrom(const Napi::CallbackInfo& info) {
+// recvfrom(fd, buffer, flags, meta) -> the sender's host (see AddressToMeta) with the byte count
+// in meta[0], or -errno. recvfrom(2)
+static napi_value RecvFrom(napi_env env, napi_callback_info info) {
+  Args<4> a(env, info);
   int fd;
   Bytes b;
   int32_t flags;
-  if (!ArgIo(info, &fd, &b, &flags)) return Napi::Value();
+  double* meta;
+  if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags) || !ReadMeta(env, a[3], &meta)) {
+    return nullptr;
+  }
   sockaddr_storage ss;
   socklen_t len = sizeof(ss);
   ssize_t r = RetryTimed(fd, SO_RCVTIMEO, [&] {
     return recvfrom(fd, b.data, b.len, flags, reinterpret_cast<sockaddr*>(&ss), &len);
   });
-  if (r < 0) return Result(info.Env(), r);
-  Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("bytes", Napi::Number::New(info.Env(), static_cast<double>(r)));
-  o.Set("address", MakeAddress(info.Env(), &ss, len));
-  return o;
+  if (r < 0) return NumberValue(env, r);
+  return AddressToMeta(env, &ss, len, static_cast<double>(r), meta);
 }
 
 void InitIo(Napi::Env env, Napi::Object exports) {
-  exports.Set("send", Napi::Function::New(env, Send, "send"));
-  exports.Set("sendto", Napi::Function::New(env, SendTo, "sendto"));
-  exports.Set("recv", Napi::Function::New(env, Recv, "recv"));
-  exports.Set("recvfrom", Napi::Function::New(env, RecvFrom, "recvfrom"));
+  ExportFunction(env, exports, "send", Send);
+  ExportFunction(env, exports, "sendto", SendTo);
+  ExportFunction(env, exports, "recv", Recv);
+  ExportFunction(env, exports, "recvfrom", RecvFrom);
+  exports.Set("sentAddressBytes", Napi::Number::New(env, sizeof(SentAddress)));
+  exports.Set("sentAddressWordsOffset", Napi::Number::New(env, offsetof(SentAddress, len)));
+  exports.Set("sameAddress", Napi::Number::New(env, kSameAddress));
 }
 
 }  // namespace sockfd

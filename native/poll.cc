@@ -17,7 +17,9 @@
 #include <uv.h>
 
 #include <unordered_map>
+#include <vector>
 
+#include "env.h"
 #include "exports.h"
 #include "syscall.h"
 
@@ -34,9 +36,20 @@ struct PollHandle {
   bool closing;
 };
 
+// A JavaScript layer's hook into Dispatch (watcherControl): an ArrayBuffer of two int32s, whose
+// [0] Dispatch raises while the callback runs, and a function Dispatch calls once the callback
+// (and the microtasks it queued) are done, when [1] says work was deferred to that point.
+// lib/base.ts defers ref/unref of the handles this way, so that a socket that stops waiting
+// and starts again within one callback crosses into C++ for neither.
+struct Control {
+  napi_ref words;
+  napi_ref after;
+};
+
 struct EnvState {
   std::unordered_multimap<int, PollHandle*> by_fd;  // handles not yet closing
-  size_t live = 0;                                  // handles whose close callback is pending
+  std::vector<Control> controls;
+  size_t live = 0;  // handles whose close callback is pending
   bool tearing_down = false;
   napi_async_cleanup_hook_handle cleanup = nullptr;
   Napi::FunctionReference watcher_class;
@@ -110,20 +123,57 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
         napi_get_reference_value(env, static_cast<napi_ref>(callback_), &cb) == napi_ok &&
         self != nullptr && cb != nullptr && napi_create_int32(env, status, &argv[0]) == napi_ok &&
         napi_create_int32(env, events, &argv[1]) == napi_ok) {
+      EnvState* st = GetEnvData(env)->poll;
+      SetDispatching(env, st, 1);
       napi_value result;
-      napi_status st = napi_make_callback(env, context_, self, cb, 2, argv, &result);
-      // An exception thrown by the callback is reported as uncaught, never swallowed.
-      bool pending = false;
-      if (st != napi_ok && napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-        napi_value err;
-        if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+      Report(env, napi_make_callback(env, context_, self, cb, 2, argv, &result));
+      // The controls may have changed while JavaScript ran; index, never hold an iterator.
+      for (size_t i = 0; i < st->controls.size(); i++) {
+        int32_t* w = ControlWords(env, st->controls[i].words);
+        if (w == nullptr) continue;
+        w[0] = 0;
+        if (w[1] == 0) continue;
+        napi_value after;
+        if (napi_get_reference_value(env, st->controls[i].after, &after) == napi_ok &&
+            after != nullptr) {
+          Report(env, napi_make_callback(env, context_, self, after, 0, nullptr, &result));
+        }
       }
     }
     napi_close_handle_scope(env, scope);
   }
 
+  // The two int32s of a control, looked up again at each use (so a detached or replaced buffer
+  // is noticed, never written through a stale pointer), or null.
+  static int32_t* ControlWords(napi_env env, napi_ref words) {
+    napi_value ab;
+    void* data = nullptr;
+    size_t len = 0;
+    if (napi_get_reference_value(env, words, &ab) != napi_ok || ab == nullptr ||
+        napi_get_arraybuffer_info(env, ab, &data, &len) != napi_ok || len < 2 * sizeof(int32_t) ||
+        reinterpret_cast<uintptr_t>(data) % alignof(int32_t) != 0) {
+      return nullptr;
+    }
+    return static_cast<int32_t*>(data);
+  }
+
+  static void SetDispatching(napi_env env, EnvState* st, int32_t on) {
+    for (size_t i = 0; i < st->controls.size(); i++) {
+      if (int32_t* w = ControlWords(env, st->controls[i].words)) w[0] = on;
+    }
+  }
+
+  // An exception thrown by a callback is reported as uncaught, never swallowed.
+  static void Report(napi_env env, napi_status st) {
+    bool pending = false;
+    if (st != napi_ok && napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_value err;
+      if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+    }
+  }
+
  private:
-  EnvState* State() { return Env().GetInstanceData<EnvState>(); }
+  EnvState* State() { return GetEnvData(Env())->poll; }
 
   // open(fd) -> 0 or -errno (uv_poll_init: EEXIST when another watcher has the fd, EPERM for
   // a file epoll cannot watch, EBADF).
@@ -248,9 +298,12 @@ static void OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   }
 }
 
+void DeletePollState(EnvState* state) { delete state; }
+
 void CloseWatchersForFd(Napi::Env env, int fd) {
-  auto* st = env.GetInstanceData<EnvState>();
-  if (st == nullptr) return;
+  EnvData* d = GetEnvData(env);
+  if (d == nullptr || d->poll == nullptr) return;
+  EnvState* st = d->poll;
   while (true) {
     auto it = st->by_fd.find(fd);
     if (it == st->by_fd.end()) break;
@@ -258,13 +311,38 @@ void CloseWatchersForFd(Napi::Env env, int fd) {
   }
 }
 
+// watcherControl(words: ArrayBuffer of 2 int32s, after: function): adds a control (see
+// Control). A layer registers one per environment when it loads.
+static Napi::Value WatcherControl(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  bool is_ab = false;
+  napi_is_arraybuffer(env, info[0], &is_ab);
+  if (!is_ab || info[0].As<Napi::ArrayBuffer>().ByteLength() < 2 * sizeof(int32_t)) {
+    ThrowTypeError(env, "ERR_INVALID_ARG_TYPE",
+                   "The \"words\" argument must be an ArrayBuffer of at least 8 bytes");
+    return Napi::Value();
+  }
+  if (!info[1].IsFunction()) {
+    ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "The \"after\" argument must be of type function");
+    return Napi::Value();
+  }
+  Control c{};
+  if (napi_create_reference(env, info[0], 1, &c.words) != napi_ok ||
+      napi_create_reference(env, info[1], 1, &c.after) != napi_ok) {
+    return Napi::Value();
+  }
+  GetEnvData(env)->poll->controls.push_back(c);
+  return info.Env().Undefined();
+}
+
 void InitPoll(Napi::Env env, Napi::Object exports) {
   auto* st = new EnvState();
-  env.SetInstanceData<EnvState>(st);  // deleted with the environment, after the hook is done
+  GetEnvData(env)->poll = st;  // deleted with the environment, after the hook is done
   napi_add_async_cleanup_hook(env, OnTeardown, st, nullptr);
   Napi::Function cls = Watcher::Define(env);
   st->watcher_class = Napi::Persistent(cls);
   exports.Set("Watcher", cls);
+  exports.Set("watcherControl", Napi::Function::New(env, WatcherControl, "watcherControl"));
   Napi::Object ev = Napi::Object::New(env);
   ev.Set("READABLE", Napi::Number::New(env, UV_READABLE));
   ev.Set("WRITABLE", Napi::Number::New(env, UV_WRITABLE));

@@ -47,8 +47,9 @@ const char* AddrErrorMessage(AddrError e);
 // Fills `out`/`len` from `spec`. Never writes past `out`.
 AddrError EncodeSockaddr(const AddrSpec& spec, sockaddr_storage* out, socklen_t* len);
 
-// A decoded address. `text` holds the IP text or the unix path; `bytes` points into the source
-// sockaddr for abstract names, AF_PACKET hardware addresses and unknown families.
+// A decoded address. `text` holds the IP text or the unix path (NUL-terminated; only its first
+// text_len bytes are meaningful); `bytes` points into the source sockaddr for abstract names,
+// AF_PACKET hardware addresses and unknown families.
 struct Decoded {
   enum Kind {
     kInet,

@@ -56,11 +56,14 @@ static Napi::Value Listen(const Napi::CallbackInfo& info) {
   return Result(info.Env(), Retry([&] { return listen(fd, backlog); }));
 }
 
-// accept4(fd, flags) -> { fd, address } or -errno. accept(2)
+// accept4(fd, flags, meta) -> the peer's host (see AddressToMeta) with the new fd in meta[0], or
+// -errno. accept(2)
 static Napi::Value Accept(const Napi::CallbackInfo& info) {
   int fd;
   int32_t flags;
-  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "flags", 0, INT32_MAX, &flags)) {
+  double* meta;
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "flags", 0, INT32_MAX, &flags) ||
+      !ReadMeta(info.Env(), info[2], &meta)) {
     return Napi::Value();
   }
   sockaddr_storage ss;
@@ -68,10 +71,10 @@ static Napi::Value Accept(const Napi::CallbackInfo& info) {
   int r = RetryTimed(fd, SO_RCVTIMEO,
                      [&] { return accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags); });
   if (r < 0) return Result(info.Env(), r);
-  Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("fd", Napi::Number::New(info.Env(), r));
-  o.Set("address", MakeAddress(info.Env(), &ss, len));
-  return o;
+  napi_value host = AddressToMeta(info.Env(), &ss, len, r, meta);
+  // Only out of memory gets here; the caller never learns the fd, so it must not stay open.
+  if (host == nullptr) close(r);
+  return Napi::Value(info.Env(), host);
 }
 
 // Waits for an interrupted blocking connect to finish and returns its outcome, as a blocking

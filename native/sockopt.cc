@@ -15,33 +15,44 @@ static bool ArgLevelName(const Napi::CallbackInfo& info, int* fd, int32_t* level
          ArgInt(info, 2, "name", INT32_MIN, INT32_MAX, name);
 }
 
+static bool ReadLevelName(napi_env env, const napi_value* argv, int* fd, int32_t* level,
+                          int32_t* name) {
+  return ReadFd(env, argv[0], fd) && ReadInt(env, argv[1], "level", INT32_MIN, INT32_MAX, level) &&
+         ReadInt(env, argv[2], "name", INT32_MIN, INT32_MAX, name);
+}
+
 // getsockopt(fd, level, name) -> the int value, or undefined with last_errno set (an int
 // option may legitimately be negative, so -errno cannot be the error channel). getsockopt(2)
-static Napi::Value GetInt(const Napi::CallbackInfo& info) {
+// Plain Node-API (syscall.h): reading an option is often done per message.
+static napi_value GetInt(napi_env env, napi_callback_info info) {
+  Args<3> a(env, info);
   int fd;
   int32_t level, name;
-  if (!ArgLevelName(info, &fd, &level, &name)) return Napi::Value();
+  if (!a.ok || !ReadLevelName(env, a.argv, &fd, &level, &name)) return nullptr;
   int value = 0;
   socklen_t len = sizeof(value);
   if (getsockopt(fd, level, name, &value, &len) == -1) {
     last_errno = errno;
-    return info.Env().Undefined();
+    napi_value undefined = nullptr;
+    napi_get_undefined(env, &undefined);
+    return undefined;
   }
   // A few options (IP_MULTICAST_TTL/LOOP on some kernels) answer with a single byte.
   if (len == 1) value = *reinterpret_cast<unsigned char*>(&value);
-  return Napi::Number::New(info.Env(), value);
+  return NumberValue(env, value);
 }
 
 // setsockopt(fd, level, name, int) -> 0 or -errno. setsockopt(2)
-static Napi::Value SetInt(const Napi::CallbackInfo& info) {
+static napi_value SetInt(napi_env env, napi_callback_info info) {
+  Args<4> a(env, info);
   int fd;
   int32_t level, name, value;
-  if (!ArgLevelName(info, &fd, &level, &name) ||
-      !ArgInt(info, 3, "value", INT32_MIN, INT32_MAX, &value)) {
-    return Napi::Value();
+  if (!a.ok || !ReadLevelName(env, a.argv, &fd, &level, &name) ||
+      !ReadInt(env, a[3], "value", INT32_MIN, INT32_MAX, &value)) {
+    return nullptr;
   }
   int v = value;
-  return Result(info.Env(), Retry([&] { return setsockopt(fd, level, name, &v, sizeof(v)); }));
+  return NumberValue(env, Retry([&] { return setsockopt(fd, level, name, &v, sizeof(v)); }));
 }
 
 // The largest bytes option read; generous for TCP_INFO, SO_PEERSEC and filters.
@@ -81,8 +92,8 @@ static Napi::Value SetBytes(const Napi::CallbackInfo& info) {
 }
 
 void InitSockopt(Napi::Env env, Napi::Object exports) {
-  exports.Set("getsockoptInt", Napi::Function::New(env, GetInt, "getsockoptInt"));
-  exports.Set("setsockoptInt", Napi::Function::New(env, SetInt, "setsockoptInt"));
+  ExportFunction(env, exports, "getsockoptInt", GetInt);
+  ExportFunction(env, exports, "setsockoptInt", SetInt);
   exports.Set("getsockoptBytes", Napi::Function::New(env, GetBytes, "getsockoptBytes"));
   exports.Set("setsockoptBytes", Napi::Function::New(env, SetBytes, "setsockoptBytes"));
 }

@@ -66,13 +66,6 @@ inline auto RetryTimed(int fd, int optname, F call) -> decltype(call()) {
 bool ThrowTypeError(Napi::Env env, const char* code, const char* message);
 bool ThrowRangeError(Napi::Env env, const char* code, const char* message);
 
-// Reads an int32 argument. The TypeScript layer has already validated the value, so this only
-// guards the native boundary against direct misuse: a non-number or a value outside
-// [min, max] throws instead of being truncated.
-bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t min, int32_t max,
-            int32_t* out);
-bool ArgFd(const Napi::CallbackInfo& info, size_t i, int* out);
-
 // A caller-owned ArrayBufferView (any TypedArray, a Buffer, or a DataView) read or written in
 // place: `data` points at the view's first byte and `len` is its byte length, so the kernel
 // never touches memory outside the view. A detached buffer gives len 0.
@@ -80,6 +73,66 @@ struct Bytes {
   void* data;
   size_t len;
 };
+
+// The hot-path readers: plain Node-API on napi_values, one Node-API call per argument. The
+// calls a packet loop makes for every message (io.cc, sockopt.cc) are written with these
+// instead of node-addon-api's CallbackInfo, whose wrapper objects cost more than the checks.
+
+// All N arguments of a call with one napi_get_cb_info; missing ones read as undefined.
+template <size_t N>
+struct Args {
+  napi_value argv[N];
+  bool ok;
+  Args(napi_env env, napi_callback_info info) {
+    size_t argc = N;
+    ok = napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) == napi_ok;
+  }
+  napi_value operator[](size_t i) const { return argv[i]; }
+};
+
+// Throws the error ReadInt owes for `v` (a TypeError for a non-number, else a RangeError) and
+// returns false. Out of line: only a misused native call gets here.
+bool ThrowIntArg(napi_env env, napi_value v, const char* name, int32_t min, int32_t max);
+
+// Reads an int32 argument. The TypeScript layer has already validated the value, so this only
+// guards the native boundary against direct misuse: a non-number, a fraction or a value outside
+// [min, max] throws instead of being truncated. One Node-API call when the value is good.
+inline bool ReadInt(napi_env env, napi_value v, const char* name, int32_t min, int32_t max,
+                    int32_t* out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) == napi_ok && d >= min && d <= max) {
+    auto i = static_cast<int32_t>(d);  // in range, so the conversion is defined
+    if (i == d) {
+      *out = i;
+      return true;
+    }
+  }
+  *out = 0;  // never read by callers, but defined
+  return ThrowIntArg(env, v, name, min, max);
+}
+
+inline bool ReadFd(napi_env env, napi_value v, int* out) {
+  return ReadInt(env, v, "fd", 0, INT32_MAX, out);
+}
+
+// Reads a caller-owned ArrayBufferView; anything else throws ERR_INVALID_ARG_TYPE naming
+// `name`. One Node-API call for a TypedArray or Buffer.
+bool ReadBytes(napi_env env, napi_value v, const char* name, Bytes* out);
+
+// A syscall result as a JS number (a small integer: no allocation); negative values are -errno.
+inline napi_value NumberValue(napi_env env, long r) {
+  napi_value v = nullptr;
+  napi_create_double(env, static_cast<double>(r), &v);
+  return v;
+}
+
+// Adds a hot-path function written against plain Node-API to `exports`.
+void ExportFunction(napi_env env, napi_value exports, const char* name, napi_callback cb);
+
+// The node-addon-api forms of the readers, for the calls that are not on a hot path.
+bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t min, int32_t max,
+            int32_t* out);
+bool ArgFd(const Napi::CallbackInfo& info, size_t i, int* out);
 bool ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out);
 // The same for a value that is not an argument (an array element or a property).
 bool ValueBytes(napi_env env, napi_value v, const char* name, Bytes* out);

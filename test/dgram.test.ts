@@ -2,7 +2,9 @@
 // buffers that are views into larger memory.
 import { describe, expect, it } from 'vitest';
 
+import { addressMetaBuffer } from '../lib/addrmeta.js';
 import * as s from '../lib/index.js';
+import { native } from '../lib/native.js';
 import { pair, sock } from './helpers/fds.js';
 
 const { AF_INET, AF_UNIX, SOCK_DGRAM, MSG_TRUNC, MSG_PEEK, MSG_DONTWAIT } = s.constants;
@@ -95,5 +97,100 @@ describe('SOCK_DGRAM', () => {
     s.send(a.fd, Buffer.from('connected'));
     const buf = Buffer.alloc(16);
     expect(s.recvfrom(b.fd, buf).address).toEqual(a.address);
+  });
+
+  it('reports each sender right when senders alternate (the host string is cached per thread)', () => {
+    const b = udpSocket();
+    const senders = [udpSocket(), udpSocket()];
+    const six = sock(s.constants.AF_INET6, SOCK_DGRAM);
+    s.bind(six, { family: 'inet6', address: '::1', port: 0 });
+    const b6 = sock(s.constants.AF_INET6, SOCK_DGRAM);
+    s.bind(b6, { family: 'inet6', address: '::1', port: 0 });
+    const buf = Buffer.alloc(8);
+    for (let round = 0; round < 3; round++) {
+      for (const a of senders) {
+        s.sendto(a.fd, Buffer.from('x'), 0, b.address);
+        expect(s.recvfrom(b.fd, buf).address).toEqual(a.address);
+      }
+      s.sendto(six, Buffer.from('y'), 0, s.getsockname(b6) as s.Inet6Address);
+      expect(s.recvfrom(b6, buf).address).toEqual(s.getsockname(six));
+    }
+  });
+
+  it('sends to each destination right when destinations alternate (the last one is cached)', () => {
+    const a = udpSocket();
+    const dests = [udpSocket(), udpSocket()];
+    const buf = Buffer.alloc(8);
+    for (let round = 0; round < 3; round++) {
+      for (const [i, d] of dests.entries()) {
+        // A fresh object each time, equal by value to the cached one every other round.
+        s.sendto(a.fd, Buffer.from([i]), 0, { ...d.address });
+        s.poll([{ fd: d.fd, events: s.constants.POLLIN }], 1000);
+        expect(s.recv(d.fd, buf, MSG_DONTWAIT)).toBe(1);
+        expect(buf[0]).toBe(i);
+      }
+    }
+    expect(() => s.sendto(a.fd, Buffer.alloc(1), 0, { ...dests[0]!.address, port: 65536 })).toThrow(
+      expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }),
+    );
+  });
+
+  it('sendto through the address slot refuses an empty slot and junk in its place', () => {
+    const a = udpSocket();
+    const slot = new ArrayBuffer(native.sentAddressBytes);
+    const buf = Buffer.alloc(1);
+    expect(() => native.sendto(a.fd, buf, 0, native.sameAddress, null, 0, 0, 0, slot)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    for (const junk of [new ArrayBuffer(8), Buffer.alloc(200), 1, 'x', null]) {
+      expect(() =>
+        native.sendto(a.fd, buf, 0, native.sameAddress, null, 0, 0, 0, junk as ArrayBuffer),
+      ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    }
+  });
+
+  it('recvfrom gets the sender right after a host string was returned to someone else', () => {
+    const a = udpSocket();
+    const b = udpSocket();
+    const buf = Buffer.alloc(8);
+    // A raw native call returns the host string and drops it: the next call's "same host as
+    // last time" must not be taken from a stale copy.
+    s.sendto(a.fd, Buffer.from('1'), 0, b.address);
+    expect(native.recvfrom(b.fd, buf, 0, addressMetaBuffer)).toBe('127.0.0.1');
+    s.sendto(a.fd, Buffer.from('2'), 0, b.address);
+    expect(native.recvfrom(b.fd, buf, 0, addressMetaBuffer)).toBeUndefined();
+    s.sendto(a.fd, Buffer.from('3'), 0, b.address);
+    expect(s.recvfrom(b.fd, buf).address).toEqual(a.address);
+    s.sendto(a.fd, Buffer.from('4'), 0, b.address);
+    expect(s.recvfrom(b.fd, buf).address).toEqual(a.address);
+  });
+
+  it('recvfrom(fd, buf, flags, out) fills and returns `out`, reusing its address object', () => {
+    const a = udpSocket();
+    const c = udpSocket();
+    const b = udpSocket();
+    const buf = Buffer.alloc(16);
+    const out: s.Received = { bytes: 0, address: null };
+    s.sendto(a.fd, Buffer.from('one'), 0, b.address);
+    expect(s.recvfrom(b.fd, buf, 0, out)).toBe(out);
+    expect(out).toEqual({ bytes: 3, address: a.address });
+    const first = out.address;
+    s.sendto(c.fd, Buffer.from('three'), 0, b.address);
+    s.recvfrom(b.fd, buf, 0, out);
+    // Same family: the same object, rewritten in place.
+    expect(out.address).toBe(first);
+    expect(out).toEqual({ bytes: 5, address: c.address });
+    // Another family replaces the address (an unnamed socketpair end reports none).
+    const [u1, u2] = pair(AF_UNIX, SOCK_DGRAM);
+    s.send(u1, Buffer.from('u'));
+    s.recvfrom(u2, buf, 0, out);
+    expect(out).toEqual({ bytes: 1, address: null });
+    s.sendto(a.fd, Buffer.from('four'), 0, b.address);
+    s.recvfrom(b.fd, buf, 0, out);
+    expect(out).toEqual({ bytes: 4, address: a.address });
+    expect(out.address).not.toBe(first);
+    expect(() => s.recvfrom(b.fd, buf, MSG_DONTWAIT, null as unknown as s.Received)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
   });
 });

@@ -167,6 +167,16 @@ describe('processes and threads', () => {
     expect(r.stdout.trim().split('\n')).toEqual(['waiting', 'received 5 bytes']);
   });
 
+  it('a socket left idle after a wait was served lets the process exit', () => {
+    const r = spawnSync(process.execPath, [child('idle-exit.js')], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['waiting', 'received 5 bytes']);
+  });
+
   it('30 worker threads terminated mid-wait, and 30 that end with waits open, leave the process healthy', () => {
     const out = execFileSync(process.execPath, [child('worker-terminate.js'), '30'], {
       encoding: 'utf8',

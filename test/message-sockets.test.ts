@@ -22,6 +22,25 @@ describe('DatagramSocket', () => {
     ],
   ];
 
+  it('serves waiting receives in the order they were made, each from its own sender', async () => {
+    using server = DatagramSocket.bound({ family: 'inet', address: '127.0.0.1', port: 0 });
+    using a = DatagramSocket.bound({ family: 'inet', address: '127.0.0.1', port: 0 });
+    using b = DatagramSocket.bound({ family: 'inet', address: '127.0.0.1', port: 0 });
+    const bufs = [Buffer.alloc(8), Buffer.alloc(8), Buffer.alloc(8)];
+    const pending = bufs.map((buf) => server.recvFrom(buf));
+    const to = server.localAddress() as s.SocketAddress;
+    await a.sendTo('one', to);
+    await b.sendTo('two', to);
+    await a.sendTo('three', to);
+    const got = await Promise.all(pending);
+    expect(got.map((m, i) => bufs[i]!.toString('utf8', 0, m.bytes))).toEqual([
+      'one',
+      'two',
+      'three',
+    ]);
+    expect(got.map((m) => m.address)).toEqual([a, b, a].map((x) => x.localAddress()));
+  });
+
   it.each(cases)('answers a request over %s', async (_name, addr) => {
     using server = DatagramSocket.bound(addr());
     using client = DatagramSocket.bound(addr());

@@ -1,0 +1,228 @@
+// The rows of the bench suite: what each measures, against which baselines, and the target
+// issue 6 sets for it. run.ts measures them; test/bench.test.ts checks that each is printed.
+
+/** Who runs a measurement: sockfd or Node core (bench/cases.ts), C (bench/*.c), Python (bench/cases.py). */
+export type Impl = 'sockfd' | 'node' | 'c' | 'python';
+
+/** One program measured in a row: `impl` running `name` (a case of cases.ts, cases.py or a C program). */
+export interface Side {
+  impl: Impl;
+  name: string;
+  /** How the table names it: 'C', 'dgram', 'net', 'Python', … */
+  label: string;
+  /** For memory rows: which object the number is for. */
+  field?: 'socket' | 'watcher';
+}
+
+/**
+ * time: ns per call, lower is better; rate: operations per second; bytes: bytes per second;
+ * memory: bytes per object; alloc: heap bytes allocated per call.
+ */
+export type Kind = 'time' | 'rate' | 'bytes' | 'memory' | 'alloc';
+
+/** A ratio the subject must reach against one baseline, measured side by side. */
+export interface Target {
+  against: string; // a baseline's label
+  /** The subject's time may be at most this many times the baseline's (time rows). */
+  max?: number;
+  /** The subject's rate must be at least this many times the baseline's (rate rows). */
+  min?: number;
+  text: string;
+}
+
+export interface Row {
+  id: string;
+  title: string;
+  kind: Kind;
+  subject: Side;
+  baselines: Side[];
+  /** Absent: the issue asks for the number but sets no target. */
+  target?: Target;
+  /** For alloc rows: the most heap a call may allocate and still count as "nothing". */
+  allocLimit?: number;
+  count: { full: number; quick: number };
+  /** Run once per run instead of once per repetition (slow, and not a ratio). */
+  once?: boolean;
+}
+
+const C = (name: string): Side => ({ impl: 'c', name, label: 'C' });
+const PY = (name: string): Side => ({ impl: 'python', name, label: 'Python' });
+const S = (name: string, field?: Side['field']): Side => ({
+  impl: 'sockfd',
+  name,
+  label: 'sockfd',
+  field,
+});
+const N = (name: string, label: string, field?: Side['field']): Side => ({
+  impl: 'node',
+  name,
+  label,
+  field,
+});
+
+const ONE_CALL: Target = { against: 'C', max: 1.1, text: '≤ 1.1× C time' };
+const NEAR_C: Target = { against: 'C', min: 0.9, text: '≥ 0.9× C' };
+
+export const rows: Row[] = [
+  {
+    id: 'getsockopt',
+    title: 'one call: getsockopt(SO_RCVBUF)',
+    kind: 'time',
+    subject: S('getsockopt'),
+    baselines: [C('getsockopt'), N('getsockopt', 'dgram'), PY('getsockopt')],
+    target: ONE_CALL,
+    count: { full: 400_000, quick: 2_000 },
+  },
+  {
+    id: 'recv',
+    title: 'one call: recv of a ready 64 B datagram',
+    kind: 'time',
+    subject: S('recv'),
+    baselines: [C('recv'), PY('recv')],
+    target: ONE_CALL,
+    count: { full: 300_000, quick: 2_048 },
+  },
+  {
+    id: 'recvfrom',
+    title: 'one call: recvfrom of a ready 64 B datagram, with the sender',
+    kind: 'time',
+    subject: S('recvfrom'),
+    baselines: [C('recvfrom'), PY('recvfrom')],
+    target: ONE_CALL,
+    count: { full: 300_000, quick: 2_048 },
+  },
+  {
+    id: 'udp',
+    title: 'UDP 64 B sendto+recvfrom, one call per datagram',
+    kind: 'rate',
+    subject: S('udp'),
+    baselines: [C('udp'), N('udp', 'dgram'), PY('udp')],
+    target: NEAR_C,
+    count: { full: 100_000, quick: 1_024 },
+  },
+  {
+    id: 'udp-batch',
+    title: 'UDP 64 B sendmmsg/recvmmsg, batches of 32',
+    kind: 'rate',
+    subject: S('udp-batch'),
+    baselines: [C('udp-batch'), N('udp', 'dgram')],
+    target: { against: 'C', min: 0.9, text: "≥ 0.9× C's batched rate" },
+    count: { full: 100_000, quick: 1_024 },
+  },
+  {
+    id: 'udp-async',
+    title: 'UDP 64 B, async: DatagramSocket sendTo/recvFrom',
+    kind: 'rate',
+    subject: S('udp-async'),
+    baselines: [N('udp', 'dgram'), C('udp')],
+    count: { full: 100_000, quick: 1_024 },
+  },
+  {
+    id: 'tcp-pp',
+    title: 'TCP 64 B ping-pong, sync (blocking fds)',
+    kind: 'rate',
+    subject: S('tcp-pp'),
+    baselines: [C('tcp-pp'), PY('tcp-pp')],
+    target: NEAR_C,
+    count: { full: 40_000, quick: 300 },
+  },
+  {
+    id: 'tcp-pp-async',
+    title: 'TCP 64 B ping-pong, async: StreamSocket',
+    kind: 'rate',
+    subject: S('tcp-pp-async'),
+    baselines: [N('tcp-pp-async', 'net'), C('tcp-pp')],
+    target: { against: 'net', min: 1.3, text: '≥ 1.3× net' },
+    count: { full: 30_000, quick: 300 },
+  },
+  {
+    id: 'seq-pp',
+    title: 'AF_UNIX SEQPACKET 64 B ping-pong, sync (blocking fds)',
+    kind: 'rate',
+    subject: S('seq-pp'),
+    baselines: [C('seq-pp'), PY('seq-pp')],
+    target: NEAR_C,
+    count: { full: 80_000, quick: 500 },
+  },
+  {
+    id: 'seq-pp-async',
+    title: 'AF_UNIX SEQPACKET 64 B ping-pong, async: SeqPacketSocket (net: unix stream)',
+    kind: 'rate',
+    subject: S('seq-pp-async'),
+    baselines: [N('seq-pp-async', 'net'), C('seq-pp')],
+    target: { against: 'net', min: 1.3, text: '≥ 1.3× net' },
+    count: { full: 50_000, quick: 500 },
+  },
+  {
+    id: 'tcp-bulk',
+    title: 'TCP bulk, 64 KiB writes, sync (blocking fds)',
+    kind: 'bytes',
+    subject: S('tcp-bulk'),
+    baselines: [C('tcp-bulk'), PY('tcp-bulk')],
+    target: NEAR_C,
+    count: { full: 12_000, quick: 100 },
+  },
+  {
+    id: 'tcp-bulk-async',
+    title: 'TCP bulk, 64 KiB writes, async: StreamSocket',
+    kind: 'bytes',
+    subject: S('tcp-bulk-async'),
+    baselines: [N('tcp-bulk-async', 'net'), C('tcp-bulk')],
+    target: { against: 'net', min: 1.5, text: '≥ 1.5× net' },
+    count: { full: 12_000, quick: 100 },
+  },
+  {
+    id: 'mem-socket',
+    title: 'memory per open socket object',
+    kind: 'memory',
+    subject: S('mem', 'socket'),
+    baselines: [N('mem', 'dgram', 'socket')],
+    count: { full: 5_000, quick: 100 },
+  },
+  {
+    id: 'mem-watcher',
+    title: 'memory per idle watcher (uv_poll)',
+    kind: 'memory',
+    subject: S('mem', 'watcher'),
+    baselines: [],
+    count: { full: 5_000, quick: 100 },
+  },
+  {
+    id: 'alloc-recv',
+    title: 'heap allocated per recv, fd-integer API, caller buffer',
+    kind: 'alloc',
+    subject: S('alloc-recv'),
+    baselines: [],
+    allocLimit: 0.5,
+    count: { full: 1_000_000, quick: 16_384 },
+    once: true,
+  },
+  {
+    id: 'alloc-recvfrom-out',
+    title: 'heap allocated per recvfrom(fd, buf, flags, out), fd-integer API, caller buffer',
+    kind: 'alloc',
+    subject: S('alloc-recvfrom-out'),
+    baselines: [],
+    allocLimit: 0.5,
+    count: { full: 1_000_000, quick: 16_384 },
+    once: true,
+  },
+  {
+    id: 'alloc-recvfrom',
+    title: 'heap allocated per recvfrom, fd-integer API (a new result object)',
+    kind: 'alloc',
+    subject: S('alloc-recvfrom'),
+    baselines: [],
+    count: { full: 1_000_000, quick: 16_384 },
+    once: true,
+  },
+  {
+    id: 'alloc-class',
+    title: 'heap allocated per recvFrom, DatagramSocket (async)',
+    kind: 'alloc',
+    subject: S('alloc-class'),
+    baselines: [],
+    count: { full: 1_000_000, quick: 16_384 },
+    once: true,
+  },
+];

@@ -1,0 +1,24 @@
+// Per-environment state. The main thread and each worker has its own, kept as the addon's
+// Node-API instance data and deleted with the environment.
+#pragma once
+
+#include <napi.h>
+
+namespace sockfd {
+
+struct EnvState;  // poll.cc: the event-loop watchers
+
+struct EnvData {
+  EnvState* poll = nullptr;
+  // A JS array of the property names MakeAddress sets, made once instead of interned per call.
+  // See args.cc.
+  napi_ref strings = nullptr;
+};
+
+// This environment's state; null only before the addon's Init has run.
+EnvData* GetEnvData(napi_env env);
+
+// Deletes a poll.cc EnvState. poll.cc
+void DeletePollState(EnvState* state);
+
+}  // namespace sockfd
