@@ -16,6 +16,7 @@ import {
   validateInt,
 } from './errors.js';
 import { native } from './native.js';
+import { tcpStateName } from './procnet.js';
 
 type OptionConstant =
   | 'SOL_SOCKET'
@@ -883,26 +884,6 @@ export interface TcpInfo {
   sndWnd?: number;
 }
 
-// The TCP states, by the names of their constants.
-const TCP_STATE_NAMES = [
-  'ESTABLISHED',
-  'SYN_SENT',
-  'SYN_RECV',
-  'FIN_WAIT1',
-  'FIN_WAIT2',
-  'TIME_WAIT',
-  'CLOSE',
-  'CLOSE_WAIT',
-  'LAST_ACK',
-  'LISTEN',
-  'CLOSING',
-];
-const tcpStateName = new Map<number, string>();
-for (const name of TCP_STATE_NAMES) {
-  const value = native.constants[`TCP_${name}`];
-  if (value !== undefined) tcpStateName.set(value, name);
-}
-
 /**
  * Reads what the kernel knows about a TCP connection: its state, round-trip time, congestion
  * window, byte and segment counters. Fields the kernel did not return are left out.
@@ -913,7 +894,7 @@ export function getTcpInfo(fd: number): TcpInfo {
   const r = native.getTcpInfo(fd);
   if (typeof r === 'number') throw new SocketError(r, 'getsockopt');
   const { state = -1, ...rest } = r;
-  return { state, stateName: tcpStateName.get(state) ?? `UNKNOWN(${state})`, ...rest } as TcpInfo;
+  return { state, stateName: tcpStateName(state), ...rest } as TcpInfo;
 }
 
 /**
