@@ -44,15 +44,18 @@ inline int64_t SocketTimeoutMs(int fd, int optname) {
 // Retry() for the calls a socket timeout bounds: recv, recvfrom and accept (SO_RCVTIMEO), send
 // and sendto (SO_SNDTIMEO). With a timeout set they fail with EINTR even under SA_RESTART
 // (signal(7)), because a restart would start the timeout over; so would a plain retry here,
-// and a steady stream of signals would then stretch the wait forever. After an EINTR the
-// retries therefore stop once the timeout has passed since the call began, with the EAGAIN a
-// timeout reports. A retry may itself wait one whole timeout, so the call returns within twice
-// its timeout however many signals arrive. Without a timeout this is Retry().
+// and a steady stream of signals would then stretch the wait forever. After the first EINTR the
+// retries therefore stop once the timeout has passed since that EINTR, with the EAGAIN a
+// timeout reports. The interrupted call and the last retry may each wait up to one timeout, so
+// the call returns within three times its timeout however many signals arrive (under a storm
+// the first EINTR comes early, so in practice within twice). Without a timeout this is Retry().
+// The clock is read only after an EINTR: on this path a clock read costs as much as the rest of
+// the call's own work (bench: seq-pp).
 template <typename F>
 inline auto RetryTimed(int fd, int optname, F call) -> decltype(call()) {
-  const int64_t start = MonotonicMs();
   decltype(call()) r = call();
   if (r != -1 || errno != EINTR) return r == -1 ? -errno : r;
+  const int64_t start = MonotonicMs();
   const int64_t timeout = SocketTimeoutMs(fd, optname);
   do {
     if (timeout > 0 && MonotonicMs() - start >= timeout) return -EAGAIN;
