@@ -70,13 +70,28 @@ const control = new Int32Array(2);
 // The sockets whose change is deferred, and stale entries of ones that went back to their old
 // state (and may come again): their own #deferred flag says which. Emptied whenever no change
 // is left pending, so it never grows past the changes one callback makes.
-const deferred: SocketBase[] = [];
+// Entries past deferredCount are stale: forgetting them is a store, where emptying the array
+// (length = 0) is a call into the runtime and a new backing store at the next push.
+const deferred: (SocketBase | undefined)[] = [];
+let deferredCount = 0;
 let applyRef: (s: SocketBase) => void = () => undefined;
 
 function applyDeferred(): void {
-  for (const s of deferred) applyRef(s);
-  deferred.length = 0;
+  for (let i = 0; i < deferredCount; i++) {
+    applyRef(deferred[i]!);
+    deferred[i] = undefined;
+  }
+  deferredCount = 0;
   control[1] = 0;
+}
+
+// The resolve and reject functions of the promise just made: one executor serves every wait,
+// instead of a new closure per wait.
+let capturedResolve: (value: unknown) => void = () => undefined;
+let capturedReject: (reason: unknown) => void = () => undefined;
+function capture(resolve: (value: unknown) => void, reject: (reason: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 native.watcherControl(control.buffer, applyDeferred);
@@ -220,7 +235,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
       // Back where it was before the callback: nothing left to apply.
       if (this.#deferred) {
         this.#deferred = false;
-        if (--control[1]! === 0) deferred.length = 0;
+        if (--control[1]! === 0) deferredCount = 0;
       }
       return;
     }
@@ -228,7 +243,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
       if (!this.#deferred) {
         this.#deferred = true;
         control[1]!++;
-        deferred.push(this);
+        deferred[deferredCount++] = this;
       }
       return;
     }
@@ -317,27 +332,22 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
       if (r < 0) throw new SocketError(r, 'epoll_ctl');
       this.#interest |= bit;
     }
-    return new Promise<T>((resolve, reject) => {
-      const w: Waiter = {
-        attempt,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        signal,
-        onAbort: undefined,
+    const promise = new Promise<unknown>(capture) as Promise<T>;
+    const reject = capturedReject;
+    const w: Waiter = { attempt, resolve: capturedResolve, reject, signal, onAbort: undefined };
+    if (signal !== undefined) {
+      w.onAbort = (): void => {
+        const i = list.indexOf(w);
+        if (i >= 0) list.splice(i, 1);
+        this.#syncRef();
+        // The signal's reason is the caller's choice (an AbortError DOMException by default).
+        reject(signal.reason as Error);
       };
-      if (signal !== undefined) {
-        w.onAbort = (): void => {
-          const i = list.indexOf(w);
-          if (i >= 0) list.splice(i, 1);
-          this.#syncRef();
-          // The signal's reason is the caller's choice (an AbortError DOMException by default).
-          reject(signal.reason as Error);
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      list.push(w);
-      this.#syncRef();
-    });
+      signal.addEventListener('abort', w.onAbort, { once: true });
+    }
+    list.push(w);
+    this.#syncRef();
+    return promise;
   }
 
   /** Retries the calls waiting in `list`, oldest first, until one would block again. */

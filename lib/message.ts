@@ -42,6 +42,15 @@ function toView(data: ArrayBufferView | string): ArrayBufferView {
  * whole message.
  */
 export abstract class MessageSocket extends SocketBase {
+  // Whether the next receive should wait for readiness before its first recvfrom. A message
+  // socket cannot tell from a read that its queue is now empty, so a receive that tries first
+  // pays a failing recvfrom whenever the reply is not there yet: one syscall per message in
+  // request/response traffic. Waiting first costs one loop iteration when a message was in
+  // fact queued, so the guess follows what the last first attempt found, and every 16th receive
+  // tries first anyway to notice a burst.
+  #waitFirst = false;
+  #receives = 0;
+
   /**
    * Waits for one message and receives it into `buffer`. recvfrom(2) with MSG_TRUNC, so a
    * message longer than the buffer is reported as truncated instead of passing silently.
@@ -64,19 +73,30 @@ export abstract class MessageSocket extends SocketBase {
     } catch (e) {
       return rejection(e);
     }
-    return this.io('read', options?.signal, (fd) => {
-      const host = native.recvfrom(fd, buffer, MSG_TRUNC, addressMetaBuffer);
-      if (typeof host === 'number') {
-        if (host === EAGAIN) return host;
-        throw new SocketError(host, 'recvfrom');
-      }
-      // Read addressMeta now, synchronously: the next native call anywhere reuses it.
-      const n = addressMeta[0]!;
-      const size = buffer.byteLength;
-      if (endAsNull && n === 0) return null;
-      const truncated = n > size;
-      return { bytes: truncated ? size : n, address: addressFromMeta(host), truncated };
-    }) as Promise<ReceivedMessage | null>;
+    let first = !this.#waitFirst || (++this.#receives & 15) === 0;
+    const tryFirst = first;
+    return this.io(
+      'read',
+      options?.signal,
+      (fd) => {
+        const host = native.recvfrom(fd, buffer, MSG_TRUNC, addressMetaBuffer);
+        if (first) {
+          first = false;
+          this.#waitFirst = host === EAGAIN;
+        }
+        if (typeof host === 'number') {
+          if (host === EAGAIN) return host;
+          throw new SocketError(host, 'recvfrom');
+        }
+        // Read addressMeta now, synchronously: the next native call anywhere reuses it.
+        const n = addressMeta[0]!;
+        const size = buffer.byteLength;
+        if (endAsNull && n === 0) return null;
+        const truncated = n > size;
+        return { bytes: truncated ? size : n, address: addressFromMeta(host), truncated };
+      },
+      tryFirst,
+    ) as Promise<ReceivedMessage | null>;
   }
 
   /** Sends one message to `address`, waiting while the send buffer is full. sendto(2) */

@@ -136,6 +136,58 @@ describe('SeqPacketSocket', () => {
   });
 });
 
+describe('receives after request/response traffic', () => {
+  // A receive that found nothing queued makes the next one wait for readiness before trying
+  // (lib/message.ts); messages already queued must still all arrive, in order.
+  it('a burst queued after lockstep rounds arrives whole and in order', async () => {
+    const [client, server] = SeqPacketSocket.pair();
+    using _c = client;
+    using _s = server;
+    const buf = Buffer.alloc(16);
+    const echo = (async () => {
+      const b = Buffer.alloc(16);
+      for (let i = 0; i < 20; i++) {
+        const m = await server.recv(b);
+        await server.send(b.subarray(0, m!.bytes));
+      }
+      for (let i = 0; i < 100; i++) await server.send(`burst ${i}`);
+    })();
+    for (let i = 0; i < 20; i++) {
+      await client.send(`ping ${i}`);
+      const m = await client.recv(buf);
+      expect(buf.toString('utf8', 0, m!.bytes)).toBe(`ping ${i}`);
+    }
+    await echo;
+    const got: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const m = await client.recv(buf);
+      got.push(buf.toString('utf8', 0, m!.bytes));
+    }
+    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => `burst ${i}`));
+  });
+
+  it('a receive that waits first still honours its abort signal and then the next message', async () => {
+    using a = DatagramSocket.bound({ family: 'inet', address: '127.0.0.1', port: 0 });
+    using b = DatagramSocket.bound({ family: 'inet', address: '127.0.0.1', port: 0 });
+    const to = a.localAddress() as s.SocketAddress;
+    const buf = Buffer.alloc(16);
+    // Nothing queued: this receive finds the queue empty, so the next ones wait first.
+    const first = a.recvFrom(buf);
+    await b.sendTo('one', to);
+    expect((await first).bytes).toBe(3);
+    const ac = new AbortController();
+    const aborted = a.recvFrom(buf, { signal: ac.signal });
+    ac.abort();
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    await b.sendTo('two', to);
+    await b.sendTo('three', to);
+    const r2 = await a.recvFrom(buf);
+    expect(buf.toString('utf8', 0, r2.bytes)).toBe('two');
+    const r3 = await a.recvFrom(buf);
+    expect(buf.toString('utf8', 0, r3.bytes)).toBe('three');
+  });
+});
+
 describe.skipIf(!raw.ok)('RawSocket', () => {
   it('receives the kernel’s ICMP echo reply from 127.0.0.1, IPv4 header included', async () => {
     using sock = RawSocket.create('inet', s.constants.IPPROTO_ICMP);
