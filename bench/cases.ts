@@ -1,13 +1,13 @@
 // The bench suite's JavaScript measurements: sockfd (the fd-integer API and the typed classes)
 // and the Node core baselines (dgram, net). The runner starts one process per measurement:
-//   node cases.js sockfd|node CASE COUNT
+//   node cases.js sockfd|node|floor CASE COUNT
 // and reads the one JSON line it prints: { ns, ops } for timed cases, { heap, rss } per object
 // for memory, { perCall, growth, calls } for allocation, or { na } when a case cannot run here.
 // The loops are the C programs' loops (bench/*.c), call for call.
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,55 +88,163 @@ function inetName(fd: number): sockfd.InetAddress {
   return getsockname(fd) as sockfd.InetAddress;
 }
 
-function getsockoptLoop(count: number): number {
-  const fd = socket(AF_INET, SOCK_DGRAM);
-  const t0 = now();
-  for (let i = 0; i < count; i++) getsockopt(fd, SOL_SOCKET, SO_RCVBUF);
-  const ns = since(t0);
-  close(fd);
-  return ns;
+/**
+ * The calls the synchronous loops time, so the same loops run through sockfd and through the
+ * Node-API floor (bench/floor.c). `to` is what `target` made of the receiver's address.
+ */
+interface SyncApi {
+  getsockopt: (fd: number, level: number, name: number) => number;
+  send: (fd: number, buffer: Buffer) => number;
+  recv: (fd: number, buffer: Buffer) => number;
+  sendto: (fd: number, buffer: Buffer, flags: number, to: never) => number;
+  /** Bytes received; the sender is decoded (sockfd) or left as raw bytes (the floor). */
+  recvfromBytes: (fd: number, buffer: Buffer) => number;
+  target: (address: sockfd.InetAddress) => unknown;
 }
 
-/** Only the receives are timed; each run of BATCH receives finds every datagram queued. */
-function recvLoop(count: number, withAddress: boolean): number {
-  const rx = udpSocket();
-  const tx = udpSocket();
-  connect(tx, inetName(rx));
-  const out = Buffer.alloc(SIZE);
-  const buf = Buffer.alloc(SIZE);
-  let ns = 0;
-  for (let done = 0; done < count; done += BATCH) {
-    for (let i = 0; i < BATCH; i++) send(tx, out);
+const sockfdApi: SyncApi = {
+  getsockopt,
+  send,
+  recv,
+  sendto,
+  recvfromBytes: (fd, buffer) => recvfrom(fd, buffer).bytes,
+  target: (address) => address,
+};
+
+/** The floor addon: the same calls behind the thinnest Node-API functions (bench/floor.c). */
+interface FloorAddon {
+  getsockopt: (fd: number, level: number, name: number) => number;
+  send: (fd: number, buffer: Buffer, flags: number) => number;
+  recv: (fd: number, buffer: Buffer, flags: number) => number;
+  sendto: (fd: number, buffer: Buffer, flags: number, to: Buffer) => number;
+  recvfrom: (fd: number, buffer: Buffer, flags: number, from: Buffer) => number;
+}
+
+function floorApi(): SyncApi | null {
+  const path = join(__dirname, 'floor.node');
+  if (!existsSync(path)) return null;
+  const m = { exports: {} };
+  process.dlopen(m, path);
+  const f = m.exports as FloorAddon;
+  const from = Buffer.alloc(128); // a sockaddr_storage
+  return {
+    getsockopt: f.getsockopt,
+    send: (fd, buffer) => f.send(fd, buffer, 0),
+    recv: (fd, buffer) => f.recv(fd, buffer, 0),
+    sendto: f.sendto,
+    recvfromBytes: (fd, buffer) => f.recvfrom(fd, buffer, 0, from),
+    // A struct sockaddr_in, encoded once as C does.
+    target: (address) => {
+      const sin = Buffer.alloc(16);
+      sin.writeUInt16LE(AF_INET, 0);
+      sin.writeUInt16BE(address.port, 2);
+      address.address.split('.').forEach((b, i) => sin.writeUInt8(Number(b), 4 + i));
+      return sin;
+    },
+  };
+}
+
+/** The synchronous loops, timing the calls of `api`; one api per process keeps them monomorphic. */
+function syncLoops(api: SyncApi) {
+  const { getsockopt: getopt, send: snd, recv: rcv, sendto: sndto, recvfromBytes } = api;
+
+  function getsockoptLoop(count: number): number {
+    const fd = socket(AF_INET, SOCK_DGRAM);
     const t0 = now();
-    if (withAddress) {
-      for (let i = 0; i < BATCH; i++)
-        if (recvfrom(rx, buf).bytes !== SIZE) throw new Error('short datagram');
-    } else {
-      for (let i = 0; i < BATCH; i++) if (recv(rx, buf) !== SIZE) throw new Error('short datagram');
-    }
-    ns += since(t0);
+    for (let i = 0; i < count; i++) getopt(fd, SOL_SOCKET, SO_RCVBUF);
+    const ns = since(t0);
+    close(fd);
+    return ns;
   }
-  close(tx);
-  close(rx);
-  return ns;
+
+  /** Only the receives are timed; each run of BATCH receives finds every datagram queued. */
+  function recvLoop(count: number, withAddress: boolean): number {
+    const rx = udpSocket();
+    const tx = udpSocket();
+    connect(tx, inetName(rx));
+    const out = Buffer.alloc(SIZE);
+    const buf = Buffer.alloc(SIZE);
+    let ns = 0;
+    for (let done = 0; done < count; done += BATCH) {
+      for (let i = 0; i < BATCH; i++) send(tx, out);
+      const t0 = now();
+      if (withAddress) {
+        for (let i = 0; i < BATCH; i++)
+          if (recvfromBytes(rx, buf) !== SIZE) throw new Error('short datagram');
+      } else {
+        for (let i = 0; i < BATCH; i++)
+          if (rcv(rx, buf) !== SIZE) throw new Error('short datagram');
+      }
+      ns += since(t0);
+    }
+    close(tx);
+    close(rx);
+    return ns;
+  }
+
+  function udpLoop(count: number): number {
+    const rx = udpSocket();
+    const tx = udpSocket();
+    const to = api.target(inetName(rx)) as never;
+    const out = Buffer.alloc(SIZE);
+    const buf = Buffer.alloc(SIZE);
+    const t0 = now();
+    for (let done = 0; done < count; done += WINDOW) {
+      for (let i = 0; i < WINDOW; i++) sndto(tx, out, 0, to);
+      for (let i = 0; i < WINDOW; i++)
+        if (recvfromBytes(rx, buf) !== SIZE) throw new Error('short datagram');
+    }
+    const ns = since(t0);
+    close(tx);
+    close(rx);
+    return ns;
+  }
+
+  function recvAll(fd: number, buf: Buffer): void {
+    for (let got = 0; got < buf.length;) {
+      const n = rcv(fd, got === 0 ? buf : buf.subarray(got));
+      if (n <= 0) throw new Error('connection closed');
+      got += n;
+    }
+  }
+
+  /** Both ends in this thread, in lockstep, as in bench/pingpong.c. */
+  function pingPongLoop(a: number, b: number, count: number): number {
+    const ping = Buffer.alloc(SIZE);
+    const buf = Buffer.alloc(SIZE);
+    const t0 = now();
+    for (let i = 0; i < count; i++) {
+      snd(a, ping);
+      recvAll(b, buf);
+      snd(b, buf);
+      recvAll(a, buf);
+    }
+    return since(t0);
+  }
+
+  function pingPong(kind: 'tcp' | 'seq', count: number): number {
+    const [a, b] = kind === 'tcp' ? tcpPair() : socketpair(AF_UNIX, SOCK_SEQPACKET);
+    pingPongLoop(a, b, Math.floor(count / 10));
+    const ns = pingPongLoop(a, b, count);
+    close(a);
+    close(b);
+    return ns;
+  }
+
+  return { getsockoptLoop, recvLoop, udpLoop, pingPong };
 }
 
-function udpLoop(count: number): number {
-  const rx = udpSocket();
-  const tx = udpSocket();
-  const to = inetName(rx);
-  const out = Buffer.alloc(SIZE);
-  const buf = Buffer.alloc(SIZE);
-  const t0 = now();
-  for (let done = 0; done < count; done += WINDOW) {
-    for (let i = 0; i < WINDOW; i++) sendto(tx, out, 0, to);
-    for (let i = 0; i < WINDOW; i++)
-      if (recvfrom(rx, buf).bytes !== SIZE) throw new Error('short datagram');
-  }
-  const ns = since(t0);
-  close(tx);
-  close(rx);
-  return ns;
+/** The cases sockfd and the floor both run, through `api`. */
+function syncCases(api: SyncApi): Record<string, (count: number) => Result> {
+  const l = syncLoops(api);
+  return {
+    getsockopt: (n) => warm(l.getsockoptLoop, n),
+    recv: (n) => warm((k) => l.recvLoop(k, false), roundUp(n, BATCH)),
+    recvfrom: (n) => warm((k) => l.recvLoop(k, true), roundUp(n, BATCH)),
+    udp: (n) => warm(l.udpLoop, roundUp(n, WINDOW)),
+    'tcp-pp': (n) => timed(l.pingPong('tcp', n), n),
+    'seq-pp': (n) => timed(l.pingPong('seq', n), n),
+  };
 }
 
 /** sendmmsg/recvmmsg where this build exports them (issue 4), through a reusable MessageBatch. */
@@ -186,37 +294,6 @@ function tcpPair(): [number, number] {
   setsockopt(a, IPPROTO_TCP, TCP_NODELAY, 1);
   setsockopt(b, IPPROTO_TCP, TCP_NODELAY, 1);
   return [a, b];
-}
-
-function recvAll(fd: number, buf: Buffer): void {
-  for (let got = 0; got < buf.length;) {
-    const n = recv(fd, got === 0 ? buf : buf.subarray(got));
-    if (n <= 0) throw new Error('connection closed');
-    got += n;
-  }
-}
-
-/** Both ends in this thread, in lockstep, as in bench/pingpong.c. */
-function pingPongLoop(a: number, b: number, count: number): number {
-  const ping = Buffer.alloc(SIZE);
-  const buf = Buffer.alloc(SIZE);
-  const t0 = now();
-  for (let i = 0; i < count; i++) {
-    send(a, ping);
-    recvAll(b, buf);
-    send(b, buf);
-    recvAll(a, buf);
-  }
-  return since(t0);
-}
-
-function pingPong(kind: 'tcp' | 'seq', count: number): number {
-  const [a, b] = kind === 'tcp' ? tcpPair() : socketpair(AF_UNIX, SOCK_SEQPACKET);
-  pingPongLoop(a, b, Math.floor(count / 10));
-  const ns = pingPongLoop(a, b, count);
-  close(a);
-  close(b);
-  return ns;
 }
 
 /** The writer here, a reader in a second process running the same API, as bench/bulk.c. */
@@ -651,15 +728,10 @@ function warm(loop: (n: number) => number, n: number): Result {
   return { ns: loop(n), ops: n };
 }
 
-const sockfdCases: Record<string, (count: number) => Result | Promise<Result>> = {
-  getsockopt: (n) => warm(getsockoptLoop, n),
-  recv: (n) => warm((k) => recvLoop(k, false), roundUp(n, BATCH)),
-  recvfrom: (n) => warm((k) => recvLoop(k, true), roundUp(n, BATCH)),
-  udp: (n) => warm(udpLoop, roundUp(n, WINDOW)),
+const sockfdCases = (): Record<string, (count: number) => Result | Promise<Result>> => ({
+  ...syncCases(sockfdApi),
   'udp-batch': (n) =>
     batchedApi() === null ? { na: 'not in this build' } : warm(udpBatchLoop, roundUp(n, WINDOW)),
-  'tcp-pp': (n) => timed(pingPong('tcp', n), n),
-  'seq-pp': (n) => timed(pingPong('seq', n), n),
   'tcp-bulk': bulk,
   'udp-async': async (n) => timed(await udpAsync(roundUp(n, WINDOW)), roundUp(n, WINDOW)),
   'tcp-pp-async': async (n) => timed(await tcpPingPongAsync(n), n),
@@ -670,7 +742,16 @@ const sockfdCases: Record<string, (count: number) => Result | Promise<Result>> =
   'alloc-recvfrom': (n) => alloc('recvfrom', n),
   'alloc-recvfrom-out': (n) => alloc('recvfrom-out', n),
   'alloc-class': (n) => alloc('class', n),
-};
+});
+
+/** The Node-API floor runs the synchronous rows, or reports why it cannot. */
+function floorCases(): Record<string, (count: number) => Result> {
+  const api = floorApi();
+  const cases = syncCases(api ?? sockfdApi);
+  if (api !== null) return cases;
+  const na = (): Result => ({ na: 'floor.node not built (no Node-API headers)' });
+  return Object.fromEntries(Object.keys(cases).map((k) => [k, na]));
+}
 
 const nodeCases: Record<string, (count: number) => Promise<Result>> = {
   getsockopt: async (n) => timed(await nodeGetsockopt(n), n),
@@ -688,11 +769,18 @@ async function main(argv: string[]): Promise<void> {
     bulkReader(Number(countArg), Number(portArg));
     return;
   }
-  const cases = impl === 'sockfd' ? sockfdCases : impl === 'node' ? nodeCases : undefined;
+  const cases =
+    impl === 'sockfd'
+      ? sockfdCases()
+      : impl === 'node'
+        ? nodeCases
+        : impl === 'floor'
+          ? floorCases()
+          : undefined;
   const run = name === undefined ? undefined : cases?.[name];
   const count = Number(countArg);
   if (run === undefined || !Number.isInteger(count) || count <= 0) {
-    process.stderr.write('usage: node cases.js sockfd|node CASE COUNT\n');
+    process.stderr.write('usage: node cases.js sockfd|node|floor CASE COUNT\n');
     process.exitCode = 2;
     return;
   }

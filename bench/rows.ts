@@ -1,8 +1,11 @@
 // The rows of the bench suite: what each measures, against which baselines, and the target
 // issue 6 sets for it. run.ts measures them; test/bench.test.ts checks that each is printed.
 
-/** Who runs a measurement: sockfd or Node core (bench/cases.ts), C (bench/*.c), Python (bench/cases.py). */
-export type Impl = 'sockfd' | 'node' | 'c' | 'python';
+/**
+ * Who runs a measurement: sockfd or Node core (bench/cases.ts), C (bench/*.c), Python
+ * (bench/cases.py), or the Node-API floor (bench/floor.c through bench/cases.ts).
+ */
+export type Impl = 'sockfd' | 'node' | 'c' | 'python' | 'floor';
 
 /** One program measured in a row: `impl` running `name` (a case of cases.ts, cases.py or a C program). */
 export interface Side {
@@ -47,6 +50,8 @@ export interface Row {
 
 const C = (name: string): Side => ({ impl: 'c', name, label: 'C' });
 const PY = (name: string): Side => ({ impl: 'python', name, label: 'Python' });
+// The same loop through the thinnest possible Node-API binding: what sockfd cannot go below.
+const FLOOR = (name: string): Side => ({ impl: 'floor', name, label: 'floor' });
 const S = (name: string, field?: Side['field']): Side => ({
   impl: 'sockfd',
   name,
@@ -69,7 +74,7 @@ export const rows: Row[] = [
     title: 'one call: getsockopt(SO_RCVBUF)',
     kind: 'time',
     subject: S('getsockopt'),
-    baselines: [C('getsockopt'), N('getsockopt', 'dgram'), PY('getsockopt')],
+    baselines: [C('getsockopt'), FLOOR('getsockopt'), N('getsockopt', 'dgram'), PY('getsockopt')],
     target: ONE_CALL,
     count: { full: 400_000, quick: 2_000 },
   },
@@ -78,7 +83,7 @@ export const rows: Row[] = [
     title: 'one call: recv of a ready 64 B datagram',
     kind: 'time',
     subject: S('recv'),
-    baselines: [C('recv'), PY('recv')],
+    baselines: [C('recv'), FLOOR('recv'), PY('recv')],
     target: ONE_CALL,
     count: { full: 300_000, quick: 2_048 },
   },
@@ -87,7 +92,7 @@ export const rows: Row[] = [
     title: 'one call: recvfrom of a ready 64 B datagram, with the sender',
     kind: 'time',
     subject: S('recvfrom'),
-    baselines: [C('recvfrom'), PY('recvfrom')],
+    baselines: [C('recvfrom'), FLOOR('recvfrom'), PY('recvfrom')],
     target: ONE_CALL,
     count: { full: 300_000, quick: 2_048 },
   },
@@ -96,7 +101,7 @@ export const rows: Row[] = [
     title: 'UDP 64 B sendto+recvfrom, one call per datagram',
     kind: 'rate',
     subject: S('udp'),
-    baselines: [C('udp'), N('udp', 'dgram'), PY('udp')],
+    baselines: [C('udp'), FLOOR('udp'), N('udp', 'dgram'), PY('udp')],
     target: NEAR_C,
     count: { full: 100_000, quick: 1_024 },
   },
@@ -122,7 +127,7 @@ export const rows: Row[] = [
     title: 'TCP 64 B ping-pong, sync (blocking fds)',
     kind: 'rate',
     subject: S('tcp-pp'),
-    baselines: [C('tcp-pp'), PY('tcp-pp')],
+    baselines: [C('tcp-pp'), FLOOR('tcp-pp'), PY('tcp-pp')],
     target: NEAR_C,
     count: { full: 40_000, quick: 300 },
   },
@@ -140,7 +145,7 @@ export const rows: Row[] = [
     title: 'AF_UNIX SEQPACKET 64 B ping-pong, sync (blocking fds)',
     kind: 'rate',
     subject: S('seq-pp'),
-    baselines: [C('seq-pp'), PY('seq-pp')],
+    baselines: [C('seq-pp'), FLOOR('seq-pp'), PY('seq-pp')],
     target: NEAR_C,
     count: { full: 80_000, quick: 500 },
   },

@@ -90,6 +90,36 @@ function compileC(): void {
   }
 }
 
+/** Where node_api.h is: the nodedir npm was given, else beside this node binary. */
+function nodeApiHeaders(): string | null {
+  const dirs = [
+    process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, 'include', 'node'),
+    join(dirname(process.execPath), '..', 'include', 'node'),
+  ];
+  for (const d of dirs) if (d && existsSync(join(d, 'node_api.h'))) return d;
+  return null;
+}
+
+/**
+ * Compiles the Node-API floor (bench/floor.c) into build-bench/floor.node. Without headers the
+ * floor column reads n/a; the other measurements do not need it.
+ */
+function compileFloor(): void {
+  const src = join(ROOT, 'bench', 'floor.c');
+  const out = join(OUT, 'floor.node');
+  if (existsSync(out) && statSync(out).mtimeMs > statSync(src).mtimeMs) return;
+  const headers = nodeApiHeaders();
+  if (headers === null) {
+    console.warn('bench: no node_api.h found; the Node-API floor column will read n/a');
+    return;
+  }
+  const args = ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=floor'];
+  const r = spawnSync('gcc', [...args, `-I${headers}`, '-o', out, src], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new Error(`gcc ${src} failed: ${r.error?.message ?? r.stderr}`);
+  }
+}
+
 function hasPython(): boolean {
   const r = spawnSync('python3', ['-c', 'import socket'], { encoding: 'utf8' });
   return !r.error && r.status === 0;
@@ -103,7 +133,8 @@ function command(side: Side, count: number): [string, string[]] {
     case 'python':
       return ['python3', [join(ROOT, 'bench', 'cases.py'), side.name, n]];
     case 'sockfd':
-    case 'node': {
+    case 'node':
+    case 'floor': {
       const flags = ['--expose-gc'];
       // A young generation big enough that no scavenge runs inside one measured chunk.
       if (side.name.startsWith('alloc-'))
@@ -293,6 +324,7 @@ function ratioText(res: RowResult): string {
 const COLUMNS: { label: string; impls: Impl[] }[] = [
   { label: 'sockfd', impls: ['sockfd'] },
   { label: 'C', impls: ['c'] },
+  { label: 'Node-API floor', impls: ['floor'] },
   { label: 'Node core', impls: ['node'] },
   { label: 'Python', impls: ['python'] },
 ];
@@ -385,6 +417,11 @@ bench/cases.ts):
 - One call: the syscall in a tight loop through the fd-integer API (functions bound once, as an
   ESM import binds them). recv/recvfrom time only the receives, each run of 64 finding its
   datagrams already queued. dgram's getRecvBufferSize() is its getsockopt(SO_RCVBUF).
+- Node-API floor: the same loops through bench/floor.c, the thinnest Node-API functions that
+  make the same syscalls (no argument checks, no error objects, addresses as raw sockaddr
+  bytes; compiled by the bench against this node's headers). It is what any Node-API binding
+  pays on this machine before doing anything of its own, so "× floor" is sockfd's own cost and
+  the floor's ratio to C is the part no Node-API library can remove.
 - UDP: two unconnected sockets on 127.0.0.1; windows of 32 datagrams, each sent with its
   address (sendto) then received with the sender's (recvfrom); dgram sends with the address and
   counts 'message' events. Batched: sendmmsg/recvmmsg of 32.
@@ -422,6 +459,7 @@ async function main(): Promise<void> {
     throw new Error('dist/ is missing: run `npm run build:ts` (and `npm run build:native`)');
   }
   compileC();
+  compileFloor();
   const python = hasPython();
   const selected = rows.filter((r) => opts.only === null || opts.only.has(r.id));
   const loadStart = load();
