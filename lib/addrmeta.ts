@@ -133,7 +133,7 @@ export function sendtoArgs(
   args: AddrArgs,
 ): number {
   if (args === sentArgs && sentWords[1] === sentGeneration) {
-    return native.sendto(fd, buffer, flags, native.sameAddress, null, 0, 0, 0, sentAddressBuffer);
+    return native.sendtoSlot(fd, buffer, flags, sentAddressBuffer);
   }
   // Listed, not spread: a spread call takes V8's slow path into C++.
   const r = native.sendto(

@@ -65,8 +65,8 @@ export interface Native {
 
   send(fd: number, buffer: ArrayBufferView, flags: number): number;
   /**
-   * With `slot` (sentAddressBytes long) the encoded address is also kept there, and a family of
-   * `sameAddress` sends to the one kept instead of reading the group. lib/addrmeta.ts
+   * With `slot` (sentAddressBytes long) the encoded address is also kept there, for
+   * sendtoSlot. lib/addrmeta.ts
    */
   sendto(
     fd: number,
@@ -76,7 +76,8 @@ export interface Native {
   ): number;
   sentAddressBytes: number;
   sentAddressWordsOffset: number;
-  sameAddress: number;
+  /** sendto to the address `slot` holds (a RangeError when it holds none). */
+  sendtoSlot(fd: number, buffer: ArrayBufferView, flags: number, slot: ArrayBuffer): number;
   recv(fd: number, buffer: ArrayBufferView, flags: number): number;
   /** The byte count goes to meta[0]; see {@link NativeHost}. */
   recvfrom(

@@ -32,15 +32,14 @@ static napi_value Send(napi_env env, napi_callback_info info) {
                      }));
 }
 
-// What a caller may pass to sendto after the address group: the sockaddr sendto encoded last
-// with it. A caller that sends to that address again passes kSameAddress as the family and
-// sendto skips reading and parsing the address (lib/addrmeta.ts keeps track).
+// What a caller may pass to sendto after the address group: a slot the encoded sockaddr is
+// kept in. A caller that sends to that address again calls sendtoSlot, which skips reading and
+// parsing the address (lib/addrmeta.ts keeps track).
 struct SentAddress {
   sockaddr_storage ss;
   uint32_t len;         // 0 until the first address is encoded
   uint32_t generation;  // counts the addresses encoded into it
 };
-static constexpr double kSameAddress = -1;
 
 // The slot argument: nullptr when absent (undefined), else its ArrayBuffer's memory.
 static bool ReadSlot(napi_env env, napi_value v, SentAddress** out) {
@@ -59,6 +58,14 @@ static bool ReadSlot(napi_env env, napi_value v, SentAddress** out) {
   return true;
 }
 
+static ssize_t SendToAddress(int fd, const Bytes& b, int flags, const sockaddr_storage* ss,
+                             socklen_t len) {
+  return RetryTimed(fd, SO_SNDTIMEO, [&] {
+    return sendto(fd, b.data, b.len, flags | MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(ss),
+                  len);
+  });
+}
+
 // sendto(fd, buffer, flags, ...address[, slot]) -> bytes or -errno. sendto(2)
 static napi_value SendTo(napi_env env, napi_callback_info info) {
   Args<9> a(env, info);
@@ -68,30 +75,39 @@ static napi_value SendTo(napi_env env, napi_callback_info info) {
   SentAddress* slot;
   sockaddr_storage ss;
   socklen_t len;
-  if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags) || !ReadSlot(env, a[8], &slot)) {
+  if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags) || !ReadSlot(env, a[8], &slot) ||
+      !ReadSockaddr(env, a.argv + 3, &ss, &len)) {
     return nullptr;
   }
-  double family = 0;
-  if (slot != nullptr && napi_get_value_double(env, a[3], &family) == napi_ok &&
-      family == kSameAddress) {
-    if (slot->len == 0 || slot->len > sizeof(ss)) {
-      ThrowRangeError(env, "ERR_INVALID_ARG_VALUE", "The \"slot\" holds no address");
-      return nullptr;
-    }
-    len = slot->len;
-    memcpy(&ss, &slot->ss, len);
-  } else {
-    if (!ReadSockaddr(env, a.argv + 3, &ss, &len)) return nullptr;
-    if (slot != nullptr) {
-      memcpy(&slot->ss, &ss, len);
-      slot->len = len;
-      slot->generation++;
-    }
+  if (slot != nullptr) {
+    memcpy(&slot->ss, &ss, len);
+    slot->len = len;
+    slot->generation++;
   }
-  return NumberValue(env, RetryTimed(fd, SO_SNDTIMEO, [&] {
-                       return sendto(fd, b.data, b.len, flags | MSG_NOSIGNAL,
-                                     reinterpret_cast<sockaddr*>(&ss), len);
-                     }));
+  return NumberValue(env, SendToAddress(fd, b, flags, &ss, len));
+}
+
+// sendtoSlot(fd, buffer, flags, slot) -> bytes or -errno: sendto the address sendto last kept
+// in `slot`. Four arguments instead of nine: a loop sending to one peer pays for no more.
+// sendto(2)
+static napi_value SendToSlot(napi_env env, napi_callback_info info) {
+  Args<4> a(env, info);
+  int fd;
+  Bytes b;
+  int32_t flags;
+  SentAddress* slot;
+  if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags) || !ReadSlot(env, a[3], &slot)) {
+    return nullptr;
+  }
+  if (slot == nullptr || slot->len == 0 || slot->len > sizeof(slot->ss)) {
+    ThrowRangeError(env, "ERR_INVALID_ARG_VALUE", "The \"slot\" holds no address");
+    return nullptr;
+  }
+  // Copied out: the kernel must see the length checked above, whatever the buffer holds later.
+  sockaddr_storage ss;
+  const socklen_t len = slot->len;
+  memcpy(&ss, &slot->ss, len);
+  return NumberValue(env, SendToAddress(fd, b, flags, &ss, len));
 }
 
 // recv(fd, buffer, flags) -> bytes or -errno. recv(2)
@@ -130,11 +146,11 @@ static napi_value RecvFrom(napi_env env, napi_callback_info info) {
 void InitIo(Napi::Env env, Napi::Object exports) {
   ExportFunction(env, exports, "send", Send);
   ExportFunction(env, exports, "sendto", SendTo);
+  ExportFunction(env, exports, "sendtoSlot", SendToSlot);
   ExportFunction(env, exports, "recv", Recv);
   ExportFunction(env, exports, "recvfrom", RecvFrom);
   exports.Set("sentAddressBytes", Napi::Number::New(env, sizeof(SentAddress)));
   exports.Set("sentAddressWordsOffset", Napi::Number::New(env, offsetof(SentAddress, len)));
-  exports.Set("sameAddress", Napi::Number::New(env, kSameAddress));
 }
 
 }  // namespace sockfd

@@ -2,6 +2,7 @@
 // buffers that are views into larger memory.
 import { describe, expect, it } from 'vitest';
 
+import { addrArgs } from '../lib/address.js';
 import { addressMetaBuffer } from '../lib/addrmeta.js';
 import * as s from '../lib/index.js';
 import { native } from '../lib/native.js';
@@ -139,13 +140,25 @@ describe('SOCK_DGRAM', () => {
     const a = udpSocket();
     const slot = new ArrayBuffer(native.sentAddressBytes);
     const buf = Buffer.alloc(1);
-    expect(() => native.sendto(a.fd, buf, 0, native.sameAddress, null, 0, 0, 0, slot)).toThrow(
+    expect(() => native.sendtoSlot(a.fd, buf, 0, slot)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    expect(() => native.sendtoSlot(a.fd, buf, 0, undefined as unknown as ArrayBuffer)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
     );
     for (const junk of [new ArrayBuffer(8), Buffer.alloc(200), 1, 'x', null]) {
-      expect(() =>
-        native.sendto(a.fd, buf, 0, native.sameAddress, null, 0, 0, 0, junk as ArrayBuffer),
-      ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+      expect(() => native.sendtoSlot(a.fd, buf, 0, junk as ArrayBuffer)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+      );
+    }
+    // Filled by a sendto, the slot sends there again.
+    const b = udpSocket();
+    expect(native.sendto(a.fd, Buffer.from('1'), 0, ...addrArgs(b.address), slot)).toBe(1);
+    expect(native.sendtoSlot(a.fd, Buffer.from('2'), 0, slot)).toBe(1);
+    const got = Buffer.alloc(4);
+    for (const want of ['1', '2']) {
+      const n = s.recv(b.fd, got);
+      expect(got.toString('utf8', 0, n)).toBe(want);
     }
   });
 
