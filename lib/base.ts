@@ -57,6 +57,10 @@ function forget(w: Waiter): void {
   if (w.onAbort !== undefined) w.signal?.removeEventListener('abort', w.onAbort);
 }
 
+// Settled promises cannot change, so the calls that finish at once with nothing to report
+// (writes) share one.
+const resolvedUndefined = Promise.resolve(undefined);
+
 /** What `wait` retries: nothing, so it settles on the first readiness event. */
 const ready = (): undefined => undefined;
 
@@ -280,7 +284,8 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
       signal?.throwIfAborted();
       if (tryFirst) {
         const r = attempt(fd);
-        if (r !== EAGAIN) return Promise.resolve(r);
+        if (r !== EAGAIN)
+          return (r === undefined ? resolvedUndefined : Promise.resolve(r)) as Promise<T>;
       }
       return this.#enqueue(kind, signal, attempt);
     } catch (e) {
