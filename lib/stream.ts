@@ -206,7 +206,9 @@ export class StreamSocket extends SocketBase {
 
   /** Shuts down reading, writing (the default: the peer reads end of stream) or both. shutdown(2) */
   shutdown(how: ShutdownHow = 'write'): this {
-    const h = Object.hasOwn(HOW, how) ? HOW[how] : undefined;
+    // Only a string is looked up: turning an object into a key runs its toString, which a
+    // detached TypedArray's throws.
+    const h = typeof how === 'string' && Object.hasOwn(HOW, how) ? HOW[how] : undefined;
     if (h === undefined) throw invalidArgValue('how', how, "must be 'read', 'write' or 'both'");
     sys.shutdown(this.liveFd(), h);
     return this;

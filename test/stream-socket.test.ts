@@ -179,6 +179,13 @@ describe('StreamSocket', () => {
     expect(() => a.shutdown('sideways' as s.ShutdownHow)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
     );
+    const detached = new Int32Array(4);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    for (const how of [detached, { toString: () => 'write' }, 1]) {
+      expect(() => a.shutdown(how as unknown as s.ShutdownHow)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+      );
+    }
     await expect(a.read('x' as unknown as Buffer)).rejects.toMatchObject({
       code: 'ERR_INVALID_ARG_TYPE',
     });
