@@ -26,7 +26,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 
 import fc from 'fast-check';
 
-import { CallContext, FuzzTrap } from './pool.mjs';
+import { CallContext } from './pool.mjs';
 import * as S from './specs.mjs';
 import { LEVELS, byteLength, defuseOption, messageArbitraries, optionNames } from './table.mjs';
 
@@ -395,7 +395,8 @@ class ScenarioContext extends CallContext {
 
 class Scenario {
   /**
-   * @param world { pool, record(key, outcome), fail(why), pick } from the worker
+   * @param world from the worker: { pool, pick, record(key, error or null) -> why it is not
+   *   allowed or null, fail(why) }
    */
   constructor(pkg, native, c, cls, world) {
     this.pkg = pkg;
@@ -467,6 +468,8 @@ class Scenario {
               ? p.socket(c.AF_INET, c.SOCK_RAW | NB, c.IPPROTO_ICMP)
               : p.socket(c.AF_INET6, c.SOCK_RAW | NB, c.IPPROTO_ICMPV6);
           break;
+        // The write end is opened O_RDWR: O_WRONLY fails with ENXIO while no reader has the
+        // FIFO open.
         case 'pipeR':
         case 'pipeW':
           fd = fs.openSync(
@@ -837,5 +840,3 @@ function lingerOff(inst) {
     // Not a socket (adopted from a pipe fails earlier), or no longer open.
   }
 }
-
-export { FuzzTrap };
