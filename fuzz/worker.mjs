@@ -1,6 +1,7 @@
 // The fuzz worker: calls every exported function of the package (and every raw function of the
-// addon) with generated arguments, in this process, which fuzz/run.mjs watches from outside.
-// Before each call it writes the call's input to the log, so a crash or a hang that kills this
+// addon) with generated arguments, and plays scenarios on instances of every class
+// (fuzz/classes.mjs), in this process, which fuzz/run.mjs watches from outside. Before each
+// call or scenario it writes the input to the log, so a crash or a hang that kills this
 // process still names the input that caused it.
 //
 // usage: node fuzz/worker.mjs --seed N --calls N --dir DIR --log FILE [--targets pkg,native]
