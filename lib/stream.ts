@@ -184,6 +184,11 @@ export class StreamSocket extends SocketBase {
       do {
         let chunk = bytes;
         if (off > 0) {
+          // The caller detached or shrank the buffer while the write waited: its rest is gone
+          // (and a view of it would throw TypeError's own uncoded error).
+          if (viewByteLength(bytes) < total) {
+            throw invalidArgValue('data', bytes, 'was detached or shrunk while being written');
+          }
           rest ??= new Uint8Array(bytes.buffer, bytes.byteOffset, total);
           chunk = rest.subarray(off);
         }

@@ -212,6 +212,18 @@ describe('StreamSocket', () => {
     });
   });
 
+  it('rejects a write whose buffer is detached while it waits with a coded error', async () => {
+    const [fa, fb] = s.socketpair(s.constants.AF_UNIX, s.constants.SOCK_STREAM);
+    using a = StreamSocket.from(fa);
+    using b = StreamSocket.from(fb);
+    const data = new Uint8Array(8 * 2 ** 20); // more than the pair's buffers hold
+    const write = a.write(data);
+    structuredClone(data.buffer, { transfer: [data.buffer] });
+    const sink = Buffer.alloc(2 ** 20);
+    while ((await b.read(sink)) === sink.length); // make room until the queue is drained
+    await expect(write).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+  });
+
   it('reads into a detached DataView as into an empty view', async () => {
     const [fa, fb] = s.socketpair(s.constants.AF_UNIX, s.constants.SOCK_STREAM);
     using a = StreamSocket.from(fa);
