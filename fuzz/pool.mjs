@@ -326,6 +326,8 @@ export class CallContext {
       }
       case 'addr':
         return this.address(spec);
+      case 'slot':
+        return this.slot(spec);
       case 'kaddr': {
         const fd = this.pool.fds.get(spec.of);
         try {
@@ -344,6 +346,27 @@ export class CallContext {
     if (name === 'closed') return pick(pool.closedNumbers, this.rng);
     if (name === 'stdio') return pick([0, 1, 2], this.rng);
     return pool.fds.get(name) ?? pick(pool.closedNumbers, this.rng);
+  }
+
+  /**
+   * sendtoSlot's slot: an ArrayBuffer of `len` bytes, left empty, filled with `garbage` bytes, or
+   * `filled` by a sendto of an empty datagram from the pool's udp4 socket to itself (the only way
+   * a real caller fills one).
+   */
+  slot(spec) {
+    const ab = new ArrayBuffer(spec.len);
+    if (spec.fill === 'garbage') {
+      new Uint8Array(ab).set(Buffer.from(spec.hex, 'hex').subarray(0, spec.len));
+    } else if (spec.fill === 'filled') {
+      const fd = this.pool.fds.get('udp4');
+      const to = fd === undefined ? null : this.pool.pkg.getsockname(fd);
+      // A slot too short to hold an address cannot be filled: sendto refuses it, as it should.
+      if (to !== null && to.family === 'inet' && spec.len >= this.pool.native.sentAddressBytes) {
+        const { AF_INET } = this.pool.pkg.constants;
+        this.pool.native.sendto(fd, new Uint8Array(0), 0, AF_INET, to.address, to.port, 0, 0, ab);
+      }
+    }
+    return ab;
   }
 
   view(spec) {

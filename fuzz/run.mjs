@@ -130,6 +130,7 @@ async function main() {
 
   const merged = new Map();
   let skipped = [];
+  let covered = [];
   let calls = 0;
   let failure = null;
   const queue = [...chunks];
@@ -144,6 +145,7 @@ async function main() {
       }
       calls += r.summary.calls;
       skipped = r.summary.skipped ?? [];
+      covered = r.summary.covered ?? [];
       for (const [name, st] of Object.entries(r.summary.functions)) {
         const m = merged.get(name) ?? { calls: 0, generic: st.generic, outcomes: {} };
         m.calls += st.calls;
@@ -169,6 +171,10 @@ async function main() {
   }
 
   const generic = [...merged].filter(([, m]) => m.generic).map(([n]) => n);
+  // A class's scenarios count as calls of the class; its methods' calls are keyed Class#method.
+  const methods = [...merged].filter(([n]) => n.includes('#'));
+  const classes = [...new Set(methods.map(([n]) => n.split('#')[0]))].sort();
+  const methodCalls = methods.reduce((sum, [, m]) => sum + m.calls, 0);
   if (opt.verbose) {
     for (const [name, m] of [...merged].sort()) {
       const top = Object.entries(m.outcomes)
@@ -185,8 +191,18 @@ async function main() {
   if (skipped.length) {
     console.log(`fuzz: not fuzzed (classes without a table entry): ${skipped.join(', ')}`);
   }
+  if (covered.length)
+    console.log(`fuzz: abstract, fuzzed through subclasses: ${covered.join(', ')}`);
+  const perClass = classes.map((name) => {
+    const scenarios = merged.get(name)?.calls ?? 0;
+    const own = methods.filter(([n]) => n.startsWith(`${name}#`));
+    const n = own.reduce((sum, [, m]) => sum + m.calls, 0);
+    return `${name} ${scenarios} scenarios, ${n} calls to ${own.length} methods`;
+  });
+  if (perClass.length) console.log(`fuzz: classes: ${perClass.join('; ')}`);
   console.log(
-    `fuzz: ${calls} calls to ${merged.size} functions in ${secs.toFixed(1)} s: ` +
+    `fuzz: ${calls} calls to ${merged.size - methods.length - classes.length} functions and ` +
+      `${classes.length} classes (${methodCalls} method calls) in ${secs.toFixed(1)} s: ` +
       `0 crashes, 0 hangs, 0 disallowed outcomes`,
   );
 }

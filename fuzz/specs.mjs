@@ -14,6 +14,7 @@
 //   {$:'abstract', hex, own}                      an abstract unix name under this run's prefix
 //   {$:'addr', v:{..specs}, trap}                 an address object, optionally with a hostile getter
 //   {$:'kaddr', of}                               an address the kernel returned (getsockname)
+//   {$:'slot', len, fill, hex}                    sendtoSlot's ArrayBuffer: empty, garbage or filled
 import fc from 'fast-check';
 
 const tag = ($, fields = {}) => ({ $, ...fields });

@@ -27,11 +27,11 @@ const fdRo = ['fdro', S.fd];
 
 const OPTION_PREFIXES = /^(SO|IP|IPV6|TCP|UDP|SCM)_/;
 
-function optionNames(c) {
+export function optionNames(c) {
   return Object.keys(c).filter((n) => OPTION_PREFIXES.test(n));
 }
 
-const LEVELS = [
+export const LEVELS = [
   'SOL_SOCKET',
   'IPPROTO_IP',
   'IPPROTO_IPV6',
@@ -148,63 +148,7 @@ export function packageTable(c) {
   );
   const created = (r) => (typeof r === 'number' ? [r] : []);
 
-  // sendmsg/recvmsg: payload views, a destination, control messages of every kind with good
-  // and bad fields, and a control buffer length for recvmsg. SCM_RIGHTS carries pool fds,
-  // closed numbers and junk; pktinfo's interface is lo or none, so nothing leaves loopback.
-  const obj = (fields) => fc.record(fields, { requiredKeys: [] }).map((v) => ({ $: 'obj', v }));
-  const arr = (arb, maxLength) => fc.array(arb, { maxLength }).map((v) => ({ $: 'arr', v }));
-  const buffers = fc.oneof(
-    { arbitrary: arr(S.buffer, 4), weight: 4 },
-    { arbitrary: S.buffer, weight: 1 },
-    { arbitrary: S.scalar, weight: 1 },
-  );
-  const small = fc.oneof(fc.integer({ min: -2, max: 300 }), S.number);
-  const control = fc.oneof(
-    obj({ type: fc.constant('rights'), fds: arr(S.fd, 4) }),
-    obj({
-      type: fc.constant('credentials'),
-      pid: fc.oneof(fc.constant({ $: 'pid' }), S.number),
-      uid: fc.oneof(fc.constant(0), S.number),
-      gid: fc.oneof(fc.constant(0), S.number),
-    }),
-    obj({ type: fc.constantFrom('ttl', 'hoplimit', 'tos', 'tclass'), value: small }),
-    obj({
-      type: fc.constantFrom('pktinfo', 'pktinfo6'),
-      ifindex: fc.constantFrom(0, 1, -1, 1.5),
-      specDst: fc.constantFrom('127.0.0.1', '', 'x'),
-      addr: fc.constantFrom('127.0.0.1', '::1', '', 'x'),
-    }),
-    obj({
-      level: S.oneOfConstants(LEVELS, c),
-      type: S.oneOfConstants(['SCM_RIGHTS', 'SCM_CREDENTIALS', 'IP_TTL', 'IP_TOS'], c),
-      data: S.buffer,
-    }),
-    obj({ type: fc.constantFrom('timestamp', 'pidfd', 'recverr', 'nope') }),
-    S.scalar,
-  );
-  const sendMessage = fc.oneof(
-    {
-      arbitrary: obj({
-        buffers,
-        address: S.address,
-        control: fc.oneof(arr(control, 3), S.scalar),
-        flags: S.flagsOf(MSG_FLAGS, c),
-      }),
-      weight: 8,
-    },
-    { arbitrary: S.scalar, weight: 1 },
-  );
-  const recvMessage = fc.oneof(
-    {
-      arbitrary: obj({
-        buffers,
-        controlLength: fc.oneof(fc.constantFrom(0, 1, 16, 24, 256, 65536, 65537), S.number),
-        flags: S.flagsOf(MSG_FLAGS, c),
-      }),
-      weight: 8,
-    },
-    { arbitrary: S.scalar, weight: 1 },
-  );
+  const { sendMessage, recvMessage } = messageArbitraries(c);
   // Fds that arrive in SCM_RIGHTS are new fds of this process; the worker finds them.
   const msgEntry = (message) => ({ args: [fdArg, ['any', message]], scanFds: () => true });
 
@@ -350,8 +294,71 @@ export function packageTable(c) {
   };
 }
 
+/**
+ * sendmsg/recvmsg arguments: payload views, a destination, control messages of every kind with
+ * good and bad fields, and a control buffer length for recvmsg. SCM_RIGHTS carries pool fds,
+ * closed numbers and junk; pktinfo's interface is lo or none, so nothing leaves loopback.
+ */
+export function messageArbitraries(c) {
+  const obj = (fields) => fc.record(fields, { requiredKeys: [] }).map((v) => ({ $: 'obj', v }));
+  const arr = (arb, maxLength) => fc.array(arb, { maxLength }).map((v) => ({ $: 'arr', v }));
+  const buffers = fc.oneof(
+    { arbitrary: arr(S.buffer, 4), weight: 4 },
+    { arbitrary: S.buffer, weight: 1 },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+  const small = fc.oneof(fc.integer({ min: -2, max: 300 }), S.number);
+  const control = fc.oneof(
+    obj({ type: fc.constant('rights'), fds: arr(S.fd, 4) }),
+    obj({
+      type: fc.constant('credentials'),
+      pid: fc.oneof(fc.constant({ $: 'pid' }), S.number),
+      uid: fc.oneof(fc.constant(0), S.number),
+      gid: fc.oneof(fc.constant(0), S.number),
+    }),
+    obj({ type: fc.constantFrom('ttl', 'hoplimit', 'tos', 'tclass'), value: small }),
+    obj({
+      type: fc.constantFrom('pktinfo', 'pktinfo6'),
+      ifindex: fc.constantFrom(0, 1, -1, 1.5),
+      specDst: fc.constantFrom('127.0.0.1', '', 'x'),
+      addr: fc.constantFrom('127.0.0.1', '::1', '', 'x'),
+    }),
+    obj({
+      level: S.oneOfConstants(LEVELS, c),
+      type: S.oneOfConstants(['SCM_RIGHTS', 'SCM_CREDENTIALS', 'IP_TTL', 'IP_TOS'], c),
+      data: S.buffer,
+    }),
+    obj({ type: fc.constantFrom('timestamp', 'pidfd', 'recverr', 'nope') }),
+    S.scalar,
+  );
+  const sendMessage = fc.oneof(
+    {
+      arbitrary: obj({
+        buffers,
+        address: S.address,
+        control: fc.oneof(arr(control, 3), S.scalar),
+        flags: S.flagsOf(MSG_FLAGS, c),
+      }),
+      weight: 8,
+    },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+  const recvMessage = fc.oneof(
+    {
+      arbitrary: obj({
+        buffers,
+        controlLength: fc.oneof(fc.constantFrom(0, 1, 16, 24, 256, 65536, 65537), S.number),
+        flags: S.flagsOf(MSG_FLAGS, c),
+      }),
+      weight: 8,
+    },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+  return { sendMessage, recvMessage };
+}
+
 /** The entries for the addon's raw functions (dist/native.js), which trust no caller either. */
-export function nativeTable(c) {
+export function nativeTable(c, native) {
   const i32 = (name) => ['any', S.oneOfConstants([name], c)];
   const int = ['any', S.number];
   // (family, host, port, flowinfo, scopeId) as lib/address.ts flattens an address: one
@@ -406,6 +413,22 @@ export function nativeTable(c) {
     getpeername: { args: [fdRo] },
     send: { args: [fdArg, ['any', S.buffer], msgFlags] },
     sendto: { args: [fdArg, ['any', S.buffer], msgFlags, addr] },
+    sendtoSlot: {
+      args: [
+        fdArg,
+        ['any', S.buffer],
+        msgFlags,
+        [
+          'any',
+          fc.record({
+            $: fc.constant('slot'),
+            len: fc.oneof(fc.constant(native.sentAddressBytes), fc.integer({ min: 0, max: 256 })),
+            fill: fc.constantFrom('empty', 'garbage', 'filled', 'filled'),
+            hex: fc.uint8Array({ maxLength: 256 }).map((b) => Buffer.from(b).toString('hex')),
+          }),
+        ],
+      ],
+    },
     recv: { args: [fdArg, ['any', S.buffer], msgFlags] },
     recvfrom: { args: [fdArg, ['any', S.buffer], msgFlags] },
     getsockoptInt: { args: [fdRo, level, optname], scanFds: peerPidfd(c) },
@@ -462,7 +485,7 @@ const MEMBERSHIP = [
   'MCAST_JOIN_SOURCE_GROUP',
 ];
 
-function defuseOption(args, c) {
+export function defuseOption(args, c) {
   const [, level, name, value] = args;
   if (!ArrayBuffer.isView(value) || byteLength(value) === 0) return;
   const bytes = new Uint8Array(value.buffer, value.byteOffset, byteLength(value));

@@ -1,6 +1,7 @@
 // The fuzz worker: calls every exported function of the package (and every raw function of the
-// addon) with generated arguments, in this process, which fuzz/run.mjs watches from outside.
-// Before each call it writes the call's input to the log, so a crash or a hang that kills this
+// addon) with generated arguments, and plays scenarios on instances of every class
+// (fuzz/classes.mjs), in this process, which fuzz/run.mjs watches from outside. Before each
+// call or scenario it writes the input to the log, so a crash or a hang that kills this
 // process still names the input that caused it.
 //
 // usage: node fuzz/worker.mjs --seed N --calls N --dir DIR --log FILE [--targets pkg,native]
@@ -11,6 +12,7 @@ import { parseArgs, types } from 'node:util';
 
 import fc from 'fast-check';
 
+import { classTable } from './classes.mjs';
 import { CallContext, FuzzTrap, Pool } from './pool.mjs';
 import * as S from './specs.mjs';
 import { byteLength, nativeTable, packageTable } from './table.mjs';
@@ -40,13 +42,17 @@ const REFRESH_EVERY = Number(opt.refresh);
 /** Every function to call: [{ target, name, fn, entry }], the generic fallback where no entry. */
 function targets() {
   const list = [];
+  const classes = classTable(pkg, native, pkg.constants);
   const add = (target, object, table) => {
     for (const [name, fn] of Object.entries(object)) {
       if (typeof fn !== 'function') continue; // constants and the constants object
       // A class needs an entry that builds an instance, calls its methods and disposes of it
       // (closing its fd, awaiting its teardown); called bare it would only test `new`.
       if (!table[name] && isClass(fn)) {
-        skipped.push(`${target}.${name}`);
+        const entry = classes[name];
+        if (entry?.via) covered.push(`${target}.${name} (through ${entry.via})`);
+        else if (entry) list.push({ target, name, fn, entry, generic: false });
+        else skipped.push(`${target}.${name}`);
         continue;
       }
       const entry = table[name] ?? genericEntry(fn);
@@ -55,10 +61,11 @@ function targets() {
   };
   const wanted = new Set(opt.targets.split(','));
   if (wanted.has('pkg')) add('pkg', pkg, packageTable(pkg.constants));
-  if (wanted.has('native')) add('native', native, nativeTable(pkg.constants));
+  if (wanted.has('native')) add('native', native, nativeTable(pkg.constants, native));
   return list;
 }
 const skipped = [];
+const covered = [];
 
 // A JavaScript class, or a native one (node-addon-api's ObjectWrap): its prototype has methods.
 function isClass(fn) {
@@ -78,10 +85,22 @@ function genericEntry(fn) {
 }
 
 // An argument is its entry's generator nine times in ten and anything at all the tenth; one
-// call in twenty drops trailing arguments or adds extra ones.
+// call in twenty drops trailing arguments or adds extra ones. A class scenario (fuzz/classes.mjs)
+// makes its own arguments, and is picked as often as CLASS_WEIGHT functions are.
+const CLASS_WEIGHT = 6;
+const pickArb = fc.integer({ min: 0, max: 0xffff }).map((n) => n / 0x10000);
+
 function callArbitrary(list) {
   return fc.oneof(
     ...list.map((t, f) => {
+      if (t.entry.scenario) {
+        return {
+          weight: CLASS_WEIGHT,
+          arbitrary: fc
+            .record({ scenario: t.entry.scenario, pick: pickArb })
+            .map(({ scenario, pick }) => ({ f, scenario, pick })),
+        };
+      }
       const gens = t.entry.args.map(([, arb]) =>
         fc.oneof({ arbitrary: arb, weight: 9 }, { arbitrary: S.anything, weight: 1 }),
       );
@@ -121,6 +140,10 @@ function callArbitrary(list) {
     }),
   );
 }
+
+// Errors of the library's own that a class method may throw: a call on a closed socket, and
+// from() of an fd another object owns.
+const LIBRARY_CODES = new Set(['ERR_SOCKET_CLOSED', 'ERR_SOCKFD_FD_OWNED']);
 
 // JSON for the log: NaN, the infinities and -0 keep their identity as specs.
 function encode(value) {
@@ -171,6 +194,7 @@ const RETURNS_ERRNO = new Set([
   'close',
   'send',
   'sendto',
+  'sendtoSlot',
   'recv',
   'setsockoptInt',
   'setsockoptBytes',
@@ -195,15 +219,17 @@ class Stats {
     this.by = new Map();
   }
   add(t, outcome) {
-    const key = `${t.target}.${t.name}`;
+    this.addKey(`${t.target}.${t.name}`, outcome, t.generic);
+  }
+  addKey(key, outcome, generic = false) {
     let s = this.by.get(key);
-    if (!s) this.by.set(key, (s = { calls: 0, generic: t.generic, outcomes: {} }));
+    if (!s) this.by.set(key, (s = { calls: 0, generic, outcomes: {} }));
     s.calls++;
     s.outcomes[outcome] = (s.outcomes[outcome] ?? 0) + 1;
   }
 }
 
-function main() {
+async function main() {
   // run.mjs gives each worker a directory and removes it; one started by hand makes its own
   // and removes it on the way out, whatever the outcome.
   const dir = opt.dir ?? fs.mkdtempSync('/tmp/sockfd-fuzz-');
@@ -219,9 +245,65 @@ function main() {
   let firstFailure = null;
   const distinct = new Map(); // with --keep-going: one failure per function and reason
 
-  const runOne = ({ f, args: specs, roles, pick }) => {
+  // A class scenario: logged whole before it starts, its method calls counted one by one.
+  const runScenario = async (t, scenario, pick) => {
+    const line = Buffer.from(
+      `${encode({ i: index, target: t.target, fn: t.name, scenario, pick })}\n`,
+    );
+    fs.writeSync(logFd, line, 0, line.length, 0);
+    const stray = pool.unknownFds();
+    const failures = [];
+    const world = {
+      pool,
+      pick,
+      record(key, error) {
+        let outcome = 'returned';
+        if (error instanceof pkg.SocketError) outcome = error.code;
+        else if (error instanceof FuzzTrap) outcome = 'FuzzTrap';
+        else if (error?.name === 'AbortError') outcome = 'AbortError';
+        else if (error !== null) outcome = error?.code ?? error?.constructor?.name ?? typeof error;
+        stats.addKey(key, outcome);
+        if (error === null) return null;
+        if (error instanceof Error && LIBRARY_CODES.has(error.code)) return null;
+        if (error?.name === 'AbortError') return null; // a wait its signal ended
+        return disallowed(error, t.target);
+      },
+      fail(why) {
+        failures.push(why);
+      },
+    };
+    await t.entry.run(scenario, world);
+    stats.add(t, failures.length ? 'failed' : 'returned');
+    if (opt.trace === t.name) process.stderr.write(`${t.name} ${line}`);
+    if (stray.length) failures.unshift(`fds an earlier call opened: ${stray.join(', ')}`);
+    for (const why of failures) {
+      const message = `${t.target}.${t.name} scenario: ${why}`;
+      firstFailure ??= line.toString().trim();
+      if (opt['keep-going']) {
+        const key = `${t.target}.${t.name}: ${why.replace(/\d+/g, 'N')}`;
+        if (!distinct.has(key)) distinct.set(key, `${message}\n  input: ${line}`);
+      } else {
+        throw new Error(`${message}\n  input: ${line}`);
+      }
+    }
+    afterCall();
+  };
+
+  const afterCall = () => {
+    if (++sinceRefresh >= REFRESH_EVERY) {
+      sinceRefresh = 0;
+      const leaked = pool.leaked();
+      if (leaked.length) {
+        throw new Error(`fds opened by no call that reported them: ${leaked.join(', ')}`);
+      }
+      pool.refresh();
+    }
+  };
+
+  const runOne = ({ f, args: specs, roles, pick, scenario }) => {
     const t = list[f];
     index++;
+    if (scenario) return runScenario(t, scenario, pick);
     const line = Buffer.from(
       `${encode({ i: index, target: t.target, fn: t.name, args: specs, roles, pick })}\n`,
     );
@@ -300,24 +382,24 @@ function main() {
       stats.add(t, 'returned');
     }
 
-    if (++sinceRefresh >= REFRESH_EVERY) {
-      sinceRefresh = 0;
-      const leaked = pool.leaked();
-      if (leaked.length) fail(`fds opened by no call that reported them: ${leaked.join(', ')}`);
-      pool.refresh();
-    }
+    return afterCall();
   };
 
   if (opt.replay) {
     const call = JSON.parse(opt.replay);
     const f = list.findIndex((t) => t.target === call.target && t.name === call.fn);
     if (f < 0) throw new Error(`no function ${call.target}.${call.fn}`);
-    const roles = call.roles ?? call.args.map((_, k) => list[f].entry.args[k]?.[0] ?? 'generic');
-    runOne({ f, args: call.args, roles, pick: call.pick ?? 0 });
+    if (call.scenario) {
+      await runOne({ f, scenario: call.scenario, pick: call.pick ?? 0 });
+    } else {
+      const roles = call.roles ?? call.args.map((_, k) => list[f].entry.args[k]?.[0] ?? 'generic');
+      runOne({ f, args: call.args, roles, pick: call.pick ?? 0 });
+    }
     process.stdout.write('replay: the call completed with an allowed outcome\n');
   } else {
     try {
-      fc.assert(fc.property(callArbitrary(list), runOne), {
+      // Async for the class scenarios; a function call still runs synchronously in its turn.
+      await fc.assert(fc.asyncProperty(callArbitrary(list), runOne), {
         seed: Number(opt.seed),
         numRuns: Number(opt.calls),
       });
@@ -336,9 +418,9 @@ function main() {
   }
 
   for (const fd of pool.fds.values()) pool.closeQuietly(fd);
-  const summary = { calls: index, functions: Object.fromEntries(stats.by), skipped };
+  const summary = { calls: index, functions: Object.fromEntries(stats.by), skipped, covered };
   process.stdout.write(`FUZZ-SUMMARY ${JSON.stringify(summary)}\n`);
   fs.closeSync(logFd);
 }
 
-main();
+await main();

@@ -407,7 +407,9 @@ export function formatAddress(address: Address | AnySocketAddress | null): strin
       if (abstract === undefined) return '(unnamed)';
       let bytes: Buffer;
       if (typeof abstract === 'string') bytes = Buffer.from(abstract);
-      else if (abstract instanceof Uint8Array) bytes = Buffer.from(abstract);
+      // A detached view reads as empty, as the native layer sees it; copying it would throw.
+      else if (abstract instanceof Uint8Array)
+        bytes = abstract.byteLength === 0 ? Buffer.alloc(0) : Buffer.from(abstract);
       else throw invalidArgType('address.abstract', 'a Uint8Array or a string', abstract);
       return `@${bytes.toString('latin1').replace(/\0/g, '@')}`;
     }

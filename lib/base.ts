@@ -1,7 +1,7 @@
 // What the four typed socket classes share: one owned fd, readiness waits on the event loop
 // through one native watcher, close/detach/dispose, ref/unref, and addresses and options.
 import { type Address, type SocketAddress, addrArgs, errorTarget } from './address.js';
-import { SocketError, check, invalidArgValue, validateFd } from './errors.js';
+import { SocketError, check, invalidArgType, invalidArgValue, validateFd } from './errors.js';
 import { type NativeWatcher, native } from './native.js';
 import { type FdOwner, owners } from './owners.js';
 import * as o from './options.js';
@@ -39,6 +39,28 @@ interface Waiter {
   reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+}
+
+/**
+ * The signal of a waiting call's options, checked as Node checks its own: the options are
+ * undefined or an object, and their signal undefined or an AbortSignal.
+ */
+export function waitSignal(options: unknown): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw invalidArgType('options', 'of type object', options);
+  }
+  const { signal } = options as WaitOptions;
+  if (signal === undefined || signal instanceof AbortSignal) return signal;
+  throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+}
+
+/** The family of the address a static constructor makes its socket for. */
+export function familyOf(address: unknown): unknown {
+  if (typeof address !== 'object' || address === null) {
+    throw invalidArgType('address', 'an address object', address);
+  }
+  return (address as { family?: unknown }).family;
 }
 
 /** The error a call on a closed socket, or a wait the socket's close cut short, rejects with. */
@@ -151,6 +173,8 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
   #userRef = true;
   #handleRef = true;
   #deferred = false;
+  // Timed retries of a connect to a full unix listener (see connectTo): close rejects them.
+  #sleepers = new Set<{ timer: NodeJS.Timeout; reject: (reason: unknown) => void }>();
 
   protected constructor(fd: number) {
     owners.set(fd, this);
@@ -211,11 +235,43 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
       forget(w);
       w.reject(socketClosedError());
     }
+    for (const sleeper of this.#sleepers) {
+      clearTimeout(sleeper.timer);
+      sleeper.reject(socketClosedError());
+    }
+    this.#sleepers.clear();
+  }
+
+  /** Resolves after `ms`, or rejects on abort or close; keeps the process alive as a wait does. */
+  #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const sleeper = {
+        timer: setTimeout(() => {
+          this.#sleepers.delete(sleeper);
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }, ms),
+        reject: (reason: unknown): void => {
+          signal?.removeEventListener('abort', onAbort);
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+          reject(reason);
+        },
+      };
+      const onAbort = (): void => {
+        clearTimeout(sleeper.timer);
+        this.#sleepers.delete(sleeper);
+        sleeper.reject(signal?.reason);
+      };
+      if (!this.#userRef) sleeper.timer.unref();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#sleepers.add(sleeper);
+    });
   }
 
   /** Pending calls keep the process alive (the default). */
   ref(): this {
     this.#userRef = true;
+    for (const sleeper of this.#sleepers) sleeper.timer.ref();
     this.#syncRef();
     return this;
   }
@@ -223,6 +279,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
   /** Pending calls no longer keep the process alive; it may exit while they wait. */
   unref(): this {
     this.#userRef = false;
+    for (const sleeper of this.#sleepers) sleeper.timer.unref();
     this.#syncRef();
     return this;
   }
@@ -465,8 +522,8 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
    * Sends one message gathered from several buffers, with control messages (fds, credentials,
    * source address …), waiting while the send buffer is full. sendmsg(2)
    */
-  async sendMsg(message: SendMsgOptions, options: WaitOptions = {}): Promise<number> {
-    const n = await this.io('write', options.signal, (fd) => trySendmsg(fd, message));
+  async sendMsg(message: SendMsgOptions, options?: WaitOptions): Promise<number> {
+    const n = await this.io('write', waitSignal(options), (fd) => trySendmsg(fd, message));
     if (n < 0) {
       const address = message.address;
       throw new SocketError(n, 'sendmsg', address === undefined ? undefined : errorTarget(address));
@@ -478,8 +535,8 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
    * Waits for one message and receives it scattered into several buffers, with its sender,
    * control messages and flags (MSG_TRUNC, MSG_CTRUNC). recvmsg(2)
    */
-  async recvMsg(receive: RecvMsgOptions, options: WaitOptions = {}): Promise<RecvMsgResult> {
-    const r = await this.io('read', options.signal, (fd) => tryRecvmsg(fd, receive));
+  async recvMsg(receive: RecvMsgOptions, options?: WaitOptions): Promise<RecvMsgResult> {
+    const r = await this.io('read', waitSignal(options), (fd) => tryRecvmsg(fd, receive));
     if (typeof r === 'number') throw new SocketError(r, 'recvmsg');
     return r;
   }
@@ -908,9 +965,11 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
     const target = errorTarget(address);
     signal?.throwIfAborted();
     let r = native.connect(this.liveFd(), ...args);
-    // A unix stream listener with a full backlog answers EAGAIN: wait and try again.
-    while (r === EAGAIN) {
-      await this.wait('write', signal);
+    // A unix stream listener with a full backlog answers EAGAIN: try again. Nothing polls ready
+    // when the backlog frees up (the connecting socket is writable all along, so waiting for
+    // that would spin), so retry on a timer, backing off from 1 ms to 100 ms.
+    for (let delay = 1; r === EAGAIN; delay = Math.min(2 * delay, 100)) {
+      await this.#sleep(delay, signal);
       r = native.connect(this.liveFd(), ...args);
     }
     if (r === -c.EINPROGRESS) {

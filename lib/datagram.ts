@@ -1,6 +1,13 @@
 // SOCK_DGRAM: UDP, unix datagram sockets, and ICMP "ping" sockets.
 import type { SocketAddress } from './address.js';
-import { type Family, type WaitOptions, adoptable, familyConstant } from './base.js';
+import {
+  type Family,
+  type WaitOptions,
+  adoptable,
+  familyConstant,
+  familyOf,
+  waitSignal,
+} from './base.js';
 import { MessageSocket, type ReceivedMessage } from './message.js';
 import { native } from './native.js';
 import * as o from './options.js';
@@ -23,7 +30,7 @@ export class DatagramSocket extends MessageSocket {
 
   /** Creates a socket bound to `address` (port 0 picks an ephemeral port). socket(2), bind(2) */
   static bound(address: SocketAddress): DatagramSocket {
-    const s = DatagramSocket.create(address.family);
+    const s = DatagramSocket.create(familyOf(address) as Family);
     try {
       return s.bind(address);
     } catch (e) {
@@ -38,8 +45,8 @@ export class DatagramSocket extends MessageSocket {
   }
 
   /** Sets the default peer: send() goes there and only its datagrams are received. connect(2) */
-  async connect(address: SocketAddress, options: WaitOptions = {}): Promise<void> {
-    await this.connectTo(address, options.signal);
+  async connect(address: SocketAddress, options?: WaitOptions): Promise<void> {
+    await this.connectTo(address, waitSignal(options));
   }
 
   /** Receives one datagram; like {@link recvFrom}. recv(2) */

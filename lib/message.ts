@@ -2,8 +2,8 @@
 // kept, truncation reported.
 import { type Address, type SocketAddress, addrArgs, errorTarget } from './address.js';
 import { addressFromMeta, addressMeta, addressMetaBuffer, sendtoArgs } from './addrmeta.js';
-import { EAGAIN, SocketBase, type WaitOptions, rejection } from './base.js';
-import { SocketError, validateInt, validateView } from './errors.js';
+import { EAGAIN, SocketBase, type WaitOptions, rejection, waitSignal } from './base.js';
+import { SocketError, validateInt, validateView, viewByteLength } from './errors.js';
 import { type AddrArgs, native } from './native.js';
 
 const { MSG_TRUNC } = native.constants as Record<'MSG_TRUNC', number>;
@@ -68,8 +68,10 @@ export abstract class MessageSocket extends SocketBase {
     options: WaitOptions | undefined,
     endAsNull: boolean,
   ): Promise<ReceivedMessage | null> {
+    let signal: AbortSignal | undefined;
     try {
       validateView(buffer, 'buffer');
+      signal = waitSignal(options);
     } catch (e) {
       return rejection(e);
     }
@@ -77,7 +79,7 @@ export abstract class MessageSocket extends SocketBase {
     const tryFirst = first;
     return this.io(
       'read',
-      options?.signal,
+      signal,
       (fd) => {
         const host = native.recvfrom(fd, buffer, MSG_TRUNC, addressMetaBuffer);
         if (first) {
@@ -90,7 +92,7 @@ export abstract class MessageSocket extends SocketBase {
         }
         // Read addressMeta now, synchronously: the next native call anywhere reuses it.
         const n = addressMeta[0]!;
-        const size = buffer.byteLength;
+        const size = viewByteLength(buffer);
         if (endAsNull && n === 0) return null;
         const truncated = n > size;
         return { bytes: truncated ? size : n, address: addressFromMeta(host), truncated };
@@ -107,13 +109,15 @@ export abstract class MessageSocket extends SocketBase {
   ): Promise<number> {
     let view: ArrayBufferView;
     let args: AddrArgs;
+    let signal: AbortSignal | undefined;
     try {
       view = toView(data);
       args = addrArgs(address);
+      signal = waitSignal(options);
     } catch (e) {
       return rejection(e);
     }
-    return this.io('write', options?.signal, (fd) => {
+    return this.io('write', signal, (fd) => {
       const n = sendtoArgs(fd, view, 0, args);
       if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'sendto', errorTarget(address));
       return n;
@@ -123,12 +127,14 @@ export abstract class MessageSocket extends SocketBase {
   /** Sends one message to the connected peer. send(2) */
   send(data: ArrayBufferView | string, options?: WaitOptions): Promise<number> {
     let view: ArrayBufferView;
+    let signal: AbortSignal | undefined;
     try {
       view = toView(data);
+      signal = waitSignal(options);
     } catch (e) {
       return rejection(e);
     }
-    return this.io('write', options?.signal, (fd) => {
+    return this.io('write', signal, (fd) => {
       const n = native.send(fd, view, 0);
       if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'send');
       return n;
@@ -136,8 +142,9 @@ export abstract class MessageSocket extends SocketBase {
   }
 
   /** Yields each message, copied out, until the socket is closed. */
-  async *messages(options: MessagesOptions = {}): AsyncGenerator<Message, void, undefined> {
-    const size = options.bufferSize ?? 65536;
+  async *messages(options?: MessagesOptions): AsyncGenerator<Message, void, undefined> {
+    waitSignal(options);
+    const size = options?.bufferSize ?? 65536;
     validateInt(size, 'bufferSize', 1, 0x7fffffff);
     const buf = Buffer.allocUnsafe(size);
     while (!this.closed) {

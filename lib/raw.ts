@@ -1,6 +1,6 @@
 // SOCK_RAW: IPv4/IPv6 packets of one protocol, as the kernel gives them.
 import { type WaitOptions, adoptable, familyConstant } from './base.js';
-import { SocketError, invalidArgValue } from './errors.js';
+import { SocketError, invalidArgType, invalidArgValue } from './errors.js';
 import { MessageSocket, type ReceivedMessage } from './message.js';
 import { native } from './native.js';
 import * as o from './options.js';
@@ -31,6 +31,10 @@ export class RawSocket extends MessageSocket {
   ): RawSocket {
     if (family !== 'inet' && family !== 'inet6')
       throw invalidArgValue('family', family, "must be 'inet' or 'inet6'");
+    if (typeof options !== 'object' || options === null)
+      throw invalidArgType('options', 'of type object', options);
+    // Read before the socket exists, so a throwing getter cannot leak its fd.
+    const headerIncluded = options.headerIncluded;
     let fd: number;
     try {
       fd = sys.socket(familyConstant(family), c.SOCK_RAW | c.SOCK_NONBLOCK, protocol);
@@ -43,7 +47,7 @@ export class RawSocket extends MessageSocket {
       throw e;
     }
     const s = new RawSocket(fd);
-    if (options.headerIncluded) {
+    if (headerIncluded) {
       if (family !== 'inet') {
         s.close();
         throw invalidArgValue('options.headerIncluded', true, 'applies to IPv4 raw sockets only');

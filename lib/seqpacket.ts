@@ -2,7 +2,15 @@
 // has it).
 import type { SocketAddress } from './address.js';
 import { addressMeta, addressMetaBuffer } from './addrmeta.js';
-import { EAGAIN, type Family, type WaitOptions, adoptable, familyConstant } from './base.js';
+import {
+  EAGAIN,
+  type Family,
+  type WaitOptions,
+  adoptable,
+  familyConstant,
+  familyOf,
+  waitSignal,
+} from './base.js';
 import { SocketError } from './errors.js';
 import { MessageSocket, type ReceivedMessage } from './message.js';
 import { native } from './native.js';
@@ -34,7 +42,7 @@ export class SeqPacketSocket extends MessageSocket {
 
   /** Creates, binds and listens in one step. socket(2), bind(2), listen(2) */
   static listen(address: SocketAddress, backlog: number = c.SOMAXCONN): SeqPacketSocket {
-    const s = SeqPacketSocket.create(address.family);
+    const s = SeqPacketSocket.create(familyOf(address) as Family);
     try {
       return s.bind(address).listen(backlog);
     } catch (e) {
@@ -44,11 +52,8 @@ export class SeqPacketSocket extends MessageSocket {
   }
 
   /** Creates a socket and connects it to `address`. socket(2), connect(2) */
-  static async connect(
-    address: SocketAddress,
-    options: WaitOptions = {},
-  ): Promise<SeqPacketSocket> {
-    const s = SeqPacketSocket.create(address.family);
+  static async connect(address: SocketAddress, options?: WaitOptions): Promise<SeqPacketSocket> {
+    const s = SeqPacketSocket.create(familyOf(address) as Family);
     try {
       await s.connect(address, options);
       return s;
@@ -71,7 +76,7 @@ export class SeqPacketSocket extends MessageSocket {
 
   /** Waits for the next connection. accept4(2) */
   async accept(options?: WaitOptions): Promise<SeqPacketSocket> {
-    const fd = await this.io('read', options?.signal, (lfd) => {
+    const fd = await this.io('read', waitSignal(options), (lfd) => {
       const r = native.accept(lfd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC, addressMetaBuffer);
       if (typeof r !== 'number') return addressMeta[0]!;
       if (r === EAGAIN) return r;
@@ -93,8 +98,8 @@ export class SeqPacketSocket extends MessageSocket {
   }
 
   /** Connects, waiting for the connection to be established. connect(2) */
-  async connect(address: SocketAddress, options: WaitOptions = {}): Promise<void> {
-    await this.connectTo(address, options.signal);
+  async connect(address: SocketAddress, options?: WaitOptions): Promise<void> {
+    await this.connectTo(address, waitSignal(options));
   }
 
   /**

@@ -8,9 +8,11 @@ import {
   type WaitOptions,
   adoptable,
   familyConstant,
+  familyOf,
   rejection,
+  waitSignal,
 } from './base.js';
-import { SocketError, invalidArgValue, validateView } from './errors.js';
+import { SocketError, invalidArgValue, validateView, viewByteLength } from './errors.js';
 import { native } from './native.js';
 import * as o from './options.js';
 import * as sys from './sys.js';
@@ -64,9 +66,10 @@ export class StreamSocket extends SocketBase {
    * servers usually want. socket(2), bind(2), listen(2)
    */
   static listen(address: SocketAddress, backlog: number = c.SOMAXCONN): StreamSocket {
-    const s = StreamSocket.create(address.family);
+    const family = familyOf(address) as Family;
+    const s = StreamSocket.create(family);
     try {
-      if (address.family !== 'unix') s.setReuseAddress(true);
+      if (family !== 'unix') s.setReuseAddress(true);
       s.bind(address).listen(backlog);
       return s;
     } catch (e) {
@@ -76,8 +79,8 @@ export class StreamSocket extends SocketBase {
   }
 
   /** Creates a socket and connects it to `address`. socket(2), connect(2) */
-  static async connect(address: SocketAddress, options: WaitOptions = {}): Promise<StreamSocket> {
-    const s = StreamSocket.create(address.family);
+  static async connect(address: SocketAddress, options?: WaitOptions): Promise<StreamSocket> {
+    const s = StreamSocket.create(familyOf(address) as Family);
     try {
       await s.connect(address, options);
       return s;
@@ -95,7 +98,7 @@ export class StreamSocket extends SocketBase {
 
   /** Waits for the next connection and returns it as a new StreamSocket. accept4(2) */
   async accept(options?: WaitOptions): Promise<StreamSocket> {
-    return new StreamSocket(await this.io('read', options?.signal, acceptFd));
+    return new StreamSocket(await this.io('read', waitSignal(options), acceptFd));
   }
 
   /** Yields each incoming connection until the listener is closed. */
@@ -116,8 +119,8 @@ export class StreamSocket extends SocketBase {
   }
 
   /** Connects, waiting for the handshake: EINPROGRESS, writability, then SO_ERROR. connect(2) */
-  async connect(address: SocketAddress, options: WaitOptions = {}): Promise<void> {
-    await this.connectTo(address, options.signal);
+  async connect(address: SocketAddress, options?: WaitOptions): Promise<void> {
+    await this.connectTo(address, waitSignal(options));
   }
 
   /**
@@ -125,13 +128,17 @@ export class StreamSocket extends SocketBase {
    * byte count, or null at end of stream (the peer shut down writing). recv(2)
    */
   read(buffer: ArrayBufferView, options?: WaitOptions): Promise<number | null> {
+    let signal: AbortSignal | undefined;
     try {
       validateView(buffer, 'buffer');
+      signal = waitSignal(options);
     } catch (e) {
       return rejection(e);
     }
     // Nothing to read into: answer at once instead of waiting for data that cannot be taken.
-    if (buffer.byteLength === 0) return Promise.resolve(0);
+    // A detached or out-of-bounds view counts as empty (a DataView's byteLength throws then).
+    const size = viewByteLength(buffer);
+    if (size === 0) return Promise.resolve(0);
     const attempt = (fd: number): number | null => {
       const n = native.recv(fd, buffer, 0);
       if (n === EAGAIN) return n;
@@ -139,14 +146,14 @@ export class StreamSocket extends SocketBase {
       // A read that did not fill the buffer emptied the receive queue (tcp(7) and unix(7)
       // copy until either is done), so the next one waits for readiness before its syscall,
       // as libuv does, instead of spending one on EAGAIN.
-      this.#drained = n < buffer.byteLength;
+      this.#drained = n < size;
       return n === 0 ? null : n;
     };
     if (this.#drained) {
       this.#drained = false;
-      return this.io('read', options?.signal, attempt, false);
+      return this.io('read', signal, attempt, false);
     }
-    return this.io('read', options?.signal, attempt);
+    return this.io('read', signal, attempt);
   }
 
   /** Alias of {@link read}, under the syscall's name. recv(2) */
@@ -160,21 +167,28 @@ export class StreamSocket extends SocketBase {
    */
   write(data: ArrayBufferView | string, options?: WaitOptions): Promise<void> {
     let bytes: ArrayBufferView;
+    let signal: AbortSignal | undefined;
     try {
       bytes = typeof data === 'string' ? Buffer.from(data) : data;
       validateView(bytes, 'data');
+      signal = waitSignal(options);
     } catch (e) {
       return rejection(e);
     }
-    const total = bytes.byteLength;
+    const total = viewByteLength(bytes);
     let off = 0;
     let rest: Uint8Array | undefined;
     // One attempt sends until everything is taken or the send buffer is full; a zero-length
     // write is still one send(2).
-    return this.io('write', options?.signal, (fd): undefined | number => {
+    return this.io('write', signal, (fd): undefined | number => {
       do {
         let chunk = bytes;
         if (off > 0) {
+          // The caller detached or shrank the buffer while the write waited: its rest is gone
+          // (and a view of it would throw TypeError's own uncoded error).
+          if (viewByteLength(bytes) < total) {
+            throw invalidArgValue('data', bytes, 'was detached or shrunk while being written');
+          }
           rest ??= new Uint8Array(bytes.buffer, bytes.byteOffset, total);
           chunk = rest.subarray(off);
         }
@@ -192,12 +206,14 @@ export class StreamSocket extends SocketBase {
   /** Writes all of `data` like {@link write} and returns its length. send(2) */
   async send(data: ArrayBufferView | string, options?: WaitOptions): Promise<number> {
     await this.write(data, options);
-    return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    return typeof data === 'string' ? Buffer.byteLength(data) : viewByteLength(data);
   }
 
   /** Shuts down reading, writing (the default: the peer reads end of stream) or both. shutdown(2) */
   shutdown(how: ShutdownHow = 'write'): this {
-    const h = Object.hasOwn(HOW, how) ? HOW[how] : undefined;
+    // Only a string is looked up: turning an object into a key runs its toString, which a
+    // detached TypedArray's throws.
+    const h = typeof how === 'string' && Object.hasOwn(HOW, how) ? HOW[how] : undefined;
     if (h === undefined) throw invalidArgValue('how', how, "must be 'read', 'write' or 'both'");
     sys.shutdown(this.liveFd(), h);
     return this;

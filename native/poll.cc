@@ -211,7 +211,9 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
                 &events)) {
       return Napi::Value();
     }
-    if (handle_ == nullptr) return Result(info.Env(), -EBADF);
+    // A handle being closed (by close(), or by the addon's close() of its fd) stays ours until
+    // its close callback; uv_poll_start on it aborts the process.
+    if (handle_ == nullptr || handle_->closing) return Result(info.Env(), -EBADF);
     // libuv aborts if epoll_ctl later fails on the fd, so refuse an fd that is already gone.
     if (fcntl(handle_->fd, F_GETFD) == -1) return Result(info.Env(), -errno);
     int r = uv_poll_start(&handle_->poll, events, OnPoll);
@@ -225,7 +227,7 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
   }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {
-    if (handle_ != nullptr) uv_poll_stop(&handle_->poll);
+    if (handle_ != nullptr && !handle_->closing) uv_poll_stop(&handle_->poll);
     Idle();
     return info.Env().Undefined();
   }

@@ -198,5 +198,9 @@ describe('addresses', () => {
     expect(s.formatAddress({ family: 'inet6', address: '::1', port: 80 })).toBe('[::1]:80');
     expect(s.formatAddress({ family: 'unix', path: '/tmp/s' })).toBe('/tmp/s');
     expect(s.formatAddress({ family: 'unix', abstract: 'name' })).toBe('@name');
+    // A detached name reads as empty, as the native layer sees it.
+    const detached = new Uint8Array(4);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    expect(s.formatAddress({ family: 'unix', abstract: detached })).toBe('@');
   });
 });

@@ -347,4 +347,30 @@ describe('the native layer refuses garbage on its own', () => {
       w.close();
     }
   });
+
+  // The handle stays the watcher's until libuv's close callback on the next loop turn; a start
+  // before then used to reach uv_poll_start on a closing handle, which aborts the process.
+  it('a Watcher started after close(), or after the addon closed its fd, answers EBADF', () => {
+    const [a, b] = pair(AF_UNIX, SOCK_STREAM | s.constants.SOCK_NONBLOCK);
+    const w = new native.Watcher(() => {});
+    expect(w.open(a)).toBe(0);
+    expect(w.start(1)).toBe(0);
+    w.close();
+    expect(w.start(1)).toBe(-s.constants.EBADF);
+    w.stop();
+
+    const fd = s.dup(b);
+    const w2 = new native.Watcher(() => {});
+    expect(w2.open(fd)).toBe(0);
+    expect(w2.start(1)).toBe(0);
+    s.close(fd); // closes the watcher's handle first
+    const reused = s.dup(b); // most likely the same number again
+    try {
+      expect(w2.start(1)).toBe(-s.constants.EBADF);
+      w2.stop();
+    } finally {
+      w2.close();
+      s.close(reused);
+    }
+  });
 });

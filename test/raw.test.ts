@@ -56,3 +56,21 @@ describe.skipIf(!raw.ok)('SOCK_RAW', () => {
     }
   });
 });
+
+describe('RawSocket.create options', () => {
+  // Checked before the socket exists, so neither a bad value nor a throwing getter leaks an fd
+  // (the file's fd guard would see it), with or without CAP_NET_RAW.
+  it('refuses options that are no object and lets a throwing getter through, leaking nothing', () => {
+    for (const options of [null, 5, 'x']) {
+      expect(() =>
+        s.RawSocket.create('inet', IPPROTO_ICMP, options as unknown as s.RawSocketOptions),
+      ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    }
+    const hostile = {
+      get headerIncluded(): boolean {
+        throw new Error('getter');
+      },
+    };
+    expect(() => s.RawSocket.create('inet', IPPROTO_ICMP, hostile)).toThrow('getter');
+  });
+});

@@ -5,6 +5,7 @@
 // /proc/self/status before it goes on.
 //
 // usage: node test/faults/sigpipe.mjs send     every send path gets EPIPE; prints a summary
+//        node test/faults/sigpipe.mjs class    the same through the classes' awaited sends
 //        node test/faults/sigpipe.mjs control  fs.writeSync to a closed peer: SIGPIPE kills it
 // Run by test/faults.test.ts.
 import { readFileSync, writeSync } from 'node:fs';
@@ -32,6 +33,47 @@ function expectEpipe(what, fn) {
     throw new Error(`${what}: expected EPIPE, got ${e.code ?? e}`);
   }
   throw new Error(`${what}: expected EPIPE, the send succeeded`);
+}
+
+async function expectEpipeAsync(what, fn) {
+  try {
+    await fn();
+  } catch (e) {
+    if (e.code === 'EPIPE') return;
+    throw new Error(`${what}: expected EPIPE, got ${e.code ?? e}`);
+  }
+  throw new Error(`${what}: expected EPIPE, the send succeeded`);
+}
+
+// The class sends: StreamSocket's write/send/sendMsg, SeqPacketSocket's send/sendMsg, on
+// sockets whose peer is gone, after shutdown('write'), and on TCP after the peer's reset.
+async function classSends() {
+  const x = Buffer.from('x');
+  const streams = s.socketpair(c.AF_UNIX, c.SOCK_STREAM).map((fd) => s.StreamSocket.from(fd));
+  streams[1].close();
+  const a = streams[0];
+  const [sp1, sp2] = s.SeqPacketSocket.pair();
+  sp2.close();
+  const [w1, w2] = s.socketpair(c.AF_UNIX, c.SOCK_STREAM).map((fd) => s.StreamSocket.from(fd));
+  w1.shutdown('write');
+  const tcp = s.StreamSocket.from(brokenTcp());
+  const checks = [
+    ['StreamSocket.write to a closed peer', () => a.write(x)],
+    ['StreamSocket.send to a closed peer', () => a.send(x)],
+    ['StreamSocket.write of a string', () => a.write('a string')],
+    ['StreamSocket.write of 1 MiB', () => a.write(Buffer.alloc(2 ** 20))],
+    ['StreamSocket.sendMsg to a closed peer', () => a.sendMsg({ buffers: [x, x] })],
+    ['SeqPacketSocket.send to a closed peer', () => sp1.send(x)],
+    ['SeqPacketSocket.sendMsg to a closed peer', () => sp1.sendMsg({ buffers: [x] })],
+    ["StreamSocket.write after shutdown('write')", () => w1.write(x)],
+    ['StreamSocket.write on TCP after the peer reset', () => tcp.write(x)],
+    ['StreamSocket.sendMsg on TCP after the peer reset', () => tcp.sendMsg({ buffers: [x] })],
+  ];
+  for (const [what, fn] of checks) await expectEpipeAsync(what, fn);
+  for (const sock of [a, sp1, w1, w2, tcp]) sock.close();
+  console.log(
+    `sigpipe: ${checks.length} class sends to a closed peer rejected with EPIPE; the process lives`,
+  );
 }
 
 // A connected TCP pair on loopback whose server side has been closed: the first send draws an
@@ -68,6 +110,11 @@ async function main() {
     process.exit(3);
   }
   console.log('sigpipe: SIGPIPE is at its default action (SigIgn and SigCgt clear)');
+
+  if (mode === 'class') {
+    await classSends();
+    return;
+  }
 
   const [a, b] = s.socketpair(c.AF_UNIX, c.SOCK_STREAM);
   s.close(b);
