@@ -2,7 +2,8 @@
 // counts and prints each with a verdict. The numbers of a smoke run mean nothing; only that
 // every row ran is checked. The full suite stays out of `npm test`.
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
@@ -26,5 +27,11 @@ describe('the bench suite, quick mode', () => {
       expect(line, row.title).toMatch(/\| (MET|MISSED|info|n\/a: [^|]+) \|$/);
     }
     expect(out).toMatch(/^targets met: \d+, missed: \d+$/m);
+    // The Node-API floor ran beside sockfd wherever node's headers are (as on this machine).
+    expect(out).toMatch(/^\| row \| sockfd \| C \| Node-API floor \|/m);
+    if (existsSync(join(dirname(process.execPath), '..', 'include', 'node', 'node_api.h'))) {
+      const getsockopt = lines.find((l) => l.startsWith('| one call: getsockopt'));
+      expect(getsockopt).toMatch(/\d\.\d\d× floor time/);
+    }
   }, 60_000);
 });
