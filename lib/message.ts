@@ -3,7 +3,13 @@
 import { type Address, type SocketAddress, addrArgs, errorTarget } from './address.js';
 import { addressFromMeta, addressMeta, addressMetaBuffer, sendtoArgs } from './addrmeta.js';
 import { EAGAIN, SocketBase, type WaitOptions, rejection, waitSignal } from './base.js';
-import { SocketError, validateInt, validateView, viewByteLength } from './errors.js';
+import {
+  SocketError,
+  invalidArgValue,
+  validateInt,
+  validateView,
+  viewByteLength,
+} from './errors.js';
 import { type AddrArgs, native } from './native.js';
 
 const { MSG_TRUNC } = native.constants as Record<'MSG_TRUNC', number>;
@@ -75,6 +81,7 @@ export abstract class MessageSocket extends SocketBase {
     } catch (e) {
       return rejection(e);
     }
+    const wanted = viewByteLength(buffer);
     let first = !this.#waitFirst || (++this.#receives & 15) === 0;
     const tryFirst = first;
     return this.io(
@@ -93,6 +100,11 @@ export abstract class MessageSocket extends SocketBase {
         // Read addressMeta now, synchronously: the next native call anywhere reuses it.
         const n = addressMeta[0]!;
         const size = viewByteLength(buffer);
+        // An empty message read into a buffer detached while the receive waited is no end of
+        // connection, and a longer one no truncation: the buffer is what went wrong.
+        if (size === 0 && wanted > 0) {
+          throw invalidArgValue('buffer', buffer, 'was detached while the receive waited');
+        }
         if (endAsNull && n === 0) return null;
         const truncated = n > size;
         return { bytes: truncated ? size : n, address: addressFromMeta(host), truncated };

@@ -143,6 +143,10 @@ export class StreamSocket extends SocketBase {
       const n = native.recv(fd, buffer, 0);
       if (n === EAGAIN) return n;
       if (n < 0) throw new SocketError(n, 'recv');
+      // Nothing read into a buffer detached while the read waited is no end of stream.
+      if (n === 0 && viewByteLength(buffer) === 0) {
+        throw invalidArgValue('buffer', buffer, 'was detached while the read waited');
+      }
       // A read that did not fill the buffer emptied the receive queue (tcp(7) and unix(7)
       // copy until either is done), so the next one waits for readiness before its syscall,
       // as libuv does, instead of spending one on EAGAIN.

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import * as s from '../lib/index.js';
-import { StreamSocket } from '../lib/index.js';
+import { SeqPacketSocket, StreamSocket } from '../lib/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sockfd-stream-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -222,6 +222,31 @@ describe('StreamSocket', () => {
     const sink = Buffer.alloc(2 ** 20);
     while ((await b.read(sink)) === sink.length); // make room until the queue is drained
     await expect(write).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+  });
+
+  it('rejects a read whose buffer is detached while it waits, never a fake end of stream', async () => {
+    const [fa, fb] = s.socketpair(s.constants.AF_UNIX, s.constants.SOCK_STREAM);
+    using a = StreamSocket.from(fa);
+    using b = StreamSocket.from(fb);
+    const buf = new Uint8Array(16);
+    const read = a.read(buf);
+    structuredClone(buf.buffer, { transfer: [buf.buffer] });
+    await b.write('data');
+    await expect(read).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    // The bytes are still queued for a good buffer.
+    const good = Buffer.alloc(16);
+    expect(await a.read(good)).toBe(4);
+  });
+
+  it('rejects a record received into a buffer detached while it waits, never a fake end', async () => {
+    const [a, b] = SeqPacketSocket.pair();
+    using _a = a;
+    using _b = b;
+    const buf = new Uint8Array(16);
+    const recv = a.recv(buf);
+    structuredClone(buf.buffer, { transfer: [buf.buffer] });
+    await b.send('record');
+    await expect(recv).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
   });
 
   it('reads into a detached DataView as into an empty view', async () => {
