@@ -246,6 +246,8 @@ interface Cell {
   samples: Sample[];
   /** The figures of the samples that have one. */
   values: number[];
+  /** Printed after the figure: the floor's ratio to C. */
+  note?: string;
 }
 
 interface RowResult {
@@ -256,19 +258,30 @@ interface RowResult {
   note: string;
 }
 
+/** The median over repetitions of a's figure relative to b's in the same repetition. */
+function pairedRatio(row: Row, a: Cell, b: Cell): number | undefined {
+  const paired: number[] = [];
+  a.samples.forEach((s, i) => {
+    const x = valueOf(row, a.side, s);
+    const bs = b.samples[i];
+    const y = bs === undefined ? null : valueOf(row, b.side, bs);
+    if (x !== null && y !== null && y !== 0) paired.push(ratioOf(row, x, y));
+  });
+  return paired.length > 0 ? median(paired) : undefined;
+}
+
 function summarize(row: Row, cells: Cell[], python: boolean): RowResult {
   const [subject, ...baselines] = cells as [Cell, ...Cell[]];
   const ratios = new Map<string, number>();
   for (const b of baselines) {
-    const paired: number[] = [];
-    subject.samples.forEach((s, i) => {
-      const x = valueOf(row, subject.side, s);
-      const bs = b.samples[i];
-      const y = bs === undefined ? null : valueOf(row, b.side, bs);
-      if (x !== null && y !== null && y !== 0) paired.push(ratioOf(row, x, y));
-    });
-    if (paired.length > 0) ratios.set(b.side.label, median(paired));
+    const r = pairedRatio(row, subject, b);
+    if (r !== undefined) ratios.set(b.side.label, r);
   }
+  // The floor against C: the part of a C target no Node-API binding can reach.
+  const floor = baselines.find((b) => b.side.impl === 'floor');
+  const c = baselines.find((b) => b.side.impl === 'c');
+  const floorVsC = floor && c ? pairedRatio(row, floor, c) : undefined;
+  if (floor && floorVsC !== undefined) floor.note = `${ratioLabel(row, floorVsC, 'C')}`;
   const na = subject.samples.find((s) => typeof s.na === 'string');
   if (na !== undefined) return { row, cells, ratios, verdict: 'n/a', note: String(na.na) };
   const err = subject.samples.find((s) => typeof s.error === 'string');
@@ -309,15 +322,15 @@ function cellText(row: Row, c: Cell): string {
   return text;
 }
 
+function ratioLabel(row: Row, r: number, label: string): string {
+  return row.kind === 'time' ? `${r.toFixed(2)}× ${label} time` : `${r.toFixed(2)}× ${label}`;
+}
+
 function ratioText(res: RowResult): string {
   const { row } = res;
   if (row.kind === 'alloc') return res.note;
   const parts: string[] = [];
-  for (const [label, r] of res.ratios) {
-    parts.push(
-      row.kind === 'time' ? `${r.toFixed(2)}× ${label} time` : `${r.toFixed(2)}× ${label}`,
-    );
-  }
+  for (const [label, r] of res.ratios) parts.push(ratioLabel(row, r, label));
   return parts.join(', ') || '—';
 }
 
@@ -339,7 +352,8 @@ function table(results: RowResult[]): string {
         i === 0 ? res.cells[0] : res.cells.slice(1).find((x) => impls.includes(x.side.impl));
       if (c === undefined) return '—';
       const text = cellText(row, c);
-      return c.side.impl === 'node' ? `${text} (${c.side.label})` : text;
+      if (c.side.impl === 'node') return `${text} (${c.side.label})`;
+      return c.note === undefined ? text : `${text} (${c.note})`;
     });
     let target = row.target?.text ?? (row.kind === 'alloc' ? 'none set' : 'none set (info)');
     if (row.allocLimit !== undefined) target = 'nothing per call';
@@ -421,7 +435,7 @@ bench/cases.ts):
   make the same syscalls (no argument checks, no error objects, addresses as raw sockaddr
   bytes; compiled by the bench against this node's headers). It is what any Node-API binding
   pays on this machine before doing anything of its own, so "× floor" is sockfd's own cost and
-  the floor's ratio to C is the part no Node-API library can remove.
+  the floor's ratio to C, printed beside it, is the part no Node-API library can remove.
 - UDP: two unconnected sockets on 127.0.0.1; windows of 32 datagrams, each sent with its
   address (sendto) then received with the sender's (recvfrom); dgram sends with the address and
   counts 'message' events. Batched: sendmmsg/recvmmsg of 32.
