@@ -467,6 +467,9 @@ export function cmsgLen(length: number): number {
  * every call. After {@link recvmmsg}, each address slot holds the sender, so {@link sendmmsg}
  * with the same batch sends to them (for replies, set payloads of the right length).
  */
+// A batch's slab and layout when all its views lie in one ArrayBuffer (see MessageBatch).
+let slabOf: (b: MessageBatch) => { slab: ArrayBuffer; layout: Float64Array } | null = () => null;
+
 export class MessageBatch {
   /** How many messages. At most IOV_MAX (1024), which is what the kernel handles per call. */
   readonly length: number;
@@ -476,7 +479,7 @@ export class MessageBatch {
    * call for the messages it handled; read it directly to avoid the accessor calls.
    */
   readonly state: Int32Array;
-  /** All the messages' views, in order (what the native call walks). */
+  /** All the messages' views, in order (what the native call walks). Frozen. */
   readonly views: readonly ArrayBufferView[];
   /** How many of `views` belong to each message. */
   readonly iovCounts: Int32Array;
@@ -499,9 +502,47 @@ export class MessageBatch {
       this.iovCounts[i] = v.length;
       views.push(...v);
     });
-    this.views = views;
+    this.views = Object.freeze(views);
     this.state = new Int32Array(3 * list.length);
     this.names = Buffer.alloc(list.length * native.sizeofSockaddrStorage);
+    // Views that all lie in one fixed-length ArrayBuffer (MessageBatch.alloc, or slices of one
+    // Buffer) go to the kernel as that buffer and their offsets: two Node-API calls per batch
+    // call instead of two per view, which is most of a batch call's own cost.
+    const ab = views[0]?.buffer;
+    if (
+      ab instanceof ArrayBuffer &&
+      !(ab as { resizable?: boolean }).resizable &&
+      views.every((v) => v.buffer === ab)
+    ) {
+      this.#slab = ab;
+      // A detached view reads as empty (a detached DataView's byteOffset throws).
+      this.#layout = new Float64Array(
+        views.flatMap((v) => {
+          const length = viewByteLength(v);
+          return length === 0 ? [0, 0] : [v.byteOffset, length];
+        }),
+      );
+    }
+  }
+
+  #slab: ArrayBuffer | null = null;
+  #layout: Float64Array | null = null;
+
+  static {
+    slabOf = (b) => (b.#slab && b.#layout ? { slab: b.#slab, layout: b.#layout } : null);
+  }
+
+  /**
+   * A batch of `count` messages of `size` bytes each, all in one ArrayBuffer: the layout the
+   * batch calls handle fastest.
+   */
+  static alloc(count: number, size: number): MessageBatch {
+    validateInt(count, 'count', 0, c.IOV_MAX);
+    validateInt(size, 'size', 0, 0x7fffffff);
+    const slab = new ArrayBuffer(count * size);
+    return new MessageBatch(
+      Array.from({ length: count }, (_, i) => Buffer.from(slab, i * size, size)),
+    );
   }
 
   #index(i: number): number {
@@ -592,7 +633,13 @@ export function sendmmsg(
   validateFd(fd);
   validateInt32(flags, 'flags');
   const b = messages instanceof MessageBatch ? messages : batchOf(messages, true);
-  return check(native.sendmmsg(fd, b.views, b.iovCounts, b.names, b.state, flags), 'sendmmsg');
+  const slab = slabOf(b);
+  return check(
+    slab === null
+      ? native.sendmmsg(fd, b.views, b.iovCounts, b.names, b.state, flags)
+      : native.sendmmsgSlab(fd, slab.slab, slab.layout, b.iovCounts, b.names, b.state, flags),
+    'sendmmsg',
+  );
 }
 
 /**
@@ -630,8 +677,21 @@ export function recvmmsg(
   if (timeoutMs !== undefined) validateInt(timeoutMs, 'timeoutMs', 0, INT32_MAX);
   const isBatch = messages instanceof MessageBatch;
   const b = isBatch ? messages : batchOf(messages, false);
+  const slab = slabOf(b);
+  const timeout = timeoutMs ?? -1;
   const n = check(
-    native.recvmmsg(fd, b.views, b.iovCounts, b.names, b.state, flags, timeoutMs ?? -1),
+    slab === null
+      ? native.recvmmsg(fd, b.views, b.iovCounts, b.names, b.state, flags, timeout)
+      : native.recvmmsgSlab(
+          fd,
+          slab.slab,
+          slab.layout,
+          b.iovCounts,
+          b.names,
+          b.state,
+          flags,
+          timeout,
+        ),
     'recvmmsg',
   );
   if (isBatch) return n;

@@ -117,6 +117,27 @@ export interface Native {
     flags: number,
     timeoutMs: number,
   ): number;
+  /** sendmmsg with the views given as one ArrayBuffer and [byteOffset, byteLength] per view. */
+  sendmmsgSlab(
+    fd: number,
+    slab: ArrayBuffer,
+    layout: Float64Array,
+    iovCounts: Int32Array,
+    names: Uint8Array | null,
+    state: Int32Array,
+    flags: number,
+  ): number;
+  /** recvmmsg with the views given as one ArrayBuffer and [byteOffset, byteLength] per view. */
+  recvmmsgSlab(
+    fd: number,
+    slab: ArrayBuffer,
+    layout: Float64Array,
+    iovCounts: Int32Array,
+    names: Uint8Array | null,
+    state: Int32Array,
+    flags: number,
+    timeoutMs: number,
+  ): number;
   encodeAddress(names: Uint8Array, offset: number, ...addr: AddrArgs): number;
   decodeAddress(names: Uint8Array, offset: number, length: number): NativeAddress | null;
   cmsgSpace(length: number): number;

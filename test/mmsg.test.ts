@@ -253,3 +253,86 @@ describe('sendmmsg/recvmmsg argument errors', () => {
     }
   });
 });
+
+describe('MessageBatch over one ArrayBuffer', () => {
+  it('MessageBatch.alloc moves datagrams both ways with their senders', () => {
+    const a = udp();
+    const b = udp();
+    const out = s.MessageBatch.alloc(8, 16);
+    const inb = s.MessageBatch.alloc(8, 16);
+    out.views.forEach((v, i) => {
+      (v as Buffer).write(`datagram ${i}`);
+      out.setAddress(i, b.address);
+    });
+    expect(s.sendmmsg(a.fd, out)).toBe(8);
+    waitReadable(b.fd);
+    const got: string[] = [];
+    for (let tries = 0; got.length < 8 && tries < 100; tries++) {
+      const n = s.recvmmsg(b.fd, inb, MSG_DONTWAIT | MSG_WAITFORONE);
+      for (let i = 0; i < n; i++) {
+        expect(inb.address(i)).toEqual(a.address);
+        expect(inb.bytes(i)).toBe(16);
+        got.push((inb.views[i] as Buffer).toString('utf8', 0, inb.bytes(i)).replace(/\0+$/, ''));
+      }
+    }
+    // Each message's bytes came from its own 16-byte part of the one buffer.
+    expect(got).toEqual(Array.from({ length: 8 }, (_, i) => `datagram ${i}`));
+  });
+
+  it('slices of one Buffer of different sizes keep their bounds, truncation reported', () => {
+    const [x, y] = pair(AF_UNIX, SOCK_DGRAM);
+    const slab = Buffer.alloc(32, 0x2e);
+    const batch = new s.MessageBatch([slab.subarray(0, 4), slab.subarray(8, 24)]);
+    s.send(x, Buffer.from('longer than four'));
+    s.send(x, Buffer.from('second'));
+    expect(s.recvmmsg(y, batch, MSG_DONTWAIT)).toBe(2);
+    expect(batch.flags(0) & MSG_TRUNC).toBe(MSG_TRUNC);
+    expect(slab.toString('latin1')).toBe('long....second..........'.padEnd(32, '.'));
+  });
+
+  it('a slab detached after the batch was made reads as empty views, never stale memory', () => {
+    const [x, y] = pair(AF_UNIX, SOCK_DGRAM);
+    const batch = s.MessageBatch.alloc(2, 8);
+    structuredClone(batch.views[0]!.buffer, { transfer: [batch.views[0]!.buffer as ArrayBuffer] });
+    s.send(x, Buffer.from('hello'));
+    expect(s.recvmmsg(y, batch, MSG_DONTWAIT)).toBe(1);
+    expect(batch.bytes(0)).toBe(0); // nothing written
+    expect(batch.flags(0) & MSG_TRUNC).toBe(MSG_TRUNC);
+    // And sends from it are empty datagrams.
+    expect(s.sendmmsg(x, batch)).toBe(2);
+    const buf = Buffer.alloc(8);
+    expect(s.recv(y, buf, MSG_DONTWAIT)).toBe(0);
+  });
+
+  it('its views are frozen: the batch sends what it was made with', () => {
+    const batch = s.MessageBatch.alloc(2, 8);
+    expect(() => {
+      (batch.views as ArrayBufferView[])[0] = Buffer.alloc(8);
+    }).toThrow(TypeError);
+  });
+
+  it('the raw slab calls refuse a wrong layout and read a view outside the slab as empty', () => {
+    const [x, y] = pair(AF_UNIX, SOCK_DGRAM);
+    const counts = new Int32Array([1]);
+    const state = new Int32Array(3);
+    const slab = new ArrayBuffer(8);
+    for (const layout of [new Float64Array(4), new Int32Array(2), null]) {
+      expect(() =>
+        native.sendmmsgSlab(x, slab, layout as Float64Array, counts, null, state, 0),
+      ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    }
+    expect(() =>
+      native.sendmmsgSlab(x, Buffer.alloc(8) as never, new Float64Array(2), counts, null, state, 0),
+    ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    for (const bad of [
+      [4, 8],
+      [-1, 2],
+      [0, 1e300],
+      [Number.NaN, 1],
+      [0.5, 1],
+    ]) {
+      expect(native.sendmmsgSlab(x, slab, new Float64Array(bad), counts, null, state, 0)).toBe(1);
+      expect(s.recv(y, Buffer.alloc(8), MSG_DONTWAIT)).toBe(0);
+    }
+  });
+});
