@@ -141,13 +141,18 @@ const char* KindName(CmsgKind k) {
 
 // The control messages to send: what JS asked for as Cmsg values, the fds of every rights
 // message in one array.
+// Reading arrays and objects can run JavaScript (an element or a property may be a getter),
+// and that JavaScript can detach or shrink a view read earlier. So the readers below keep the
+// views as handles, and pointers into them are taken only once every read that can run
+// JavaScript is done (ViewsToIov, ResolveControl), right before the syscall.
 struct ControlList {
   std::vector<Cmsg> items;
   std::vector<int> fds;
+  std::vector<napi_value> raw;  // per item: the kRaw payload view, else null
 };
 
 bool ReadCmsg(napi_env env, napi_value obj, size_t i, Cmsg* c, std::vector<int>* fds,
-              size_t* fd_start) {
+              size_t* fd_start, napi_value* raw) {
   memset(c, 0, sizeof(*c));
   napi_valuetype t;
   napi_typeof(env, obj, &t);
@@ -168,8 +173,7 @@ bool ReadCmsg(napi_env env, napi_value obj, size_t i, Cmsg* c, std::vector<int>*
     if (!Prop(env, obj, "data", &data) || !ValueBytes(env, data, Item(i, "data").c_str(), &b)) {
       return false;
     }
-    c->data = static_cast<const unsigned char*>(b.data);
-    c->data_len = b.len;
+    *raw = data;  // its bytes are read again in ResolveControl
     return true;
   }
   if (t != napi_string) return TypeErr(env, Item(i, "type"), "a string or a number");
@@ -237,11 +241,12 @@ bool ReadControl(napi_env env, napi_value v, ControlList* out) {
   uint32_t count;
   if (!IsArray(env, v, &count)) return TypeErr(env, "control", "an array of control messages");
   out->items.resize(count);
+  out->raw.assign(count, nullptr);
   std::vector<size_t> starts(count, SIZE_MAX);
   for (uint32_t i = 0; i < count; i++) {
     napi_value obj;
     if (napi_get_element(env, v, i, &obj) != napi_ok ||
-        !ReadCmsg(env, obj, i, &out->items[i], &out->fds, &starts[i])) {
+        !ReadCmsg(env, obj, i, &out->items[i], &out->fds, &starts[i], &out->raw[i])) {
       return false;
     }
   }
@@ -252,23 +257,41 @@ bool ReadControl(napi_env env, napi_value v, ControlList* out) {
   return true;
 }
 
-// The views of a JS array as iovecs, pointing into them in place.
-bool ReadIov(napi_env env, napi_value arr, const char* name, Scratch<iovec, kInlineIov>* scratch,
-             iovec** iov, size_t* n) {
+// Points each raw control message at its payload as it is now. Runs no JavaScript.
+bool ResolveControl(napi_env env, ControlList* list) {
+  for (size_t i = 0; i < list->items.size(); i++) {
+    if (list->raw[i] == nullptr) continue;
+    Bytes b;
+    if (!ValueBytes(env, list->raw[i], Item(i, "data").c_str(), &b)) return false;
+    list->items[i].data = static_cast<const unsigned char*>(b.data);
+    list->items[i].data_len = b.len;
+  }
+  return true;
+}
+
+// The elements of a JS array of views, as handles (reading them can run JavaScript).
+bool ReadViews(napi_env env, napi_value arr, const char* name, std::vector<napi_value>* views) {
   uint32_t count;
   if (!IsArray(env, arr, &count)) {
     return TypeErr(env, name, "an array of Buffer, TypedArray, or DataView");
   }
   if (count > IOV_MAX) return RangeErr(env, std::string(name) + ".length", 0, IOV_MAX);
-  *iov = scratch->Get(count);
-  *n = count;
+  views->resize(count);
   for (uint32_t k = 0; k < count; k++) {
-    napi_value v;
+    if (napi_get_element(env, arr, k, &(*views)[k]) != napi_ok) return false;
+  }
+  return true;
+}
+
+// The views as iovecs pointing into them as they are now. Runs no JavaScript.
+bool ViewsToIov(napi_env env, const std::vector<napi_value>& views, const char* name,
+                Scratch<iovec, kInlineIov>* scratch, iovec** iov, size_t* n) {
+  *iov = scratch->Get(views.size());
+  *n = views.size();
+  for (size_t k = 0; k < views.size(); k++) {
     Bytes b;
     std::string field = std::string(name) + "[" + std::to_string(k) + "]";
-    if (napi_get_element(env, arr, k, &v) != napi_ok || !ValueBytes(env, v, field.c_str(), &b)) {
-      return false;
-    }
+    if (!ValueBytes(env, views[k], field.c_str(), &b)) return false;
     (*iov)[k] = {b.data, b.len};
   }
   return true;
@@ -402,16 +425,23 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   ControlList control;
-  if (!ReadControl(env, info[3], &control)) return Napi::Value();
+  std::vector<napi_value> views;
+  if (!ReadControl(env, info[3], &control) || !ReadViews(env, info[1], "buffers", &views)) {
+    return Napi::Value();
+  }
   sockaddr_storage ss;
   socklen_t namelen = 0;
   if (!info[4].IsNull() && !info[4].IsUndefined() && !ArgSockaddr(info, 4, &ss, &namelen)) {
     return Napi::Value();
   }
+  // No JavaScript runs from here on: the pointers taken now stay good through the syscall.
   Scratch<iovec, kInlineIov> iov_scratch;
   iovec* iov;
   size_t iovlen;
-  if (!ReadIov(env, info[1], "buffers", &iov_scratch, &iov, &iovlen)) return Napi::Value();
+  if (!ViewsToIov(env, views, "buffers", &iov_scratch, &iov, &iovlen) ||
+      !ResolveControl(env, &control)) {
+    return Napi::Value();
+  }
   Scratch<unsigned char, kInlineControl> cbuf;
   size_t need = CmsgEncodedLength(control.items.data(), control.items.size());
   if (need > static_cast<size_t>(kMaxControl)) {
@@ -462,7 +492,11 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   Scratch<iovec, kInlineIov> iov_scratch;
   iovec* iov;
   size_t iovlen;
-  if (!ReadIov(env, info[1], "buffers", &iov_scratch, &iov, &iovlen)) return Napi::Value();
+  std::vector<napi_value> views;
+  if (!ReadViews(env, info[1], "buffers", &views) ||
+      !ViewsToIov(env, views, "buffers", &iov_scratch, &iov, &iovlen)) {
+    return Napi::Value();
+  }
   Scratch<unsigned char, kInlineControl> cbuf;
   unsigned char* cdata = cbuf.Get(static_cast<size_t>(clen));
   sockaddr_storage ss;
@@ -598,6 +632,7 @@ bool ArgBatch(const Napi::CallbackInfo& info, Batch* b, bool slab = false) {
 struct MmsgScratch {
   std::vector<mmsghdr> msgs;
   std::vector<iovec> iovs;
+  std::vector<napi_value> views;  // handles, valid for the call that read them
   bool busy = false;
 };
 thread_local MmsgScratch tls_scratch;
@@ -615,9 +650,14 @@ class ScratchLease {
 
 // Fills the first `vlen` mmsghdrs of `s` from `b`. `recv` offers every name slot in full;
 // sendmmsg passes each message's destination length from state[3i + 2] (0: none).
-bool FillBatch(napi_env env, const Batch& b, size_t vlen, bool recv, MmsgScratch* s) {
+// Reading an array of views can run JavaScript (see ControlList) that changes iovCounts or
+// detaches the typed arrays, so the iovec layout is fixed from iovCounts first, the views are
+// turned into pointers only after all of them were read, and the typed arrays are read again
+// (iovCounts checked unchanged) before names and results are touched.
+bool FillBatch(const Napi::CallbackInfo& info, Batch* b, size_t vlen, bool recv, MmsgScratch* s) {
+  napi_env env = info.Env();
   size_t niov = 0;
-  for (size_t i = 0; i < vlen; i++) niov += static_cast<size_t>(b.counts[i]);
+  for (size_t i = 0; i < vlen; i++) niov += static_cast<size_t>(b->counts[i]);
   if (s->msgs.size() < vlen) s->msgs.resize(vlen);
   if (s->iovs.size() < niov) s->iovs.resize(niov);
   size_t k = 0;
@@ -625,40 +665,56 @@ bool FillBatch(napi_env env, const Batch& b, size_t vlen, bool recv, MmsgScratch
     mmsghdr& h = s->msgs[i];
     h = mmsghdr{};
     h.msg_hdr.msg_iov = s->iovs.data() + k;
-    h.msg_hdr.msg_iovlen = static_cast<size_t>(b.counts[i]);
-    for (int32_t j = 0; j < b.counts[i]; j++, k++) {
-      if (b.layout != nullptr) {
-        // A view not wholly inside the slab as it is now (detached, shrunk, or a layout that
-        // was never right) reads as empty, as V8 reports such a view's byteLength.
-        const double off = b.layout[2 * k], len = b.layout[2 * k + 1];
-        const bool inside = b.slab != nullptr && off >= 0 && len >= 0 &&
-                            off + len <= static_cast<double>(b.slab_len) &&
-                            off == static_cast<double>(static_cast<size_t>(off)) &&
-                            len == static_cast<double>(static_cast<size_t>(len));
-        s->iovs[k] = inside ? iovec{b.slab + static_cast<size_t>(off), static_cast<size_t>(len)}
-                            : iovec{nullptr, 0};
-        continue;
-      }
-      napi_value v;
-      Bytes bytes;
-      if (napi_get_element(env, b.views, static_cast<uint32_t>(k), &v) != napi_ok ||
-          !ValueBytes(env, v, "views[i]", &bytes)) {
+    h.msg_hdr.msg_iovlen = static_cast<size_t>(b->counts[i]);
+    k += h.msg_hdr.msg_iovlen;
+  }
+  if (b->layout != nullptr) {
+    for (k = 0; k < niov; k++) {
+      // A view not wholly inside the slab as it is now (detached, shrunk, or a layout that
+      // was never right) reads as empty, as V8 reports such a view's byteLength.
+      const double off = b->layout[2 * k], len = b->layout[2 * k + 1];
+      const bool inside = b->slab != nullptr && off >= 0 && len >= 0 &&
+                          off + len <= static_cast<double>(b->slab_len) &&
+                          off == static_cast<double>(static_cast<size_t>(off)) &&
+                          len == static_cast<double>(static_cast<size_t>(len));
+      s->iovs[k] = inside ? iovec{b->slab + static_cast<size_t>(off), static_cast<size_t>(len)}
+                          : iovec{nullptr, 0};
+    }
+  } else {
+    if (s->views.size() < niov) s->views.resize(niov);
+    for (k = 0; k < niov; k++) {
+      if (napi_get_element(env, b->views, static_cast<uint32_t>(k), &s->views[k]) != napi_ok) {
         return false;
       }
+    }
+    // JavaScript may have run: from here on none does.
+    Batch again;
+    if (!ArgBatch(info, &again, false)) return false;
+    bool same = again.n == b->n;
+    for (size_t i = 0; same && i < vlen; i++) {
+      same = static_cast<size_t>(again.counts[i]) == s->msgs[i].msg_hdr.msg_iovlen;
+    }
+    if (!same) return TypeErr(env, "iovCounts", "unchanged while the views are read");
+    *b = again;
+    for (k = 0; k < niov; k++) {
+      Bytes bytes;
+      if (!ValueBytes(env, s->views[k], "views[i]", &bytes)) return false;
       s->iovs[k] = {bytes.data, bytes.len};
     }
-    if (b.names == nullptr) continue;
+  }
+  if (b->names == nullptr) return true;
+  for (size_t i = 0; i < vlen; i++) {
     socklen_t namelen = kNameSlot;
     if (!recv) {
-      int32_t want = b.state[3 * i + 2];
+      int32_t want = b->state[3 * i + 2];
       if (want < 0 || static_cast<size_t>(want) > kNameSlot) {
         return RangeErr(env, "state[3i + 2]", 0, kNameSlot);
       }
       namelen = static_cast<socklen_t>(want);
     }
     if (namelen) {
-      h.msg_hdr.msg_name = b.names + i * kNameSlot;
-      h.msg_hdr.msg_namelen = namelen;
+      s->msgs[i].msg_hdr.msg_name = b->names + i * kNameSlot;
+      s->msgs[i].msg_hdr.msg_namelen = namelen;
     }
   }
   return true;
@@ -672,7 +728,7 @@ Napi::Value SendMmsg(const Napi::CallbackInfo& info) {
   if (!ArgBatch(info, &b, kSlab)) return Napi::Value();
   ScratchLease s;
   size_t vlen = b.n < kMaxBatch ? b.n : kMaxBatch;
-  if (!FillBatch(info.Env(), b, vlen, false, s.operator->())) return Napi::Value();
+  if (!FillBatch(info, &b, vlen, false, s.operator->())) return Napi::Value();
   int r = Retry([&] {
     return sendmmsg(b.fd, s->msgs.data(), static_cast<unsigned>(vlen), b.flags | MSG_NOSIGNAL);
   });
@@ -694,7 +750,7 @@ Napi::Value RecvMmsg(const Napi::CallbackInfo& info) {
   }
   ScratchLease s;
   size_t vlen = b.n < kMaxBatch ? b.n : kMaxBatch;
-  if (!FillBatch(info.Env(), b, vlen, true, s.operator->())) return Napi::Value();
+  if (!FillBatch(info, &b, vlen, true, s.operator->())) return Napi::Value();
   // No control buffer, so no fd can arrive: the kernel discards any and sets MSG_CTRUNC.
   int flags = b.flags;
   timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};

@@ -336,3 +336,44 @@ describe('MessageBatch over one ArrayBuffer', () => {
     }
   });
 });
+
+describe('the raw batch calls against views arrays that run code while read', () => {
+  // An element getter runs JavaScript in the middle of the native call: it may detach a view
+  // read before it or change iovCounts. The kernel must never get a pointer into memory that
+  // was given up meanwhile.
+  it('a getter that detaches an earlier view leaves that view empty', () => {
+    const [x, y] = pair(AF_UNIX, SOCK_DGRAM);
+    const a = new Uint8Array(4);
+    const b = Buffer.alloc(8);
+    const views: ArrayBufferView[] = [a];
+    Object.defineProperty(views, 1, {
+      enumerable: true,
+      get() {
+        structuredClone(a.buffer, { transfer: [a.buffer] });
+        return b;
+      },
+    });
+    s.send(x, Buffer.from('abcdefgh'));
+    const state = new Int32Array(3);
+    expect(native.recvmmsg(y, views, new Int32Array([2]), null, state, MSG_DONTWAIT, -1)).toBe(1);
+    // All eight bytes went to the view that still had memory.
+    expect(state[0]).toBe(8);
+    expect(b.toString()).toBe('abcdefgh');
+  });
+
+  it('a getter that changes iovCounts makes the call fail with a coded error', () => {
+    const [x] = pair(AF_UNIX, SOCK_DGRAM);
+    const counts = new Int32Array([1, 1]);
+    const views: ArrayBufferView[] = [Buffer.alloc(4)];
+    Object.defineProperty(views, 1, {
+      enumerable: true,
+      get() {
+        counts[0] = 1000;
+        return Buffer.alloc(4);
+      },
+    });
+    expect(() => native.sendmmsg(x, views, counts, null, new Int32Array(6), 0)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+  });
+});

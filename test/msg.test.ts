@@ -201,3 +201,46 @@ describe('sendmsg/recvmsg argument errors', () => {
     expect(s.cmsgSpace(4) % 4).toBe(0);
   });
 });
+
+describe('the raw sendmsg/recvmsg against arrays that run code while read', () => {
+  it('recvmsg: a getter that detaches an earlier view leaves that view empty', () => {
+    const [x, y] = pair(AF_UNIX, SOCK_DGRAM);
+    const a = new Uint8Array(4);
+    const b = Buffer.alloc(8);
+    const views: ArrayBufferView[] = [a];
+    Object.defineProperty(views, 1, {
+      enumerable: true,
+      get() {
+        structuredClone(a.buffer, { transfer: [a.buffer] });
+        return b;
+      },
+    });
+    s.send(x, Buffer.from('abcdefgh'));
+    const r = native.recvmsg(y, views, 0, MSG_DONTWAIT);
+    expect(r).toMatchObject({ bytes: 8 });
+    expect(b.toString()).toBe('abcdefgh');
+  });
+
+  it('sendmsg: a control payload detached by a later getter goes out empty, never stale', () => {
+    const { IPPROTO_IP, IP_TOS, EINVAL, SOCK_DGRAM: DGRAM, AF_INET: INET } = s.constants;
+    const x = sock(INET, DGRAM);
+    const y = sock(INET, DGRAM);
+    s.bind(y, { family: 'inet', address: '127.0.0.1', port: 0 });
+    const to = s.getsockname(y) as s.InetAddress;
+    const tos = new Int32Array([0]);
+    const control = [{ level: IPPROTO_IP, type: IP_TOS, data: tos }];
+    const views: ArrayBufferView[] = [];
+    Object.defineProperty(views, 0, {
+      enumerable: true,
+      get() {
+        // Read after the control list: detaches the IP_TOS payload already looked at.
+        structuredClone(tos.buffer, { transfer: [tos.buffer] });
+        return Buffer.from('data');
+      },
+    });
+    // IP_TOS with no payload is EINVAL (ip(7)); the 4 bytes read before the detach would pass.
+    expect(native.sendmsg(x, views, 0, control as never, INET, to.address, to.port, 0, 0)).toBe(
+      -EINVAL,
+    );
+  });
+});
