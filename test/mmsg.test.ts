@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import * as s from '../lib/index.js';
 import { native } from '../lib/native.js';
-import { pair, sock } from './helpers/fds.js';
+import { pair, sock, viewsDetachingFirst } from './helpers/fds.js';
 
 const { AF_INET, AF_UNIX, SOCK_DGRAM, MSG_DONTWAIT, MSG_TRUNC, MSG_WAITFORONE } = s.constants;
 
@@ -345,14 +345,7 @@ describe('the raw batch calls against views arrays that run code while read', ()
     const [x, y] = pair(AF_UNIX, SOCK_DGRAM);
     const a = new Uint8Array(4);
     const b = Buffer.alloc(8);
-    const views: ArrayBufferView[] = [a];
-    Object.defineProperty(views, 1, {
-      enumerable: true,
-      get() {
-        structuredClone(a.buffer, { transfer: [a.buffer] });
-        return b;
-      },
-    });
+    const views = viewsDetachingFirst(a, b);
     s.send(x, Buffer.from('abcdefgh'));
     const state = new Int32Array(3);
     expect(native.recvmmsg(y, views, new Int32Array([2]), null, state, MSG_DONTWAIT, -1)).toBe(1);

@@ -65,3 +65,19 @@ export function rawSocketsAllowed(): { ok: true } | { ok: false; reason: string 
     };
   }
 }
+
+/**
+ * `[a, b]` where reading element 1 runs a getter that detaches `a`'s buffer first: a views
+ * array that gives up memory in the middle of a native call reading it.
+ */
+export function viewsDetachingFirst(a: Uint8Array, b: Uint8Array): ArrayBufferView[] {
+  const views: ArrayBufferView[] = [a];
+  Object.defineProperty(views, 1, {
+    enumerable: true,
+    get() {
+      structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });
+      return b;
+    },
+  });
+  return views;
+}
