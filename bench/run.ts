@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { cpus, loadavg, release } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { type Impl, type Row, type Side, rows } from './rows.js';
+import { type Impl, type Row, type Side, type Target, rows } from './rows.js';
 
 const ROOT = join(__dirname, '..');
 const OUT = join(ROOT, 'build-bench');
@@ -258,8 +258,8 @@ interface RowResult {
   note: string;
 }
 
-/** The median over repetitions of a's figure relative to b's in the same repetition. */
-function pairedRatio(row: Row, a: Cell, b: Cell): number | undefined {
+/** a's figure relative to b's, one per repetition in which both ran. */
+function pairedRatios(row: Row, a: Cell, b: Cell): number[] {
   const paired: number[] = [];
   a.samples.forEach((s, i) => {
     const x = valueOf(row, a.side, s);
@@ -267,7 +267,17 @@ function pairedRatio(row: Row, a: Cell, b: Cell): number | undefined {
     const y = bs === undefined ? null : valueOf(row, b.side, bs);
     if (x !== null && y !== null && y !== 0) paired.push(ratioOf(row, x, y));
   });
+  return paired;
+}
+
+/** The median over repetitions of a's figure relative to b's in the same repetition. */
+function pairedRatio(row: Row, a: Cell, b: Cell): number | undefined {
+  const paired = pairedRatios(row, a, b);
   return paired.length > 0 ? median(paired) : undefined;
+}
+
+function meets(t: Target, r: number): boolean {
+  return t.max !== undefined ? r <= t.max : r >= (t.min ?? 0);
 }
 
 function summarize(row: Row, cells: Cell[], python: boolean): RowResult {
@@ -303,8 +313,18 @@ function summarize(row: Row, cells: Cell[], python: boolean): RowResult {
     const why = t.against === 'Python' && !python ? 'python3 not found' : 'no baseline result';
     return { row, cells, ratios, verdict: 'ERROR', note: why };
   }
-  const met = t.max !== undefined ? r <= t.max : r >= (t.min ?? 0);
-  return { row, cells, ratios, verdict: met ? 'MET' : 'MISSED', note: '' };
+  // How steady the verdict is: on a shared machine a row near its target can land on either
+  // side from one repetition to the next, and the median alone would hide that.
+  const base = cells.find((x) => x.side.label === t.against);
+  const each = base === undefined ? [] : pairedRatios(row, subject, base);
+  let note = '';
+  if (each.length > 1) {
+    const lo = Math.min(...each).toFixed(2);
+    const hi = Math.max(...each).toFixed(2);
+    const k = each.filter((x) => meets(t, x)).length;
+    note = `met in ${k} of ${each.length} repetitions; ${lo}–${hi}×`;
+  }
+  return { row, cells, ratios, verdict: meets(t, r) ? 'MET' : 'MISSED', note };
 }
 
 function cellText(row: Row, c: Cell): string {
@@ -359,6 +379,9 @@ function table(results: RowResult[]): string {
     if (row.allocLimit !== undefined) target = 'nothing per call';
     let verdict: string = res.verdict;
     if (res.verdict === 'ERROR' || res.verdict === 'n/a') verdict = `${res.verdict}: ${res.note}`;
+    else if (row.kind !== 'alloc' && res.note !== '') {
+      verdict = `${res.verdict} (${res.note})`;
+    }
     lines.push([row.title, ...cols, ratioText(res), target, verdict]);
   }
   return `${lines.map((l) => `| ${l.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`).join('\n')}\n`;
@@ -423,7 +446,8 @@ median of the ratios measured within one repetition, where the programs of a row
 after the other (in a rotating order). Times (ns, µs) are per call, lower is better, and their
 ratios are time over time; rates and throughputs are per second, higher is better, and their
 ratios are rate over rate. Absolute numbers move from machine to machine and with load; the
-ratios are what the targets are about.
+ratios are what the targets are about. A verdict is the median ratio's; beside it, in how many
+repetitions the row's own ratio met the target, and the lowest and highest of those ratios.
 
 What each row does (the loops are the same, call for call, in bench/*.c, bench/cases.py and
 bench/cases.ts):
