@@ -376,17 +376,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
     signal: AbortSignal | undefined,
     attempt: (fd: number) => T,
   ): Promise<T> {
-    let watcher = this.#watcher;
-    if (watcher === null) {
-      watcher = new native.Watcher((status, events) => this.#onEvents(status, events));
-      const r = watcher.open(this.#fd);
-      if (r < 0) {
-        watcher.close();
-        throw new SocketError(r, 'epoll_ctl');
-      }
-      this.#watcher = watcher;
-      this.#handleRef = true;
-    }
+    const watcher = this.#watcher ?? this.#openWatcher();
     const bit = kind === 'read' ? READABLE : WRITABLE;
     const list = kind === 'read' ? this.#readers : this.#writers;
     if ((this.#interest & bit) === 0) {
@@ -410,6 +400,21 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
     list.push(w);
     this.#syncRef();
     return promise;
+  }
+
+  // Its own method so that the callback's closure holds only `this`: made inside #enqueue it
+  // would share that call's scope, and keep the first wait's signal, buffer and promise alive
+  // for as long as the socket has its watcher.
+  #openWatcher(): NativeWatcher {
+    const watcher = new native.Watcher((status, events) => this.#onEvents(status, events));
+    const r = watcher.open(this.#fd);
+    if (r < 0) {
+      watcher.close();
+      throw new SocketError(r, 'epoll_ctl');
+    }
+    this.#watcher = watcher;
+    this.#handleRef = true;
+    return watcher;
   }
 
   /** Retries the calls waiting in `list`, oldest first, until one would block again. */

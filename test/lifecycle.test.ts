@@ -195,6 +195,16 @@ describe('processes and threads', () => {
     expect(out).toContain('fds still open after gc: 1000 of 1000');
   });
 
+  it('a finished wait leaves nothing of its own alive while the socket stays open', () => {
+    const out = execFileSync(process.execPath, ['--expose-gc', child('gc-retention.js')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    for (const what of ['aborted receive buffer', 'its signal', 'its promise', 'received buffer'])
+      expect(out).toContain(`${what}: collected`);
+    expect(out).toContain('socket open: true');
+  });
+
   it('an exception thrown in a readiness callback is reported as uncaught, not swallowed', () => {
     const r = spawnSync(process.execPath, [child('callback-throws.js')], {
       encoding: 'utf8',
