@@ -43,7 +43,10 @@ interface Waiter {
 
 /**
  * The signal of a waiting call's options, checked as Node checks its own: the options are
- * undefined or an object, and their signal undefined or an AbortSignal.
+ * undefined or an object, and their signal undefined or an AbortSignal. Like Node's own
+ * validateAbortSignal it goes by shape, not `instanceof`: a signal of another realm (a vm
+ * context, a test environment's DOM) or of an AbortController polyfill works too, as long as it
+ * has `aborted` and the two listener methods this layer calls.
  */
 export function waitSignal(options: unknown): AbortSignal | undefined {
   if (options === undefined) return undefined;
@@ -52,7 +55,32 @@ export function waitSignal(options: unknown): AbortSignal | undefined {
   }
   const { signal } = options as WaitOptions;
   if (signal === undefined || signal instanceof AbortSignal) return signal;
+  const like = signal as Partial<Record<keyof AbortSignal, unknown>> | null;
+  if (
+    typeof like === 'object' &&
+    like !== null &&
+    'aborted' in like &&
+    typeof like.addEventListener === 'function' &&
+    typeof like.removeEventListener === 'function'
+  ) {
+    return signal;
+  }
   throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+}
+
+/**
+ * What an aborted signal rejects with: its reason, or for a signal without one (a polyfill's)
+ * an AbortError as Node's own signals give.
+ */
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason !== undefined
+    ? signal.reason
+    : new DOMException('This operation was aborted', 'AbortError');
+}
+
+/** signal.throwIfAborted(), for any signal waitSignal accepts. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw abortReason(signal);
 }
 
 /** The family of the address a static constructor makes its socket for. */
@@ -260,7 +288,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
       const onAbort = (): void => {
         clearTimeout(sleeper.timer);
         this.#sleepers.delete(sleeper);
-        sleeper.reject(signal?.reason);
+        sleeper.reject(abortReason(signal!));
       };
       if (!this.#userRef) sleeper.timer.unref();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -338,7 +366,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
   ): Promise<T> {
     try {
       const fd = this.liveFd();
-      signal?.throwIfAborted();
+      throwIfAborted(signal);
       if (tryFirst) {
         const r = attempt(fd);
         if (r !== EAGAIN)
@@ -364,7 +392,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
   protected wait(kind: 'read' | 'write', signal?: AbortSignal): Promise<void> {
     try {
       this.liveFd();
-      signal?.throwIfAborted();
+      throwIfAborted(signal);
       return this.#enqueue(kind, signal, ready);
     } catch (e) {
       return rejection(e);
@@ -393,7 +421,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
         if (i >= 0) list.splice(i, 1);
         this.#syncRef();
         // The signal's reason is the caller's choice (an AbortError DOMException by default).
-        reject(signal.reason as Error);
+        reject(abortReason(signal));
       };
       signal.addEventListener('abort', w.onAbort, { once: true });
     }
@@ -968,7 +996,7 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
   protected async connectTo(address: SocketAddress, signal?: AbortSignal): Promise<void> {
     const args = addrArgs(address);
     const target = errorTarget(address);
-    signal?.throwIfAborted();
+    throwIfAborted(signal);
     let r = native.connect(this.liveFd(), ...args);
     // A unix stream listener with a full backlog answers EAGAIN: try again. Nothing polls ready
     // when the backlog frees up (the connecting socket is writable all along, so waiting for

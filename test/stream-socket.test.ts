@@ -212,6 +212,44 @@ describe('StreamSocket', () => {
     });
   });
 
+  it("takes an AbortSignal by its shape, as Node does: another realm's or a polyfill's", async () => {
+    // What an AbortController polyfill (or a DOM environment's) hands out: an EventTarget with
+    // `aborted`, not an instance of Node's AbortSignal; this one has no `reason` either.
+    class ShapedSignal extends EventTarget {
+      aborted = false;
+      reason: unknown = undefined;
+      abort(reason?: unknown): void {
+        this.aborted = true;
+        this.reason = reason;
+        this.dispatchEvent(new Event('abort'));
+      }
+    }
+    const [fa, fb] = s.socketpair(s.constants.AF_UNIX, s.constants.SOCK_STREAM);
+    using a = StreamSocket.from(fa);
+    using b = StreamSocket.from(fb);
+    const buf = Buffer.alloc(4);
+    const plain = new ShapedSignal();
+    const pending = a.read(buf, { signal: plain as unknown as AbortSignal });
+    plain.abort();
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    const withReason = new ShapedSignal();
+    const second = a.read(buf, { signal: withReason as unknown as AbortSignal });
+    withReason.abort(new Error('enough'));
+    await expect(second).rejects.toThrow('enough');
+    // Already aborted: rejects before reading anything.
+    await b.write('ping');
+    await expect(a.read(buf, { signal: plain as unknown as AbortSignal })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+    // The socket stays usable, and the bytes were left for the next read.
+    expect(await a.read(buf)).toBe(4);
+    expect(buf.toString()).toBe('ping');
+    // Something without the listener methods is still no signal.
+    await expect(
+      a.read(buf, { signal: { aborted: false } as unknown as AbortSignal }),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+  });
+
   it('rejects a write whose buffer is detached while it waits with a coded error', async () => {
     const [fa, fb] = s.socketpair(s.constants.AF_UNIX, s.constants.SOCK_STREAM);
     using a = StreamSocket.from(fa);
