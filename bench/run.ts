@@ -327,6 +327,27 @@ function summarize(row: Row, cells: Cell[], python: boolean): RowResult {
   return { row, cells, ratios, verdict: meets(t, r) ? 'MET' : 'MISSED', note };
 }
 
+/**
+ * The rows with a Node-API floor, and those where sockfd stays within 10 % of it: what sockfd
+ * itself adds, apart from what any Node-API binding pays (the C targets include both).
+ */
+function floorSummary(results: RowResult[]): string {
+  const near: string[] = [];
+  const far: string[] = [];
+  for (const { row, ratios } of results) {
+    const r = ratios.get('floor');
+    if (r === undefined) continue;
+    const within = row.kind === 'time' ? r <= 1.1 : r >= 0.9;
+    (within ? near : far).push(row.id);
+  }
+  if (near.length + far.length === 0) return '';
+  const list = (ids: string[]): string => (ids.length > 0 ? ` (${ids.join(', ')})` : '');
+  return (
+    `Against the Node-API floor (sockfd's own cost): ${near.length} of ${near.length + far.length} ` +
+    `rows within 1.1× of its time or 0.9× of its rate${list(near)}; ${far.length} not${list(far)}.`
+  );
+}
+
 function cellText(row: Row, c: Cell): string {
   const na = c.samples.find((s) => typeof s.na === 'string');
   if (na !== undefined) return `n/a (${String(na.na)})`;
@@ -439,7 +460,7 @@ ${Object.entries(info)
 | repetitions | ${opts.reps} |
 
 ${table(results)}
-Targets met: ${met}; missed: ${missed}.
+Targets met: ${met}; missed: ${missed}. ${floorSummary(results)}
 
 How to read it: every figure is the median of ${opts.reps} repetitions, and every ratio is the
 median of the ratios measured within one repetition, where the programs of a row run one
@@ -546,6 +567,8 @@ async function main(): Promise<void> {
   const met = results.filter((r) => r.verdict === 'MET').length;
   const missed = results.filter((r) => r.verdict === 'MISSED').length;
   process.stdout.write(`\ntargets met: ${met}, missed: ${missed}\n`);
+  const floor = floorSummary(results);
+  if (floor !== '') process.stdout.write(`${floor}\n`);
   if (opts.out !== null) {
     const info = machine();
     mkdirSync(dirname(opts.out), { recursive: true });

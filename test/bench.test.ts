@@ -36,6 +36,8 @@ describe('the bench suite, quick mode', () => {
       expect(getsockopt).toMatch(/\d\.\d\d× floor time/);
       // The floor's own figure carries its ratio to C.
       expect(getsockopt).toMatch(/ \(\d+\.\d\d× C time\) \|/);
+      // And the summary counts the rows that stay near the floor.
+      expect(out).toMatch(/^Against the Node-API floor \(sockfd's own cost\): \d+ of 6 rows/m);
     }
   }, 60_000);
 });
