@@ -6,10 +6,11 @@
 // timer in this process DELAY_MS after the call has started.
 // Prints one line per call and exits non-zero on the first failure.
 // Run by test/faults.test.ts; `node test/faults/signal-storm-async.mjs` runs it alone.
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+import { signalsHandled, startStorm } from './storm.mjs';
 
 const s = createRequire(import.meta.url)('sockfd');
 const c = s.constants;
@@ -18,19 +19,6 @@ const DELAY_MS = 200; // when the peer acts, after the call under test has start
 const SLACK_MS = 1500; // how late a call may complete on a loaded machine
 // A SYN the kernel dropped at a full TCP backlog is sent again after the initial RTO, 1 s.
 const SYN_RETRY_MS = 1000;
-
-let handled = 0;
-process.on('SIGUSR2', () => {
-  handled++;
-});
-
-const STORM = `
-  const pid = Number(process.argv[1]);
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) {
-    try { process.kill(pid, 'SIGUSR2'); } catch { process.exit(0); }
-    Atomics.wait(pause, 0, 0, 0.05);
-  }`;
 
 /** Runs `fn` after DELAY_MS, returning the time it ran. */
 function later(fn) {
@@ -214,20 +202,13 @@ const cases = [
 ];
 
 async function main() {
-  const storm = spawn(process.execPath, ['-e', STORM, String(process.pid)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const storm = await startStorm();
   try {
-    const started = performance.now();
-    while (handled === 0) {
-      if (performance.now() - started > 10_000) throw new Error('the storm never started');
-      await sleep(10);
-    }
     let failed = 0;
     let total = 0;
     for (const t of cases) {
       process.stdout.write(`storm (async): ${t.name} ... `);
-      const before = handled;
+      const before = signalsHandled();
       const t0 = performance.now();
       let result;
       try {
@@ -236,7 +217,7 @@ async function main() {
         result = { ok: false, got: `threw ${e?.code ?? e}`, acted: undefined };
       }
       const done = performance.now();
-      const signals = handled - before;
+      const signals = signalsHandled() - before;
       total += signals;
       const { ok, got, acted } = result;
       // Not before the peer acted, and no later than SLACK_MS (plus a SYN retry) after it.
@@ -254,7 +235,7 @@ async function main() {
     );
     process.exitCode = failed ? 1 : 0;
   } finally {
-    storm.kill('SIGKILL');
+    storm.stop();
   }
 }
 

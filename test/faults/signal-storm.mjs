@@ -11,26 +11,14 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { setImmediate as tick } from 'node:timers/promises';
 
+import { signalsHandled, startStorm } from './storm.mjs';
+
 const s = createRequire(import.meta.url)('sockfd');
 const c = s.constants;
 
 const DELAY_MS = 200; // when a peer process sends, after the call under test has started
 const TIMEOUT_MS = 250; // poll timeouts and SO_RCVTIMEO/SO_SNDTIMEO
 const SLACK_MS = 1500; // how late a call may return on a loaded machine
-
-let handled = 0;
-process.on('SIGUSR2', () => {
-  handled++;
-});
-
-// The storm: kill() in a loop with a 50 us pause, until this process is gone.
-const STORM = `
-  const pid = Number(process.argv[1]);
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) {
-    try { process.kill(pid, 'SIGUSR2'); } catch { process.exit(0); }
-    Atomics.wait(pause, 0, 0, 0.05);
-  }`;
 
 // A peer that acts after DELAY_MS: writes to its fd 3, or connects to a port and writes. It
 // sends the time it wrote, so the call's lateness is measured from then and not from when the
@@ -249,27 +237,19 @@ const cases = [
 ];
 
 async function main() {
-  const storm = spawn(process.execPath, ['-e', STORM, String(process.pid)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const storm = await startStorm();
   try {
-    // Wait until the storm is under way.
-    const started = performance.now();
-    while (handled === 0) {
-      if (performance.now() - started > 10_000) throw new Error('the storm never started');
-      await new Promise((r) => setTimeout(r, 10));
-    }
     let failed = 0;
     let total = 0;
     for (const t of cases) {
       process.stdout.write(`storm: ${t.name} ... `);
-      const before = handled;
+      const before = signalsHandled();
       const t0 = performance.now();
       const { ok, got, late } = t.run();
       const ms = performance.now() - t0;
       await tick(); // let the JS handler count the signals that arrived meanwhile
       await tick();
-      const signals = handled - before;
+      const signals = signalsHandled() - before;
       total += signals;
       // Never sooner than it may (poll(2) rounds to the millisecond), and no later than
       // SLACK_MS after its timeout, or after the peer's write when a peer ends the wait.
@@ -284,7 +264,7 @@ async function main() {
     );
     process.exitCode = failed ? 1 : 0;
   } finally {
-    storm.kill('SIGKILL');
+    storm.stop();
   }
 }
 
