@@ -66,6 +66,12 @@ function need(buf: Uint8Array, length: number, what: string): void {
   }
 }
 
+// Copies `bytes` into `out` at `at`. A view whose buffer is detached reads as empty, as
+// everywhere in this library; TypedArray.prototype.set would throw an uncoded TypeError for it.
+function copyInto(out: Uint8Array, bytes: Uint8Array, at: number): void {
+  if (bytes.length > 0) out.set(bytes, at);
+}
+
 function view(buf: Uint8Array): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
@@ -357,10 +363,10 @@ export function encodeIPv4(header: IPv4HeaderInit, payload: Uint8Array = EMPTY):
   v.setUint8(9, header.protocol);
   out.set(ipv4Bytes(header.source, 'header.source'), 12);
   out.set(ipv4Bytes(header.destination, 'header.destination'), 16);
-  out.set(options, IPV4_MIN_HEADER);
+  copyInto(out, options, IPV4_MIN_HEADER);
   const checksum = header.checksum ?? internetChecksum(out.subarray(0, headerLength));
   v.setUint16(10, opt(checksum, 'header.checksum', 0, UINT16_MAX));
-  out.set(payload, headerLength);
+  copyInto(out, payload, headerLength);
   return out;
 }
 
@@ -468,7 +474,7 @@ export function encodeIPv6(header: IPv6HeaderInit, payload: Uint8Array = EMPTY):
   v.setUint8(7, opt(header.hopLimit, 'header.hopLimit', 64, UINT8_MAX));
   out.set(ipv6Bytes(header.source, 'header.source'), 8);
   out.set(ipv6Bytes(header.destination, 'header.destination'), 24);
-  out.set(payload, IPV6_HEADER);
+  copyInto(out, payload, IPV6_HEADER);
   return out;
 }
 
@@ -545,7 +551,7 @@ function encodeEcho(
   validateInt(header.sequence, 'header.sequence', 0, UINT16_MAX);
   v.setUint16(4, header.identifier);
   v.setUint16(6, header.sequence);
-  out.set(payload, ICMP_ECHO_HEADER);
+  copyInto(out, payload, ICMP_ECHO_HEADER);
   v.setUint16(2, opt(header.checksum ?? checksum(out), 'header.checksum', 0, UINT16_MAX));
   return out;
 }
@@ -663,7 +669,7 @@ export function encodeUdp(
   v.setUint16(0, header.sourcePort);
   v.setUint16(2, header.destinationPort);
   v.setUint16(4, opt(header.length, 'header.length', length, UINT16_MAX));
-  out.set(payload, UDP_HEADER);
+  copyInto(out, payload, UDP_HEADER);
   let checksum = header.checksum;
   if (checksum === undefined && addresses !== undefined) {
     checksum = transportChecksum(out, c.IPPROTO_UDP, addresses) || UINT16_MAX;
@@ -766,8 +772,8 @@ export function encodeTcp(
   v.setUint16(12, ((headerLength / 4) << 12) | flags);
   v.setUint16(14, opt(header.window, 'header.window', UINT16_MAX, UINT16_MAX));
   v.setUint16(18, opt(header.urgentPointer, 'header.urgentPointer', 0, UINT16_MAX));
-  out.set(options, TCP_MIN_HEADER);
-  out.set(payload, headerLength);
+  copyInto(out, options, TCP_MIN_HEADER);
+  copyInto(out, payload, headerLength);
   const checksum = header.checksum ?? transportChecksum(out, c.IPPROTO_TCP, addresses);
   v.setUint16(16, opt(checksum, 'header.checksum', 0, UINT16_MAX));
   return out;

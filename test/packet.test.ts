@@ -421,6 +421,34 @@ describe('TCP', () => {
   });
 });
 
+describe('detached views', () => {
+  // Found by the fuzzer: TypedArray.prototype.set threw an uncoded TypeError for a payload or
+  // options view whose buffer was detached. Such a view reads as empty, as everywhere else.
+  const detached = () => {
+    const b = new Uint8Array(new ArrayBuffer(8), 2, 4);
+    structuredClone(b.buffer, { transfer: [b.buffer] });
+    return b;
+  };
+
+  it('encode a detached payload or options as empty', () => {
+    const ip = { protocol: IPPROTO_UDP, source: '127.0.0.1', destination: '127.0.0.1' };
+    expect(s.encodeIPv4(ip, detached()).length).toBe(20);
+    expect(s.encodeIPv4({ ...ip, options: detached() }).length).toBe(20);
+    expect(s.encodeIPv6({ nextHeader: 17, ...V6 }, detached()).length).toBe(40);
+    expect(s.encodeIcmpEcho({ identifier: 1, sequence: 2 }, detached()).length).toBe(8);
+    expect(s.encodeIcmp6Echo({ identifier: 1, sequence: 2 }, detached(), V6).length).toBe(8);
+    expect(s.encodeUdp({ sourcePort: 1, destinationPort: 2 }, detached(), V4).length).toBe(8);
+    const tcp = { sourcePort: 1, destinationPort: 2 };
+    expect(s.encodeTcp(tcp, detached(), V4).length).toBe(20);
+    expect(s.encodeTcp({ ...tcp, options: detached() }, new Uint8Array(0), V4).length).toBe(20);
+  });
+
+  it('decode a detached packet as too short', () => {
+    expectPacketError(() => s.decodeIPv4(detached()), 'ERR_PACKET_TOO_SHORT');
+    expectPacketError(() => s.decodeUdp(detached()), 'ERR_PACKET_TOO_SHORT');
+  });
+});
+
 // Reads from `fd` until `match` accepts a packet or `ms` pass; returns the packet or null.
 function receive(fd: number, ms: number, match: (p: Uint8Array) => boolean): Uint8Array | null {
   const buf = Buffer.alloc(65536);
