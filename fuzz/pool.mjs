@@ -370,6 +370,12 @@ export class CallContext {
   }
 
   view(spec) {
+    const v = this.makeView(spec);
+    if (spec.hex !== undefined || spec.fill !== undefined) fillView(v, spec);
+    return v;
+  }
+
+  makeView(spec) {
     const E = globalThis[spec.type === 'Buffer' ? 'Uint8Array' : spec.type] ?? DataView;
     const size = spec.type === 'DataView' || spec.type === 'Buffer' ? 1 : E.BYTES_PER_ELEMENT;
     const bytes = spec.len * size;
@@ -528,6 +534,30 @@ export class CallContext {
       }
     }
     return null;
+  }
+}
+
+// A view's contents: `hex` bytes from its start, or `fill` element by element (what does not
+// fit is left out; a detached view gets nothing).
+function fillView(v, spec) {
+  const n = byteLengthOf(v);
+  if (n === 0) return;
+  if (spec.hex !== undefined) {
+    const bytes = Buffer.from(spec.hex, 'hex');
+    new Uint8Array(v.buffer, v.byteOffset, n).set(bytes.subarray(0, n));
+    return;
+  }
+  for (let i = 0; i < Math.min(v.length ?? 0, spec.fill.length); i++) {
+    const x = spec.fill[i];
+    v[i] = typeof v[0] === 'bigint' ? BigInt(Math.trunc(Number(x) || 0)) : Number(x);
+  }
+}
+
+function byteLengthOf(view) {
+  try {
+    return view.byteLength;
+  } catch {
+    return 0;
   }
 }
 

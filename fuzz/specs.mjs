@@ -9,7 +9,8 @@
 //   {$:'fn'} {$:'proxy'} {$:'obj', v:{..specs}} {$:'arr', v:[..specs]}
 //   {$:'str', s:'a', n:200}                      a long string without a long log line
 //   {$:'fd', name}                                an fd of the pool (fuzz/pool.mjs), 'closed', 'stdio'
-//   {$:'buf', type, len, off, mode}               an ArrayBufferView with guard bytes around it
+//   {$:'buf', type, len, off, mode, hex?, fill?}  an ArrayBufferView with guard bytes around it,
+//                                                 holding `hex` bytes or `fill` elements
 //   {$:'port', of}                                the port a pool socket is bound to
 //   {$:'abstract', hex, own}                      an abstract unix name under this run's prefix
 //   {$:'addr', v:{..specs}, trap}                 an address object, optionally with a hostile getter
@@ -406,3 +407,27 @@ export const boolean = fc.oneof(
   { arbitrary: fc.constantFrom(0, 1, 'true', null, UNDEF), weight: 1 },
   { arbitrary: scalar, weight: 1 },
 );
+
+/** Given bytes (hex) in a view of any backing: mostly a Uint8Array, at any offset. */
+export function bytesView(hex) {
+  return fc
+    .record({
+      hex,
+      type: fc.constantFrom('Uint8Array', 'Uint8Array', 'Uint8Array', 'Buffer'),
+      off: fc.constantFrom(0, 0, 1, 3, 8),
+      mode: fc.constantFrom(...BUF_MODES),
+    })
+    .map(({ hex: h, type, off, mode }) =>
+      tag('buf', { type, len: h.length / 2, off, mode, hex: h }),
+    );
+}
+
+/** A typed array of `type` holding `values`, with guard bytes around it. */
+export function typedArray(type, values) {
+  return tag('buf', { type, len: values.length, off: 0, mode: 'plain', fill: values });
+}
+
+/** Random bytes as hex. */
+export function hexBytes(maxLength) {
+  return fc.uint8Array({ maxLength }).map((b) => Buffer.from(b).toString('hex'));
+}
