@@ -936,6 +936,12 @@ export const ipv6Text = fc.oneof(
         `${a.map((x) => x.toString(16)).join(':')}::${b.map((x) => x.toString(16)).join(':')}`,
     ),
   ipv4Text.map((v4) => `::ffff:${v4}`),
+  fc
+    .tuple(fc.array(u16, { maxLength: 2 }), fc.array(u16, { maxLength: 2 }), ipv4Text)
+    .map(
+      ([a, b, v4]) =>
+        `${a.map((x) => x.toString(16)).join(':')}::${[...b.map((x) => x.toString(16)), v4].join(':')}`,
+    ),
   fc.constantFrom('::', '::1', 'fe80::1', 'ff02::1', '2001:db8::8:800:200c:417a', '::1.2.3.4'),
 );
 

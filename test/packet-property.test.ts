@@ -25,6 +25,9 @@ const ipv6 = fc.oneof(
     .tuple(fc.array(u16, { maxLength: 3 }), fc.array(u16, { maxLength: 3 }))
     .map(([a, b]) => `${hexWords(a)}::${hexWords(b)}`),
   fc.tuple(words(6), ipv4).map(([w, v4]) => `${hexWords(w)}:${v4}`),
+  fc
+    .tuple(fc.array(u16, { maxLength: 2 }), fc.array(u16, { maxLength: 2 }), ipv4)
+    .map(([a, b, v4]) => `${hexWords(a)}::${[...b.map((x) => x.toString(16)), v4].join(':')}`),
   fc.constantFrom('::', '::1', '::ffff:127.0.0.1', 'fe80::1'),
 );
 const v4Pair = fc.record({ source: ipv4, destination: ipv4 });
