@@ -66,10 +66,13 @@ function need(buf: Uint8Array, length: number, what: string): void {
   }
 }
 
-// Copies `bytes` into `out` at `at`. A view whose buffer is detached reads as empty, as
-// everywhere in this library; TypedArray.prototype.set would throw an uncoded TypeError for it.
-function copyInto(out: Uint8Array, bytes: Uint8Array, at: number): void {
-  if (bytes.length > 0) out.set(bytes, at);
+// Copies `bytes` into `out` from `at`, at most up to `end`: the room the encoder made for them.
+// The header's getters run in between, and may have detached the view (it then reads as empty,
+// as everywhere in this library; TypedArray.prototype.set would throw an uncoded TypeError) or
+// resized its buffer (a longer view is cut to the room, a shorter one leaves zeros).
+function copyInto(out: Uint8Array, bytes: Uint8Array, at: number, end: number): void {
+  const n = Math.min(bytes.length, end - at);
+  if (n > 0) out.set(n === bytes.length ? bytes : bytes.subarray(0, n), at);
 }
 
 function view(buf: Uint8Array): DataView {
@@ -363,10 +366,10 @@ export function encodeIPv4(header: IPv4HeaderInit, payload: Uint8Array = EMPTY):
   v.setUint8(9, header.protocol);
   out.set(ipv4Bytes(header.source, 'header.source'), 12);
   out.set(ipv4Bytes(header.destination, 'header.destination'), 16);
-  copyInto(out, options, IPV4_MIN_HEADER);
+  copyInto(out, options, IPV4_MIN_HEADER, headerLength);
   const checksum = header.checksum ?? internetChecksum(out.subarray(0, headerLength));
   v.setUint16(10, opt(checksum, 'header.checksum', 0, UINT16_MAX));
-  copyInto(out, payload, headerLength);
+  copyInto(out, payload, headerLength, out.length);
   return out;
 }
 
@@ -474,7 +477,7 @@ export function encodeIPv6(header: IPv6HeaderInit, payload: Uint8Array = EMPTY):
   v.setUint8(7, opt(header.hopLimit, 'header.hopLimit', 64, UINT8_MAX));
   out.set(ipv6Bytes(header.source, 'header.source'), 8);
   out.set(ipv6Bytes(header.destination, 'header.destination'), 24);
-  copyInto(out, payload, IPV6_HEADER);
+  copyInto(out, payload, IPV6_HEADER, out.length);
   return out;
 }
 
@@ -551,7 +554,7 @@ function encodeEcho(
   validateInt(header.sequence, 'header.sequence', 0, UINT16_MAX);
   v.setUint16(4, header.identifier);
   v.setUint16(6, header.sequence);
-  copyInto(out, payload, ICMP_ECHO_HEADER);
+  copyInto(out, payload, ICMP_ECHO_HEADER, out.length);
   v.setUint16(2, opt(header.checksum ?? checksum(out), 'header.checksum', 0, UINT16_MAX));
   return out;
 }
@@ -669,7 +672,7 @@ export function encodeUdp(
   v.setUint16(0, header.sourcePort);
   v.setUint16(2, header.destinationPort);
   v.setUint16(4, opt(header.length, 'header.length', length, UINT16_MAX));
-  copyInto(out, payload, UDP_HEADER);
+  copyInto(out, payload, UDP_HEADER, out.length);
   let checksum = header.checksum;
   if (checksum === undefined && addresses !== undefined) {
     checksum = transportChecksum(out, c.IPPROTO_UDP, addresses) || UINT16_MAX;
@@ -772,8 +775,8 @@ export function encodeTcp(
   v.setUint16(12, ((headerLength / 4) << 12) | flags);
   v.setUint16(14, opt(header.window, 'header.window', UINT16_MAX, UINT16_MAX));
   v.setUint16(18, opt(header.urgentPointer, 'header.urgentPointer', 0, UINT16_MAX));
-  copyInto(out, options, TCP_MIN_HEADER);
-  copyInto(out, payload, headerLength);
+  copyInto(out, options, TCP_MIN_HEADER, headerLength);
+  copyInto(out, payload, headerLength, out.length);
   const checksum = header.checksum ?? transportChecksum(out, c.IPPROTO_TCP, addresses);
   v.setUint16(16, opt(checksum, 'header.checksum', 0, UINT16_MAX));
   return out;

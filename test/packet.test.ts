@@ -443,6 +443,40 @@ describe('detached views', () => {
     expect(s.encodeTcp({ ...tcp, options: detached() }, new Uint8Array(0), V4).length).toBe(20);
   });
 
+  // A header getter that grew the payload's resizable buffer made the copy overrun the room the
+  // encoder had made (an uncoded RangeError). The view is cut to that room.
+  it('cut a payload or options view that a header getter grew to the room made for it', () => {
+    const growing = (n: number) => {
+      // Resizable ArrayBuffers (ES2024) are newer than the TypeScript lib this suite targets.
+      const ab = new ArrayBuffer(n, { maxByteLength: 64 }) as ArrayBuffer & {
+        resize(length: number): void;
+      };
+      return { view: new Uint8Array(ab).fill(7), grow: () => ab.resize(64) };
+    };
+    const p = growing(4);
+    const udp = {
+      sourcePort: 1,
+      get destinationPort() {
+        p.grow();
+        return 2;
+      },
+    };
+    expect(hex(s.encodeUdp(udp, p.view))).toBe('00010002000c000007070707');
+    const o = growing(4);
+    const ip = {
+      protocol: IPPROTO_UDP,
+      source: '127.0.0.1',
+      get destination() {
+        o.grow();
+        return '127.0.0.1';
+      },
+      options: o.view,
+    };
+    const packet = s.encodeIPv4(ip, new Uint8Array([1, 2]));
+    expect(packet.length).toBe(26);
+    expect(hex(packet.subarray(20))).toBe('070707070102');
+  });
+
   it('decode a detached packet as too short', () => {
     expectPacketError(() => s.decodeIPv4(detached()), 'ERR_PACKET_TOO_SHORT');
     expectPacketError(() => s.decodeUdp(detached()), 'ERR_PACKET_TOO_SHORT');
