@@ -421,7 +421,7 @@ describe('TCP', () => {
   });
 });
 
-describe('detached views', () => {
+describe('detached, resized and changing views and headers', () => {
   // Found by the fuzzer: TypedArray.prototype.set threw an uncoded TypeError for a payload or
   // options view whose buffer was detached. Such a view reads as empty, as everywhere else.
   const detached = () => {
@@ -475,6 +475,33 @@ describe('detached views', () => {
     const packet = s.encodeIPv4(ip, new Uint8Array([1, 2]));
     expect(packet.length).toBe(26);
     expect(hex(packet.subarray(20))).toBe('070707070102');
+  });
+
+  // Found by the fuzzer: the encoders read the required fields twice, to check and to write, so
+  // a getter that answered a valid value and then junk reached setUint16 with the junk (an
+  // uncoded TypeError). Each field is read once.
+  it('read each header field once', () => {
+    const once = <T extends object>(h: T, key: string, value: number): T => {
+      let reads = 0;
+      return Object.defineProperty(h, key, {
+        enumerable: true,
+        get: () => (reads++ === 0 ? value : Symbol('second read')),
+      });
+    };
+    const ip = { source: '127.0.0.1', destination: '127.0.0.1' };
+    expect(
+      s.decodeIPv4(s.encodeIPv4(once({ ...ip, protocol: 0 }, 'protocol', 17))).header.protocol,
+    ).toBe(17);
+    const ip6 = once({ ...V6, nextHeader: 0 }, 'nextHeader', 58);
+    expect(s.decodeIPv6(s.encodeIPv6(ip6)).header.nextHeader).toBe(58);
+    const echo = once({ identifier: 1, sequence: 0 }, 'sequence', 9);
+    expect(s.decodeIcmpEcho(s.encodeIcmpEcho(echo)).header.sequence).toBe(9);
+    const echo6 = once({ identifier: 0, sequence: 2 }, 'identifier', 7);
+    expect(s.decodeIcmp6Echo(s.encodeIcmp6Echo(echo6)).header.identifier).toBe(7);
+    const udp = once({ sourcePort: 0, destinationPort: 2 }, 'sourcePort', 53);
+    expect(s.decodeUdp(s.encodeUdp(udp, new Uint8Array(0), V4)).header.sourcePort).toBe(53);
+    const tcp = once({ sourcePort: 1, destinationPort: 0 }, 'destinationPort', 80);
+    expect(s.decodeTcp(s.encodeTcp(tcp, new Uint8Array(0), V4)).header.destinationPort).toBe(80);
   });
 
   it('decode a detached packet as too short', () => {
