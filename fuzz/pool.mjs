@@ -20,6 +20,9 @@ import { POOL_FDS } from './specs.mjs';
 /** Thrown by the hostile getters of generated objects; the library may let it through. */
 export class FuzzTrap extends Error {}
 
+/** Marks an object with a hostile getter: its fields may read differently after the call. */
+export const TRAPPED = Symbol('fuzz trap');
+
 /** The fds open in this process, from /proc/self/fd, without the one the listing itself used. */
 export function openFds() {
   const fds = new Set();
@@ -428,15 +431,18 @@ export class CallContext {
     const o = this.safeAddress(fields);
     if (!spec.trap) return o;
     // A getter that runs while the library reads the address, after it has checked the other
-    // arguments: it throws, detaches every buffer of this call, shrinks the resizable ones, or
-    // hands out junk from its second read on.
+    // arguments: it throws, detaches every buffer of this call, shrinks or grows the resizable
+    // ones, or hands out junk from its second read on. `key` names the field it sits on (a
+    // packet header's, say); the object is marked TRAPPED for the checks.
     const keys = Object.keys(o);
     const key =
-      spec.trap === 'flip'
+      spec.key ??
+      (spec.trap === 'flip'
         ? (keys[keys.length - 1] ?? 'family')
         : 'family' in o
           ? 'family'
-          : 'port';
+          : 'port');
+    Object.defineProperty(o, TRAPPED, { value: spec.trap });
     const value = o[key];
     const buffers = this.buffers;
     let reads = 0;
@@ -449,6 +455,7 @@ export class CallContext {
           try {
             if (spec.trap === 'detach') structuredClone(ab, { transfer: [ab] });
             if (spec.trap === 'shrink' && ab.resizable) ab.resize(0);
+            if (spec.trap === 'grow' && ab.resizable) ab.resize(ab.maxByteLength);
           } catch {
             // Detached already, by an earlier read of this getter.
           }

@@ -13,7 +13,8 @@
 //                                                 holding `hex` bytes or `fill` elements
 //   {$:'port', of}                                the port a pool socket is bound to
 //   {$:'abstract', hex, own}                      an abstract unix name under this run's prefix
-//   {$:'addr', v:{..specs}, trap}                 an address object, optionally with a hostile getter
+//   {$:'addr', v:{..specs}, trap, key}            an address (or header) object, optionally with a
+//                                                 hostile getter (on field `key`)
 //   {$:'kaddr', of}                               an address the kernel returned (getsockname)
 //   {$:'slot', len, fill, hex}                    sendtoSlot's ArrayBuffer: empty, garbage or filled
 import fc from 'fast-check';
@@ -312,9 +313,17 @@ const abstractName = fc.oneof(
   { arbitrary: scalar, weight: 1 },
 );
 
-// throw: the getter throws; detach/shrink: it detaches (or shrinks) every buffer of the call;
-// flip: it returns the value once and a Symbol after, so a second read sees junk.
-const trap = fc.constantFrom(...Array(8).fill(undefined), 'throw', 'detach', 'shrink', 'flip');
+// throw: the getter throws; detach/shrink/grow: it detaches (or shrinks, or grows to their
+// maximum) every buffer of the call; flip: it returns the value once and a Symbol after, so a
+// second read sees junk.
+export const trap = fc.constantFrom(
+  ...Array(9).fill(undefined),
+  'throw',
+  'detach',
+  'shrink',
+  'grow',
+  'flip',
+);
 
 // Mostly every field present; one time in six any of them may be missing.
 function addrObject(fields) {
