@@ -20,7 +20,6 @@
 //   {$:'cb'}           a watcher callback that records its calls
 //   {$:'ownAbstract'}  a unix address with an abstract name no other scenario uses
 import * as fs from 'node:fs';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 
@@ -28,7 +27,17 @@ import fc from 'fast-check';
 
 import { CallContext } from './pool.mjs';
 import * as S from './specs.mjs';
-import { LEVELS, byteLength, defuseOption, messageArbitraries, optionNames } from './table.mjs';
+import {
+  LEVELS,
+  byteLength,
+  defuseOption,
+  group4,
+  group6,
+  iface4,
+  messageArbitraries,
+  optionNames,
+  safeGroup,
+} from './table.mjs';
 
 const tag = ($, fields = {}) => ({ $, ...fields });
 const obj = (v) => tag('obj', { v });
@@ -139,20 +148,6 @@ const fromFd = fc.oneof(
   { arbitrary: S.fd, weight: 2 },
   { arbitrary: S.scalar, weight: 1 },
 );
-
-// Multicast joins send an IGMP or MLD report off this machine, except for the all-hosts and
-// all-nodes groups, which are never reported; every other group is invalid text.
-const group4 = fc.oneof(fc.constantFrom('224.0.0.1', '127.0.0.1', '0.0.0.0', '', 'x'), S.scalar);
-const group6 = fc.oneof(fc.constantFrom('ff02::1', '::1', '::', '', 'x'), S.scalar);
-const iface4 = fc.oneof(fc.constantFrom('0.0.0.0', '127.0.0.1', 0, 1, 'lo', -1), S.scalar);
-
-function safeGroup(args, k, v6) {
-  const g = args[k];
-  if (typeof g === 'string' && isIP(g.split('%')[0])) {
-    const allowed = v6 ? ['ff02::1', '::1', '::'] : ['224.0.0.1', '127.0.0.1', '0.0.0.0'];
-    if (!allowed.includes(g)) args[k] = v6 ? 'ff02::1' : '224.0.0.1';
-  }
-}
 
 /** Argument arbitraries by method name; a method not named here gets generic ones. */
 function methodTable(c) {

@@ -20,6 +20,9 @@ import { POOL_FDS } from './specs.mjs';
 /** Thrown by the hostile getters of generated objects; the library may let it through. */
 export class FuzzTrap extends Error {}
 
+/** Marks an object with a hostile getter: its fields may read differently after the call. */
+export const TRAPPED = Symbol('fuzz trap');
+
 /** The fds open in this process, from /proc/self/fd, without the one the listing itself used. */
 export function openFds() {
   const fds = new Set();
@@ -370,6 +373,12 @@ export class CallContext {
   }
 
   view(spec) {
+    const v = this.makeView(spec);
+    if (spec.hex !== undefined || spec.fill !== undefined) fillView(v, spec);
+    return v;
+  }
+
+  makeView(spec) {
     const E = globalThis[spec.type === 'Buffer' ? 'Uint8Array' : spec.type] ?? DataView;
     const size = spec.type === 'DataView' || spec.type === 'Buffer' ? 1 : E.BYTES_PER_ELEMENT;
     const bytes = spec.len * size;
@@ -422,15 +431,18 @@ export class CallContext {
     const o = this.safeAddress(fields);
     if (!spec.trap) return o;
     // A getter that runs while the library reads the address, after it has checked the other
-    // arguments: it throws, detaches every buffer of this call, shrinks the resizable ones, or
-    // hands out junk from its second read on.
+    // arguments: it throws, detaches every buffer of this call, shrinks or grows the resizable
+    // ones, or hands out junk from its second read on. `key` names the field it sits on (a
+    // packet header's, say); the object is marked TRAPPED for the checks.
     const keys = Object.keys(o);
     const key =
-      spec.trap === 'flip'
+      spec.key ??
+      (spec.trap === 'flip'
         ? (keys[keys.length - 1] ?? 'family')
         : 'family' in o
           ? 'family'
-          : 'port';
+          : 'port');
+    Object.defineProperty(o, TRAPPED, { value: spec.trap });
     const value = o[key];
     const buffers = this.buffers;
     let reads = 0;
@@ -443,6 +455,7 @@ export class CallContext {
           try {
             if (spec.trap === 'detach') structuredClone(ab, { transfer: [ab] });
             if (spec.trap === 'shrink' && ab.resizable) ab.resize(0);
+            if (spec.trap === 'grow' && ab.resizable) ab.resize(ab.maxByteLength);
           } catch {
             // Detached already, by an earlier read of this getter.
           }
@@ -528,6 +541,30 @@ export class CallContext {
       }
     }
     return null;
+  }
+}
+
+// A view's contents: `hex` bytes from its start, or `fill` element by element (what does not
+// fit is left out; a detached view gets nothing).
+function fillView(v, spec) {
+  const n = byteLengthOf(v);
+  if (n === 0) return;
+  if (spec.hex !== undefined) {
+    const bytes = Buffer.from(spec.hex, 'hex');
+    new Uint8Array(v.buffer, v.byteOffset, n).set(bytes.subarray(0, n));
+    return;
+  }
+  for (let i = 0; i < Math.min(v.length ?? 0, spec.fill.length); i++) {
+    const x = spec.fill[i];
+    v[i] = typeof v[0] === 'bigint' ? BigInt(Math.trunc(Number(x) || 0)) : Number(x);
+  }
+}
+
+function byteLengthOf(view) {
+  try {
+    return view.byteLength;
+  } catch {
+    return 0;
   }
 }
 

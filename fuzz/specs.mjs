@@ -9,10 +9,12 @@
 //   {$:'fn'} {$:'proxy'} {$:'obj', v:{..specs}} {$:'arr', v:[..specs]}
 //   {$:'str', s:'a', n:200}                      a long string without a long log line
 //   {$:'fd', name}                                an fd of the pool (fuzz/pool.mjs), 'closed', 'stdio'
-//   {$:'buf', type, len, off, mode}               an ArrayBufferView with guard bytes around it
+//   {$:'buf', type, len, off, mode, hex?, fill?}  an ArrayBufferView with guard bytes around it,
+//                                                 holding `hex` bytes or `fill` elements
 //   {$:'port', of}                                the port a pool socket is bound to
 //   {$:'abstract', hex, own}                      an abstract unix name under this run's prefix
-//   {$:'addr', v:{..specs}, trap}                 an address object, optionally with a hostile getter
+//   {$:'addr', v:{..specs}, trap, key}            an address (or header) object, optionally with a
+//                                                 hostile getter (on field `key`)
 //   {$:'kaddr', of}                               an address the kernel returned (getsockname)
 //   {$:'slot', len, fill, hex}                    sendtoSlot's ArrayBuffer: empty, garbage or filled
 import fc from 'fast-check';
@@ -311,9 +313,17 @@ const abstractName = fc.oneof(
   { arbitrary: scalar, weight: 1 },
 );
 
-// throw: the getter throws; detach/shrink: it detaches (or shrinks) every buffer of the call;
-// flip: it returns the value once and a Symbol after, so a second read sees junk.
-const trap = fc.constantFrom(...Array(8).fill(undefined), 'throw', 'detach', 'shrink', 'flip');
+// throw: the getter throws; detach/shrink/grow: it detaches (or shrinks, or grows to their
+// maximum) every buffer of the call; flip: it returns the value once and a Symbol after, so a
+// second read sees junk.
+export const trap = fc.constantFrom(
+  ...Array(9).fill(undefined),
+  'throw',
+  'detach',
+  'shrink',
+  'grow',
+  'flip',
+);
 
 // Mostly every field present; one time in six any of them may be missing.
 function addrObject(fields) {
@@ -406,3 +416,27 @@ export const boolean = fc.oneof(
   { arbitrary: fc.constantFrom(0, 1, 'true', null, UNDEF), weight: 1 },
   { arbitrary: scalar, weight: 1 },
 );
+
+/** Given bytes (hex) in a view of any backing: mostly a Uint8Array, at any offset. */
+export function bytesView(hex) {
+  return fc
+    .record({
+      hex,
+      type: fc.constantFrom('Uint8Array', 'Uint8Array', 'Uint8Array', 'Buffer'),
+      off: fc.constantFrom(0, 0, 1, 3, 8),
+      mode: fc.constantFrom(...BUF_MODES),
+    })
+    .map(({ hex: h, type, off, mode }) =>
+      tag('buf', { type, len: h.length / 2, off, mode, hex: h }),
+    );
+}
+
+/** A typed array of `type` holding `values`, with guard bytes around it. */
+export function typedArray(type, values) {
+  return tag('buf', { type, len: values.length, off: 0, mode: 'plain', fill: values });
+}
+
+/** Random bytes as hex. */
+export function hexBytes(maxLength) {
+  return fc.uint8Array({ maxLength }).map((b) => Buffer.from(b).toString('hex'));
+}

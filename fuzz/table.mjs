@@ -8,7 +8,8 @@
 //            only pool fds or closed numbers reach it), 'fdro' (read-only: the runtime's own fds
 //            are fine), 'timeout' (never waits: a wait other than 0 or 1 ms becomes 0),
 //            'naddr' (a generator of the native layer's five address arguments, spread over
-//            five positions), 'any'.
+//            five positions), 'spread' (a generator of several arguments that belong together,
+//            spread over as many positions), 'any'.
 //   keep     how many leading arguments are never dropped (the arity mutation drops the rest)
 //   creates  (result, args) -> the fds the call opened, which the worker closes at once
 //   scanFds  args -> whether the call may open fds it does not return: the worker then closes
@@ -18,8 +19,11 @@
 //   check    (result, args) -> a broken invariant as text, or null
 //   prepare  (args, constants, native) -> void; defuses values that would make a call block or
 //            reach off this machine
+import { isIP, isIPv4 } from 'node:net';
+
 import fc from 'fast-check';
 
+import { TRAPPED } from './pool.mjs';
 import * as S from './specs.mjs';
 
 const fdArg = ['fd', S.fd];
@@ -97,8 +101,24 @@ function pollTimeout() {
   return ['timeout', fc.oneof(fc.constantFrom(0, 0, 0, 1, -1, -2, 1000), S.scalar)];
 }
 
+// Multicast joins send an IGMP or MLD report off this machine, except for the all-hosts and
+// all-nodes groups, which are never reported; every other group is invalid text.
+const mostly = (good, weight = 4) =>
+  fc.oneof({ arbitrary: good, weight }, { arbitrary: S.scalar, weight: 1 });
+export const group4 = mostly(fc.constantFrom('224.0.0.1', '127.0.0.1', '0.0.0.0', '', 'x'));
+export const group6 = mostly(fc.constantFrom('ff02::1', '::1', '::', '', 'x'));
+export const iface4 = mostly(fc.constantFrom('0.0.0.0', '127.0.0.1', 0, 1, 'lo', -1));
+
+export function safeGroup(args, k, v6) {
+  const g = args[k];
+  if (typeof g === 'string' && isIP(g.split('%')[0])) {
+    const allowed = v6 ? ['ff02::1', '::1', '::'] : ['224.0.0.1', '127.0.0.1', '0.0.0.0'];
+    if (!allowed.includes(g)) args[k] = v6 ? 'ff02::1' : '224.0.0.1';
+  }
+}
+
 /** The entries for the package's exports, keyed by export name. */
-export function packageTable(c) {
+export function packageTable(c, pkg) {
   const domain = S.oneOfConstants(DOMAINS, c);
   const type = fc.oneof(
     {
@@ -152,7 +172,83 @@ export function packageTable(c) {
   // Fds that arrive in SCM_RIGHTS are new fds of this process; the worker finds them.
   const msgEntry = (message) => ({ args: [fdArg, ['any', message]], scanFds: () => true });
 
+  // The array forms of the batch calls: a few messages of buffers (and destinations), or junk.
+  const msgBuffers = fc.oneof(
+    { arbitrary: fc.array(S.buffer, { maxLength: 3 }).map((v) => ({ $: 'arr', v })), weight: 8 },
+    { arbitrary: S.buffer, weight: 2 },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+  // Mostly a pool socket's own address, so whole batches get sent.
+  const mmsgAddress = fc.oneof(
+    {
+      arbitrary: fc.constantFrom(...S.PORTED).map((of) => ({
+        $: 'obj',
+        v: {
+          family: of === 'udp6' ? 'inet6' : 'inet',
+          address: of === 'udp6' ? '::1' : '127.0.0.1',
+          port: { $: 'port', of },
+        },
+      })),
+      weight: 6,
+    },
+    { arbitrary: S.address, weight: 2 },
+  );
+  // Buffers nearly always: a message without them only tests one argument check.
+  const message = (fields) =>
+    fc
+      .oneof(
+        { arbitrary: fc.record(fields, { requiredKeys: ['buffers'] }), weight: 12 },
+        { arbitrary: fc.record(fields, { requiredKeys: [] }), weight: 1 },
+      )
+      .map((v) => ({ $: 'obj', v }));
+  const mmsgList = (fields) =>
+    fc.oneof(
+      {
+        arbitrary: fc
+          .array(
+            fc.oneof(
+              { arbitrary: message(fields), weight: 30 },
+              { arbitrary: S.scalar, weight: 1 },
+            ),
+            {
+              maxLength: 5,
+            },
+          )
+          .map((v) => ({ $: 'arr', v })),
+        weight: 8,
+      },
+      { arbitrary: S.scalar, weight: 1 },
+    );
+  const mmsgFlags = [
+    'any',
+    S.flagsOf(['MSG_DONTWAIT', 'MSG_PEEK', 'MSG_TRUNC', 'MSG_WAITFORONE', 'MSG_CONFIRM'], c),
+  ];
+
   return {
+    ...optionEntries(),
+    ...packetEntries(c, pkg),
+    sendmmsg: {
+      args: [fdArg, ['any', mmsgList({ buffers: msgBuffers, address: mmsgAddress })], mmsgFlags],
+      check: (r, [, list]) =>
+        Number.isInteger(r) && r >= 0 && r <= list.length ? null : `sendmmsg returned ${r}`,
+    },
+    recvmmsg: {
+      args: [fdArg, ['any', mmsgList({ buffers: msgBuffers })], mmsgFlags, pollTimeout()],
+      check: (r, [, list]) => {
+        if (!Array.isArray(r) || r.length > list.length) return 'recvmmsg returned no list';
+        for (const m of r) {
+          if (!Number.isInteger(m.bytes) || m.bytes < 0 || !Number.isInteger(m.flags)) {
+            return `recvmmsg result ${JSON.stringify(m)}`;
+          }
+          if (m.address !== null && typeof m.address?.family !== 'string') {
+            return 'recvmmsg address without a family';
+          }
+        }
+        return null;
+      },
+    },
+    cmsgSpace: { args: [['any', ranged(0, 65536)]] },
+    cmsgLen: { args: [['any', ranged(0, 65536)]] },
     sendmsg: msgEntry(sendMessage),
     trySendmsg: msgEntry(sendMessage),
     recvmsg: msgEntry(recvMessage),
@@ -336,25 +432,32 @@ export function messageArbitraries(c) {
       arbitrary: obj({
         buffers,
         address: S.address,
-        control: fc.oneof(arr(control, 3), S.scalar),
+        control: arr(control, 3),
         flags: S.flagsOf(MSG_FLAGS, c),
       }),
       weight: 8,
     },
     { arbitrary: S.scalar, weight: 1 },
   );
+  const recvControlLength = fc.oneof(fc.constantFrom(0, 1, 16, 24, 256, 65536, 65537), S.number);
   const recvMessage = fc.oneof(
     {
       arbitrary: obj({
         buffers,
-        controlLength: fc.oneof(fc.constantFrom(0, 1, 16, 24, 256, 65536, 65537), S.number),
+        controlLength: recvControlLength,
         flags: S.flagsOf(MSG_FLAGS, c),
       }),
       weight: 8,
     },
     { arbitrary: S.scalar, weight: 1 },
   );
-  return { sendMessage, recvMessage };
+  return {
+    sendMessage,
+    recvMessage,
+    buffers,
+    control: arr(control, 3),
+    recvControlLength,
+  };
 }
 
 /** The entries for the addon's raw functions (dist/native.js), which trust no caller either. */
@@ -363,17 +466,7 @@ export function nativeTable(c, native) {
   const int = ['any', S.number];
   // (family, host, port, flowinfo, scopeId) as lib/address.ts flattens an address: one
   // generator, spread over five arguments by the worker, so family and host mostly agree.
-  const addr = [
-    'naddr',
-    fc
-      .tuple(
-        S.familyAndHost(c),
-        S.port,
-        fc.oneof(fc.constantFrom(0, -1, 0x7fffffff), S.scalar),
-        fc.oneof(fc.constantFrom(0, 1, -1, 0x7fffffff), S.scalar),
-      )
-      .map(([[family, host], port, flowinfo, scopeId]) => [family, host, port, flowinfo, scopeId]),
-  ];
+  const addr = nativeAddress(c);
   const msgFlags = ['any', S.flagsOf(MSG_FLAGS, c)];
   const level = ['any', S.oneOfConstants(LEVELS, c)];
   const optname = ['any', S.oneOfConstants(optionNames(c), c)];
@@ -397,7 +490,124 @@ export function nativeTable(c, native) {
     { arbitrary: S.buffer, weight: 1 },
     { arbitrary: S.scalar, weight: 1 },
   );
+  const { buffers, control, recvControlLength } = messageArbitraries(c);
+  // lib/msg.ts passes a checked list of control messages, or null for none.
+  const nativeControl = fc.oneof(
+    { arbitrary: control, weight: 6 },
+    { arbitrary: fc.constant(null), weight: 3 },
+  );
+  const addrOrNull = [
+    'naddr',
+    fc.oneof(
+      { arbitrary: addr[1], weight: 4 },
+      { arbitrary: fc.constant(null), weight: 3 },
+      { arbitrary: S.scalar, weight: 1 },
+    ),
+  ];
+  // The `meta` ArrayBuffer of the address-returning calls: the size they need, or another.
+  const meta = [
+    'any',
+    fc.oneof(
+      {
+        arbitrary: fc.constantFrom('empty', 'garbage').map((fill) => ({
+          $: 'slot',
+          len: native.addressMetaBytes,
+          fill,
+          hex: 'ff'.repeat(native.addressMetaBytes),
+        })),
+        weight: 8,
+      },
+      {
+        arbitrary: fc
+          .integer({ min: 0, max: 256 })
+          .map((len) => ({ $: 'slot', len, fill: 'empty', hex: '' })),
+        weight: 1,
+      },
+      { arbitrary: S.buffer, weight: 1 },
+      { arbitrary: S.scalar, weight: 1 },
+    ),
+  ];
+  // The fd accept() wrote to meta[0]; the worker also looks in /proc for anything it missed.
+  const acceptedFd = (r, args) => {
+    const m = args[2];
+    if (!(m instanceof ArrayBuffer) || m.byteLength < 8 || typeof r === 'number') return [];
+    const fd = new Float64Array(m, 0, 1)[0];
+    return Number.isInteger(fd) && fd >= 0 ? [fd] : [];
+  };
+  const ms = ['any', fc.oneof(fc.constantFrom(0, 1, 0.5, 1000, 1e15, -1), S.number)];
   return {
+    ...nativeMessageEntries(c, native),
+    sendmsg: {
+      args: [fdArg, ['any', buffers], msgFlags, ['any', nativeControl], addrOrNull],
+      scanFds: () => true,
+    },
+    recvmsg: {
+      args: [fdArg, ['any', buffers], ['any', recvControlLength], msgFlags],
+      scanFds: () => true,
+    },
+    getsockoptTimeval: { args: [fdRo, level, optname], scanFds: peerPidfd(c) },
+    setsockoptTimeval: { args: [fdArg, level, optname, ms], prepare: defuseNamed },
+    getLinger: { args: [fdRo] },
+    setLinger: {
+      args: [
+        fdArg,
+        ['any', fc.oneof(fc.constantFrom(0, 1), S.number)],
+        ['any', ranged(0, INT32_MAX)],
+      ],
+      prepare: (args) => args[1] === 1 && lingerZero(2)(args),
+    },
+    getPeerCred: { args: [fdRo] },
+    getMulticastIf4: { args: [fdRo] },
+    setMulticastIf4: {
+      args: [
+        fdArg,
+        ['any', fc.oneof(fc.constantFrom('0.0.0.0', '127.0.0.1', '', 'x', '1.2.3.4'), S.string)],
+        ['any', ranged(0, INT32_MAX)],
+      ],
+    },
+    setMembership4: {
+      args: [
+        fdArg,
+        [
+          'any',
+          S.oneOfConstants(
+            ['IP_ADD_MEMBERSHIP', 'IP_DROP_MEMBERSHIP', 'IP_ADD_SOURCE_MEMBERSHIP'],
+            c,
+          ),
+        ],
+        ['any', group4],
+        ['any', mostly(fc.constantFrom('0.0.0.0', '0.0.0.0', '127.0.0.1', '', 'x'))],
+        ['any', ranged(0, INT32_MAX)],
+      ],
+      prepare: (args) => safeGroup(args, 2, false),
+    },
+    setMembership6: {
+      args: [
+        fdArg,
+        [
+          'any',
+          S.oneOfConstants(['IPV6_JOIN_GROUP', 'IPV6_LEAVE_GROUP', 'IPV6_ADD_MEMBERSHIP'], c),
+        ],
+        ['any', group6],
+        ['any', ranged(0, INT32_MAX)],
+      ],
+      prepare: (args) => safeGroup(args, 2, true),
+    },
+    getsockoptName: { args: [fdRo, level, optname], scanFds: peerPidfd(c) },
+    setsockoptName: {
+      args: [
+        fdArg,
+        level,
+        optname,
+        [
+          'any',
+          fc.oneof(fc.constantFrom('', 'lo', 'cubic', 'reno', 'eth0', 'x'.repeat(300)), S.string),
+        ],
+      ],
+      prepare: defuseNamed,
+    },
+    getTcpInfo: { args: [fdRo] },
+    addressHost: { args: [meta] },
     socket: { args: [i32('AF_INET'), i32('SOCK_DGRAM'), int], creates: created },
     socketpair: {
       args: [i32('AF_UNIX'), i32('SOCK_STREAM'), int],
@@ -405,7 +615,11 @@ export function nativeTable(c, native) {
     },
     bind: { args: [fdArg, addr] },
     listen: { args: [fdArg, int] },
-    accept: { args: [fdArg, int], creates: (r) => (r && typeof r.fd === 'number' ? [r.fd] : []) },
+    accept: {
+      args: [fdArg, ['any', S.flagsOf(['SOCK_NONBLOCK', 'SOCK_CLOEXEC'], c)], meta],
+      creates: acceptedFd,
+      scanFds: () => true,
+    },
     connect: { args: [fdArg, addr] },
     shutdown: { args: [fdArg, int] },
     close: { args: [fdArg], heal: true, prepare: lingerOff },
@@ -430,7 +644,7 @@ export function nativeTable(c, native) {
       ],
     },
     recv: { args: [fdArg, ['any', S.buffer], msgFlags] },
-    recvfrom: { args: [fdArg, ['any', S.buffer], msgFlags] },
+    recvfrom: { args: [fdArg, ['any', S.buffer], msgFlags, meta] },
     getsockoptInt: { args: [fdRo, level, optname], scanFds: peerPidfd(c) },
     setsockoptInt: { args: [fdArg, level, optname, int] },
     getsockoptBytes: { args: [fdRo, level, optname, int], scanFds: peerPidfd(c) },
@@ -493,6 +707,19 @@ export function defuseOption(args, c) {
   if (MEMBERSHIP.some((n) => c[n] !== undefined && c[n] === name)) bytes.fill(0);
 }
 
+// The native setters of one kind of value (a timeval, a name) take any level and option name,
+// so their value can land in a multicast join or SO_BINDTODEVICE: a join gets an empty (invalid)
+// value, a device name the treatment of defuseDevice.
+function defuseNamed(args, c, native) {
+  const [, level, name, value] = args;
+  if (MEMBERSHIP.some((n) => c[n] !== undefined && c[n] === name)) {
+    args[3] = typeof value === 'string' ? '' : 0;
+  } else if (level === c.SOL_SOCKET && name === c.SO_BINDTODEVICE) {
+    if (typeof value === 'string') defuseDevice(args, 3, native);
+    else args[3] = 0;
+  }
+}
+
 // An ioctl that sets something on an interface (SIOCSIF*: flags, address, MTU, …) names the
 // interface in the struct ifreq's first IFNAMSIZ bytes. Run as root, one with `lo` there could
 // take loopback down for the whole machine, so the name is always empty (ENODEV): the fuzzer
@@ -518,4 +745,937 @@ function lingerOff(args, c, native) {
   } catch {
     // Not a socket, or no such fd.
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The option functions of lib/options.ts: each getter with the type it documents, each setter
+// with values of its own type (mostly good ones, then edges, then anything).
+
+const INT32_MAX = 0x7fffffff;
+const UINT32_MAX = 0xffffffff;
+
+const BOOL_OPTIONS = [
+  'Broadcast',
+  'Keepalive',
+  'OutOfBandInline',
+  'ReuseAddress',
+  'ReusePort',
+  'Freebind',
+  'HeaderIncluded',
+  'MulticastLoopV4',
+  'IpTransparent',
+  'MulticastLoopV6',
+  'OnlyV6',
+  'TcpCork',
+  'TcpNoDelay',
+  'TcpQuickAck',
+];
+// [min, max] as the setter validates them.
+const RANGED_OPTIONS = {
+  Mark: [0, UINT32_MAX],
+  Priority: [0, INT32_MAX],
+  RecvBufferSize: [0, INT32_MAX],
+  RecvLowWater: [0, INT32_MAX],
+  SendBufferSize: [0, INT32_MAX],
+  MulticastTtlV4: [0, 255],
+  Tos: [0, 255],
+  Ttl: [-1, 255],
+  MulticastHopsV6: [-1, 255],
+  MulticastIfV6: [0, INT32_MAX],
+  TclassV6: [-1, 255],
+  UnicastHopsV6: [-1, 255],
+  TcpKeepaliveRetries: [1, INT32_MAX],
+  TcpKeepaliveTime: [1, INT32_MAX],
+  TcpKeepaliveInterval: [1, INT32_MAX],
+  TcpMaxSegment: [0, INT32_MAX],
+  TcpUserTimeout: [0, INT32_MAX],
+};
+// Read-only numbers.
+const NUMBER_GETTERS = ['Domain', 'Protocol', 'Type'];
+
+/** An integer setter's value: mostly in range, its edges, just past them, or anything. */
+export function ranged(min, max) {
+  return fc.oneof(
+    { arbitrary: fc.integer({ min, max: Math.min(max, 0x7fffffff) }), weight: 4 },
+    { arbitrary: fc.constantFrom(min, max, 0, 1, 64, Math.min(max, 65536)), weight: 3 },
+    { arbitrary: fc.constantFrom(min - 1, max + 1, 0.5, min + 0.5, -0), weight: 2 },
+    { arbitrary: S.number, weight: 1 },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+}
+
+const isBool = (what) => (r) => (typeof r === 'boolean' ? null : `${what} returned ${String(r)}`);
+const isInt = (what, min, max) => (r) =>
+  Number.isInteger(r) && r >= min && r <= max ? null : `${what} returned ${String(r)}`;
+const isString = (what) => (r) => (typeof r === 'string' ? null : `${what} returned ${String(r)}`);
+
+function optionEntries() {
+  const getter = (check) => ({ args: [fdRo], check });
+  const setter = (value, more = {}) => ({ args: [fdArg, ['any', value]], ...more });
+  const entries = {};
+  for (const name of BOOL_OPTIONS) {
+    entries[`get${name}`] = getter(isBool(`get${name}`));
+    entries[`set${name}`] = setter(S.boolean);
+  }
+  for (const [name, [min, max]] of Object.entries(RANGED_OPTIONS)) {
+    // Getters report the kernel's int; only the mark is read back unsigned.
+    entries[`get${name}`] = getter(
+      name === 'Mark' ? isInt('getMark', 0, UINT32_MAX) : isInt(`get${name}`, -1, INT32_MAX),
+    );
+    entries[`set${name}`] = setter(ranged(min, max));
+  }
+  for (const name of NUMBER_GETTERS)
+    entries[`get${name}`] = getter(isInt(`get${name}`, 0, INT32_MAX));
+  entries.getAcceptConn = getter(isBool('getAcceptConn'));
+
+  // Timeouts only bound a blocking wait, and no pool fd blocks: every value passes as it is.
+  const ms = fc.oneof(
+    { arbitrary: fc.constantFrom(0, 1, 0.5, 0.0005, 1.0015, 10, 1000, 2 ** 31, 1e15), weight: 4 },
+    { arbitrary: fc.double({ min: 0, max: 1e7, noNaN: true }), weight: 2 },
+    { arbitrary: S.number, weight: 1 },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+  const msCheck = (what) => (r) =>
+    typeof r === 'number' && Number.isFinite(r) && r >= 0 ? null : `${what} returned ${r}`;
+  Object.assign(entries, {
+    getRecvTimeout: getter(msCheck('getRecvTimeout')),
+    getSendTimeout: getter(msCheck('getSendTimeout')),
+    setRecvTimeout: setter(ms),
+    setSendTimeout: setter(ms),
+    getLinger: getter((r) =>
+      r === null || (Number.isInteger(r) && r >= 0) ? null : `getLinger returned ${r}`,
+    ),
+    setLinger: setter(fc.oneof(fc.constant(null), ranged(0, INT32_MAX)), {
+      prepare: lingerZero(1),
+    }),
+    getError: getter((r) =>
+      r === null || (typeof r === 'string' && r !== '') ? null : `getError returned ${r}`,
+    ),
+    getPeerCred: getter((r) =>
+      r && ['pid', 'uid', 'gid'].every((k) => Number.isInteger(r[k])) ? null : 'getPeerCred result',
+    ),
+    getTcpInfo: getter((r) =>
+      r && Number.isInteger(r.state) && typeof r.stateName === 'string'
+        ? null
+        : 'getTcpInfo result',
+    ),
+    getBindDevice: getter(isString('getBindDevice')),
+    setBindDevice: setter(
+      fc.oneof(
+        fc.constantFrom('', 'lo', 'eth0', 'nonexistent0', 'x'.repeat(15), 'x'.repeat(16), 'lo\0'),
+        S.string,
+      ),
+      { prepare: (args, _c, native) => defuseDevice(args, 1, native) },
+    ),
+    getTcpCongestion: getter(isString('getTcpCongestion')),
+    setTcpCongestion: setter(
+      fc.oneof(
+        fc.constantFrom('cubic', 'reno', 'bbr', 'nope', '', 'x'.repeat(255), 'x'.repeat(256)),
+        S.string,
+      ),
+    ),
+    getMulticastIfV4: getter((r) => (isIPv4(r) ? null : `getMulticastIfV4 returned ${r}`)),
+    setMulticastIfV4: setter(iface4),
+    joinMulticastV4: {
+      args: [fdArg, ['any', group4], ['any', iface4]],
+      keep: 2,
+      prepare: (args) => safeGroup(args, 1, false),
+    },
+    leaveMulticastV4: {
+      args: [fdArg, ['any', group4], ['any', iface4]],
+      keep: 2,
+      prepare: (args) => safeGroup(args, 1, false),
+    },
+    joinMulticastV6: {
+      args: [fdArg, ['any', group6], ['any', ranged(0, INT32_MAX)]],
+      keep: 2,
+      prepare: (args) => safeGroup(args, 1, true),
+    },
+    leaveMulticastV6: {
+      args: [fdArg, ['any', group6], ['any', ranged(0, INT32_MAX)]],
+      keep: 2,
+      prepare: (args) => safeGroup(args, 1, true),
+    },
+  });
+  return entries;
+}
+
+// A linger that is on with a time makes a close wait; on with 0 s it resets the connection at
+// close and returns at once, so a valid time becomes 0 (out-of-range values stay, to be refused).
+function lingerZero(at) {
+  return (args) => {
+    const s = args[at];
+    if (Number.isInteger(s) && s > 0 && s <= INT32_MAX) args[at] = 0;
+  };
+}
+
+// SO_BINDTODEVICE to any interface but lo would take a pool socket's traffic off loopback: such a
+// name becomes '' (no binding). The kernel reads the name up to a NUL and cuts it at IFNAMSIZ - 1.
+function defuseDevice(args, at, native) {
+  if (typeof args[at] !== 'string') return;
+  const name = Buffer.from(args[at].split('\0')[0]).subarray(0, 15).toString('latin1');
+  if (name !== '' && name !== 'lo' && native.ifNameToIndex(name) > 0) args[at] = '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The packet helpers of lib/packet.ts. Decoders get bytes the matching encoder made from a random
+// valid header, as they are or truncated, bit-flipped, with a length field changed or padding
+// after them, and arbitrary bytes; encoders get headers with valid and out-of-range fields.
+
+const u8 = fc.integer({ min: 0, max: 0xff });
+const u16 = fc.integer({ min: 0, max: 0xffff });
+const u32 = fc.integer({ min: 0, max: UINT32_MAX });
+
+export const ipv4Text = fc.tuple(u8, u8, u8, u8).map((b) => b.join('.'));
+// Full, compressed and dotted-tail forms, so the encoders' parser meets every shape.
+export const ipv6Text = fc.oneof(
+  fc.array(u16, { minLength: 8, maxLength: 8 }).map((w) => w.map((x) => x.toString(16)).join(':')),
+  fc
+    .tuple(fc.array(u16, { maxLength: 3 }), fc.array(u16, { maxLength: 3 }))
+    .map(
+      ([a, b]) =>
+        `${a.map((x) => x.toString(16)).join(':')}::${b.map((x) => x.toString(16)).join(':')}`,
+    ),
+  ipv4Text.map((v4) => `::ffff:${v4}`),
+  fc
+    .tuple(fc.array(u16, { maxLength: 2 }), fc.array(u16, { maxLength: 2 }), ipv4Text)
+    .map(
+      ([a, b, v4]) =>
+        `${a.map((x) => x.toString(16)).join(':')}::${[...b.map((x) => x.toString(16)), v4].join(':')}`,
+    ),
+  fc.constantFrom('::', '::1', 'fe80::1', 'ff02::1', '2001:db8::8:800:200c:417a', '::1.2.3.4'),
+);
+
+/** Valid header fields of each kind; `options` is the generator of option bytes. */
+function headerFields(kind, c, options) {
+  const flags4 = fc.subarray([c.IP_RF, c.IP_DF, c.IP_MF]).map((a) => a.reduce((x, y) => x | y, 0));
+  switch (kind) {
+    case 'IPv4':
+      return {
+        fields: {
+          protocol: u8,
+          source: ipv4Text,
+          destination: ipv4Text,
+          tos: u8,
+          id: u16,
+          flags: flags4,
+          fragmentOffset: fc.integer({ min: 0, max: c.IP_OFFMASK }),
+          ttl: u8,
+          options,
+        },
+        required: ['protocol', 'source', 'destination'],
+        overrides: ['totalLength', 'checksum'],
+      };
+    case 'IPv6':
+      return {
+        fields: {
+          nextHeader: u8,
+          source: ipv6Text,
+          destination: ipv6Text,
+          trafficClass: u8,
+          flowLabel: fc.integer({ min: 0, max: 0xfffff }),
+          hopLimit: u8,
+        },
+        required: ['nextHeader', 'source', 'destination'],
+        overrides: ['payloadLength'],
+      };
+    case 'IcmpEcho':
+    case 'Icmp6Echo': {
+      const types =
+        kind === 'IcmpEcho'
+          ? [c.ICMP_ECHO, c.ICMP_ECHOREPLY]
+          : [c.ICMP6_ECHO_REQUEST, c.ICMP6_ECHO_REPLY];
+      return {
+        fields: { identifier: u16, sequence: u16, type: fc.constantFrom(...types), code: u8 },
+        required: ['identifier', 'sequence'],
+        overrides: ['checksum'],
+      };
+    }
+    case 'Udp':
+      return {
+        fields: { sourcePort: u16, destinationPort: u16 },
+        required: ['sourcePort', 'destinationPort'],
+        overrides: ['length', 'checksum'],
+      };
+    case 'Tcp':
+      return {
+        fields: {
+          sourcePort: u16,
+          destinationPort: u16,
+          sequence: u32,
+          acknowledgment: u32,
+          flags: fc.integer({ min: 0, max: 0x1ff }),
+          window: u16,
+          urgentPointer: u16,
+          options,
+        },
+        required: ['sourcePort', 'destinationPort'],
+        overrides: ['checksum'],
+      };
+    default:
+      throw new Error(kind);
+  }
+}
+
+const PACKET_KINDS = ['IPv4', 'IPv6', 'IcmpEcho', 'Icmp6Echo', 'Udp', 'Tcp'];
+// Which encoders take the pseudo-header's addresses, and with which protocol.
+const TRANSPORT = { Icmp6Echo: 'IPPROTO_ICMPV6', Udp: 'IPPROTO_UDP', Tcp: 'IPPROTO_TCP' };
+
+const addressPair = fc.oneof(
+  fc.record({ source: ipv4Text, destination: ipv4Text }),
+  fc.record({ source: ipv6Text, destination: ipv6Text }),
+);
+
+const dropUndefined = (o) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+/** A valid header of `kind` as plain values, with its addresses where it takes them. */
+export function validHeader(kind, c) {
+  const { fields, required } = headerFields(kind, c, fc.uint8Array({ maxLength: 40 }));
+  return fc.record({
+    header: fc.record(fields, { requiredKeys: required }),
+    payload: fc.uint8Array({ maxLength: 64 }),
+    addresses:
+      kind === 'IPv4' || kind === 'IPv6' || kind === 'IcmpEcho'
+        ? fc.constant(undefined)
+        : addressPair,
+  });
+}
+
+// Where each kind keeps the fields that say how long it is: [offset, bits] (16: a big-endian
+// word; 'hi'/'lo': a nibble of that byte; 8: the byte, for ICMP's type).
+const LENGTH_FIELDS = {
+  IPv4: [
+    [0, 'lo'],
+    [2, 16],
+    [0, 'hi'],
+  ],
+  IPv6: [
+    [4, 16],
+    [0, 'hi'],
+  ],
+  IcmpEcho: [[0, 8]],
+  Icmp6Echo: [[0, 8]],
+  Udp: [[4, 16]],
+  Tcp: [[12, 'hi']],
+};
+
+function setField(bytes, [at, bits], value) {
+  if (bytes.length <= at + (bits === 16 ? 1 : 0)) return;
+  if (bits === 16) {
+    bytes[at] = (value >>> 8) & 0xff;
+    bytes[at + 1] = value & 0xff;
+  } else if (bits === 'hi') bytes[at] = (bytes[at] & 0x0f) | ((value & 0xf) << 4);
+  else if (bits === 'lo') bytes[at] = (bytes[at] & 0xf0) | (value & 0xf);
+  else bytes[at] = value & 0xff;
+}
+
+const mutation = fc.oneof(
+  { arbitrary: fc.constant({ m: 'none' }), weight: 4 },
+  { arbitrary: fc.nat().map((n) => ({ m: 'cut', n })), weight: 2 },
+  {
+    arbitrary: fc
+      .array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 3 })
+      .map((flips) => ({ m: 'flip', flips })),
+    weight: 2,
+  },
+  {
+    arbitrary: fc
+      .tuple(
+        fc.nat(),
+        fc.oneof(fc.constantFrom(0, 1, 4, 5, 6, 7, 8, 15, 19, 20, 39, 40, 41, 0xffff), u16),
+        fc.constantFrom(-1, 0, 1),
+      )
+      .map(([field, value, rel]) => ({ m: 'length', field, value, rel })),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.uint8Array({ minLength: 1, maxLength: 8 }).map((pad) => ({ m: 'pad', pad })),
+    weight: 1,
+  },
+);
+
+function mutate(bytes, mut, kind) {
+  const b = Uint8Array.from(bytes);
+  switch (mut.m) {
+    case 'cut':
+      return b.subarray(0, mut.n % (b.length + 1));
+    case 'flip':
+      for (const [pos, bit] of mut.flips) if (b.length) b[pos % b.length] ^= 1 << bit;
+      return b;
+    case 'length': {
+      const fields = LENGTH_FIELDS[kind];
+      // Mostly a value near the real length, so a length that is just wrong is tried often.
+      const value = mut.rel === 0 ? mut.value : b.length + mut.rel - (kind === 'IPv6' ? 40 : 0);
+      setField(b, fields[mut.field % fields.length], value);
+      return b;
+    }
+    case 'pad':
+      return Uint8Array.from([...b, ...mut.pad]);
+    default:
+      return b;
+  }
+}
+
+/** Decoder input: an encoding of a valid header (mutated or not), arbitrary bytes, or junk. */
+function packetBytes(kind, c, pkg) {
+  const encoded = fc
+    .tuple(validHeader(kind, c), mutation)
+    .map(([{ header, payload, addresses }, mut]) => {
+      const bytes = pkg[`encode${kind}`](header, payload, addresses);
+      return Buffer.from(mutate(bytes, mut, kind)).toString('hex');
+    });
+  return fc.oneof(
+    { arbitrary: S.bytesView(encoded), weight: 12 },
+    { arbitrary: S.bytesView(S.hexBytes(80)), weight: 2 },
+    { arbitrary: S.buffer, weight: 1 },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+}
+
+/** Encoder header: valid fields nine times in ten each, overrides now and then, or junk. */
+function headerSpec(kind, c) {
+  const optionBytes = fc.oneof(
+    { arbitrary: S.bytesView(S.hexBytes(40)), weight: 6 },
+    { arbitrary: S.bytesView(S.hexBytes(48)), weight: 1 },
+    { arbitrary: S.buffer, weight: 1 },
+  );
+  const { fields, required, overrides } = headerFields(kind, c, optionBytes);
+  const fuzzy = (arb) =>
+    fc.oneof(
+      { arbitrary: arb, weight: 38 },
+      { arbitrary: S.number, weight: 1 },
+      { arbitrary: S.scalar, weight: 1 },
+    );
+  const all = Object.fromEntries(Object.entries(fields).map(([k, arb]) => [k, fuzzy(arb)]));
+  for (const k of overrides) all[k] = fc.option(u16, { freq: 8, nil: undefined });
+  // Sometimes with a hostile getter on the last field the encoder reads.
+  const key = required[required.length - 1];
+  return fc.oneof(
+    {
+      arbitrary: fc
+        .tuple(fc.record(all, { requiredKeys: required }), S.trap)
+        .map(([v, trap]) =>
+          trap ? { $: 'addr', v: dropUndefined(v), trap, key } : { $: 'obj', v: dropUndefined(v) },
+        ),
+      weight: 10,
+    },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+}
+
+const payloadSpec = fc.oneof(
+  { arbitrary: S.bytesView(S.hexBytes(64)), weight: 8 },
+  { arbitrary: S.buffer, weight: 1 },
+  { arbitrary: S.scalar, weight: 1 },
+);
+
+const addressesSpec = fc.oneof(
+  { arbitrary: addressPair.map((v) => ({ $: 'obj', v })), weight: 8 },
+  {
+    arbitrary: fc
+      .record({
+        source: fc.oneof(ipv4Text, ipv6Text, fc.constantFrom('fe80::1%lo', '', '1.2.3'), S.scalar),
+        destination: fc.oneof(ipv4Text, ipv6Text, S.scalar),
+      })
+      .map((v) => ({ $: 'obj', v })),
+    weight: 2,
+  },
+  { arbitrary: S.scalar, weight: 1 },
+);
+
+/** The decoded header and payload encoded again: the bytes they were read from. */
+function reencode(kind, pkg, { header: h, payload }) {
+  const anywhere = { source: '0.0.0.0', destination: '0.0.0.0' };
+  switch (kind) {
+    case 'IPv4':
+    case 'IPv6':
+      return pkg[`encode${kind}`](h, payload);
+    case 'IcmpEcho':
+    case 'Icmp6Echo':
+      return pkg[`encode${kind}`](h, payload);
+    case 'Udp':
+      return pkg.encodeUdp(h, payload);
+    case 'Tcp':
+      return pkg.encodeTcp(h, payload, anywhere);
+    default:
+      throw new Error(kind);
+  }
+}
+
+// Where the payload lies in a packet of `length` bytes, by its header's own length fields.
+function payloadBounds(kind, h, length) {
+  switch (kind) {
+    case 'IPv4':
+      return [h.ihl * 4, h.totalLength];
+    case 'IPv6':
+      return [40, 40 + h.payloadLength];
+    case 'Udp':
+      return [8, h.length];
+    case 'Tcp':
+      return [h.dataOffset * 4, length];
+    default:
+      return [8, length];
+  }
+}
+
+// A decoder returns views inside its input (payload, options), the payload where the header's
+// length fields put it, and fields that encode back to the bytes they came from. TCP's three
+// reserved bits are not a field, so they do not come back.
+function checkDecoded(kind, pkg) {
+  return (r, [input]) => {
+    if (!r || !(r.payload instanceof Uint8Array)) return 'decoded without a payload view';
+    const inside = (v) =>
+      v instanceof Uint8Array &&
+      v.buffer === input.buffer &&
+      v.byteOffset >= input.byteOffset &&
+      v.byteOffset + v.byteLength <= input.byteOffset + input.byteLength;
+    if (!inside(r.payload)) return 'the payload is not a view inside the input';
+    if ('options' in r.header && !inside(r.header.options)) {
+      return 'the options are not a view inside the input';
+    }
+    const [start, end] = payloadBounds(kind, r.header, input.length);
+    const from = r.payload.byteOffset - input.byteOffset;
+    if (from !== start || r.payload.byteLength !== end - start) {
+      return `the payload is bytes ${from} to ${from + r.payload.byteLength}, not ${start} to ${end}`;
+    }
+    let again;
+    try {
+      again = reencode(kind, pkg, r);
+    } catch (e) {
+      return `the decoded header does not encode again: ${e.message}`;
+    }
+    const want = Uint8Array.from(input.subarray(0, again.length));
+    if (kind === 'Tcp') want[12] &= 0xf1;
+    if (again.length !== want.length) return `encodes again to ${again.length} bytes`;
+    const at = again.findIndex((x, i) => x !== want[i]);
+    return at < 0 ? null : `encodes again to other bytes, from byte ${at}`;
+  };
+}
+
+// What an encoder made decodes to the fields it was given, and its checksum verifies when the
+// encoder computed it.
+function checkEncoded(kind, c, pkg) {
+  return (r, [header, payload, addresses]) => {
+    if (!(r instanceof Uint8Array)) return `encode${kind} returned no bytes`;
+    // A getter changed the header or the views while the encoder read them.
+    if (header[TRAPPED]) return null;
+    const given = (k) => header[k] !== undefined;
+    if (given('totalLength') || given('payloadLength') || given('length')) return null;
+    let d;
+    try {
+      d = pkg[`decode${kind}`](r);
+    } catch (e) {
+      // The echo encoders write any type they are given; the decoders read echo types only.
+      if (e.code === 'ERR_PACKET_BAD_TYPE' && given('type')) return null;
+      return `decode${kind} refused what encode${kind} made: ${e.code} ${e.message}`;
+    }
+    for (const [k, v] of Object.entries(header)) {
+      if (typeof v === 'number' && k in d.header && d.header[k] !== v) {
+        return `${k} ${v} decodes as ${d.header[k]}`;
+      }
+    }
+    const sent = payload === undefined ? new Uint8Array(0) : payload;
+    if (Buffer.compare(Buffer.from(d.payload), Buffer.from(sent)) !== 0) return 'payload differs';
+    if (given('checksum')) return null;
+    let sum = 0;
+    if (kind === 'IPv4') sum = pkg.internetChecksum(r.subarray(0, d.header.ihl * 4));
+    else if (kind === 'IcmpEcho') sum = pkg.internetChecksum(r);
+    else if (TRANSPORT[kind] && addresses !== undefined) {
+      sum = pkg.transportChecksum(r, c[TRANSPORT[kind]], addresses);
+    }
+    return sum === 0 ? null : `its checksum does not verify (${sum})`;
+  };
+}
+
+// The ones'-complement sum as RFC 1071 defines it, for comparison.
+function referenceSum(data, sum) {
+  let s = sum;
+  for (let i = 0; i < data.length; i += 2) s += (data[i] << 8) | (data[i + 1] ?? 0);
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+  return s;
+}
+
+function packetEntries(c, pkg) {
+  const entries = {};
+  for (const kind of PACKET_KINDS) {
+    const args = [
+      ['any', headerSpec(kind, c)],
+      ['any', payloadSpec],
+    ];
+    if (TRANSPORT[kind])
+      args.push([
+        'any',
+        kind === 'Tcp' ? addressesSpec : fc.oneof(addressesSpec, fc.constant(S.UNDEF)),
+      ]);
+    entries[`encode${kind}`] = {
+      args,
+      keep: kind === 'Tcp' ? 3 : 1,
+      check: checkEncoded(kind, c, pkg),
+    };
+    entries[`decode${kind}`] = {
+      args: [['any', packetBytes(kind, c, pkg)]],
+      check: checkDecoded(kind, pkg),
+    };
+  }
+  const anyPacket = fc.oneof(...PACKET_KINDS.map((k) => packetBytes(k, c, pkg)));
+  const sum16 = fc.oneof(
+    { arbitrary: u16, weight: 6 },
+    { arbitrary: ranged(0, 0xffff), weight: 2 },
+  );
+  const protocol = fc.oneof(
+    S.oneOfConstants(['IPPROTO_UDP', 'IPPROTO_TCP', 'IPPROTO_ICMPV6'], c),
+    ranged(0, 0xff),
+  );
+  const sumCheck =
+    (complement) =>
+    (r, [data, sum = 0]) => {
+      const want = referenceSum(data, sum);
+      return r === (complement ? ~want & 0xffff : want) ? null : `${r} where ${want} was expected`;
+    };
+  const inRange = isInt('the checksum', 0, 0xffff);
+  return {
+    ...entries,
+    onesComplementSum: {
+      args: [
+        ['any', anyPacket],
+        ['any', sum16],
+      ],
+      keep: 1,
+      check: sumCheck(false),
+    },
+    internetChecksum: {
+      args: [
+        ['any', anyPacket],
+        ['any', sum16],
+      ],
+      keep: 1,
+      check: sumCheck(true),
+    },
+    // Undoing an update gives back the same sum (0 and 0xffff are the same in ones' complement).
+    updateChecksum: {
+      args: [
+        ['any', sum16],
+        ['any', sum16],
+        ['any', sum16],
+      ],
+      check: (r, [sum, from, to]) => {
+        if (inRange(r)) return inRange(r);
+        const back = pkg.updateChecksum(r, to, from);
+        const same = back === sum || Math.min(back, sum) + 0xffff === Math.max(back, sum);
+        return same ? null : `undone it gives ${back}, not ${sum}`;
+      },
+    },
+    pseudoHeaderSum: {
+      args: [
+        ['any', addressesSpec],
+        ['any', protocol],
+        ['any', fc.oneof(u16, ranged(0, UINT32_MAX))],
+      ],
+      check: inRange,
+    },
+    transportChecksum: {
+      args: [
+        ['any', anyPacket],
+        ['any', protocol],
+        ['any', addressesSpec],
+      ],
+      check: inRange,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The addon's batch, address-slot and control-message functions.
+
+const BATCH_FLAGS = ['MSG_DONTWAIT', 'MSG_PEEK', 'MSG_TRUNC', 'MSG_WAITFORONE', 'MSG_CONFIRM'];
+
+/**
+ * The arguments a native batch call takes between its fd and its flags, mostly consistent with
+ * each other (views as iovCounts says, names and state as long as the messages need) and then
+ * not: `slab` gives the views as one ArrayBuffer and a layout. Names are zeros (AF_UNSPEC), so a
+ * destination length in state reaches the kernel without naming any host.
+ */
+function batchArgs(native, { slab, send }) {
+  const slot = native.sizeofSockaddrStorage;
+  const junk = (good, weight = 20) =>
+    fc.oneof(
+      { arbitrary: good, weight },
+      { arbitrary: S.buffer, weight: 1 },
+      { arbitrary: S.scalar, weight: 1 },
+    );
+  const addrLength = fc.constantFrom(0, 0, 0, 16, 28, 110, slot, slot + 1, -1);
+  return fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 4 }).chain((counts) => {
+    const n = counts.length;
+    const total = counts.reduce((x, y) => x + y, 0);
+    const iovCounts = fc.oneof(
+      { arbitrary: fc.constant(S.typedArray('Int32Array', counts)), weight: 8 },
+      {
+        arbitrary: fc
+          .array(
+            fc.oneof(fc.integer({ min: -2, max: 4 }), fc.constantFrom(1024, 1025, INT32_MAX)),
+            {
+              maxLength: 5,
+            },
+          )
+          .map((v) => S.typedArray('Int32Array', v)),
+        weight: 1,
+      },
+      { arbitrary: S.buffer, weight: 1 },
+    );
+    const names = fc.oneof(
+      {
+        arbitrary: fc.constant(S.typedArray('Uint8Array', new Array(n * slot).fill(0))),
+        weight: 6,
+      },
+      { arbitrary: fc.constant(null), weight: 3 },
+      {
+        arbitrary: fc.constant(
+          S.typedArray('Uint8Array', new Array(Math.max(0, n * slot - 1)).fill(0)),
+        ),
+        weight: 1,
+      },
+      { arbitrary: S.buffer, weight: 1 },
+    );
+    const state = junk(
+      fc.oneof(
+        {
+          arbitrary: fc
+            .array(send ? addrLength : fc.constant(0), { minLength: n, maxLength: n })
+            .map((l) =>
+              S.typedArray(
+                'Int32Array',
+                l.flatMap((x) => [0, 0, x]),
+              ),
+            ),
+          weight: 8,
+        },
+        {
+          arbitrary: fc.constant(
+            S.typedArray('Int32Array', new Array(Math.max(0, 3 * n - 1)).fill(0)),
+          ),
+          weight: 1,
+        },
+      ),
+    );
+    let views;
+    if (slab) {
+      views = fc
+        .tuple(
+          fc.integer({ min: 0, max: 512 }),
+          fc.constantFrom('empty', 'garbage'),
+          fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: total, maxLength: total }),
+          fc.constantFrom('fits', 'fits', 'fits', 'fits', 'past', 'odd', 'short'),
+        )
+        .map(([len, fill, pairs, how]) => {
+          // [byteOffset, byteLength] per view: inside the slab, past its end, fractional, or a
+          // layout of the wrong length.
+          const layout = pairs.flatMap(([a, b]) => {
+            const off = len ? a % (len + 1) : 0;
+            const length = how === 'past' ? len - off + 1 + (b % 4) : b % (len - off + 1);
+            return how === 'odd' ? [off + 0.5, length] : [off, length];
+          });
+          if (how === 'short') layout.pop();
+          return [
+            { $: 'slot', len, fill, hex: 'ab'.repeat(len) },
+            S.typedArray('Float64Array', layout),
+          ];
+        });
+    } else {
+      views = fc.oneof(
+        {
+          arbitrary: fc
+            .array(S.buffer, { minLength: total, maxLength: total })
+            .map((v) => [{ $: 'arr', v }]),
+          weight: 8,
+        },
+        {
+          arbitrary: fc.array(S.buffer, { maxLength: 4 }).map((v) => [{ $: 'arr', v }]),
+          weight: 1,
+        },
+        { arbitrary: S.scalar.map((v) => [v]), weight: 1 },
+      );
+    }
+    return fc.tuple(views, iovCounts, names, state).map(([v, ...rest]) => [...v, ...rest]);
+  });
+}
+
+// A sockaddr as the kernel or a caller could leave it in a slot: a family the decoder knows or
+// not, then any bytes.
+function sockaddrHex(c, slot) {
+  const family = fc.oneof(
+    S.oneOfConstants(
+      ['AF_INET', 'AF_INET6', 'AF_UNIX', 'AF_PACKET', 'AF_NETLINK', 'AF_UNSPEC'],
+      c,
+    ).filter((f) => Number.isInteger(f) && f >= 0 && f <= 0xffff),
+    u16,
+  );
+  return fc
+    .tuple(family, fc.uint8Array({ minLength: slot - 2, maxLength: slot - 2 }))
+    .map(([f, rest]) => Buffer.concat([Buffer.from([f & 0xff, f >> 8]), rest]).toString('hex'));
+}
+
+// Control-message bytes as recvmsg would find them: cmsghdrs (a size_t length, then level and
+// type) of every kind the decoder knows, with lengths that fit, fall short or run past the end.
+function cmsgHex(c) {
+  const kinds = [
+    ['SOL_SOCKET', 'SCM_RIGHTS'],
+    ['SOL_SOCKET', 'SCM_CREDENTIALS'],
+    ['SOL_SOCKET', 'SO_TIMESTAMP'],
+    ['SOL_SOCKET', 'SO_TIMESTAMPNS'],
+    ['SOL_SOCKET', 'SO_RXQ_OVFL'],
+    ['IPPROTO_IP', 'IP_TTL'],
+    ['IPPROTO_IP', 'IP_TOS'],
+    ['IPPROTO_IP', 'IP_PKTINFO'],
+    ['IPPROTO_IP', 'IP_RECVERR'],
+    ['IPPROTO_IPV6', 'IPV6_HOPLIMIT'],
+    ['IPPROTO_IPV6', 'IPV6_TCLASS'],
+    ['IPPROTO_IPV6', 'IPV6_PKTINFO'],
+    ['IPPROTO_IPV6', 'IPV6_RECVERR'],
+  ]
+    .filter(([l, t]) => c[l] !== undefined && c[t] !== undefined)
+    .map(([l, t]) => [c[l], c[t]]);
+  const header = 16; // sizeof(struct cmsghdr) on 64-bit Linux
+  const one = fc
+    .tuple(
+      fc.oneof(
+        { arbitrary: fc.constantFrom(...kinds), weight: 6 },
+        { arbitrary: fc.tuple(fc.integer(), fc.integer()), weight: 1 },
+      ),
+      fc.oneof(
+        fc.constantFrom(0, 1, 3, 4, 8, 12, 16, 20, 24, 28, 32, 40, 44, 60),
+        fc.integer({ min: 0, max: 80 }),
+      ),
+      fc.oneof(
+        { arbitrary: fc.constant('fits'), weight: 6 },
+        { arbitrary: fc.constantFrom(0, 1, 15, 16, 17, 4096, 2 ** 32, 2 ** 53), weight: 1 },
+      ),
+      fc.uint8Array({ maxLength: 80 }),
+    )
+    .map(([[level, type], n, len, data]) => {
+      const b = Buffer.alloc(header + Math.ceil(n / 8) * 8);
+      b.writeBigUInt64LE(BigInt(len === 'fits' ? header + n : len), 0);
+      b.writeInt32LE(level | 0, 8);
+      b.writeInt32LE(type | 0, 12);
+      b.set(data.subarray(0, n), header);
+      return b;
+    });
+  return fc
+    .tuple(fc.array(one, { maxLength: 3 }), fc.option(fc.nat(), { nil: undefined }))
+    .map(([list, cut]) => {
+      const all = Buffer.concat(list);
+      return (cut === undefined ? all : all.subarray(0, cut % (all.length + 1))).toString('hex');
+    });
+}
+
+function nativeMessageEntries(c, native) {
+  const slot = native.sizeofSockaddrStorage;
+  const flags = ['any', S.flagsOf(BATCH_FLAGS, c)];
+  const timeout = ['timeout', fc.oneof(fc.constantFrom(0, 0, 1, -1, -2), S.scalar)];
+  const batch = (opts) => ['spread', batchArgs(native, opts)];
+  const count = (what) => (r) =>
+    typeof r === 'number' && Number.isInteger(r) && r >= -4095 && r <= 1024
+      ? null
+      : `${what} returned ${r}`;
+  const length = fc.oneof(ranged(0, 65536), fc.constantFrom(65537, 2 ** 31));
+  const offset = fc.oneof(
+    { arbitrary: fc.constantFrom(0, 0, 0, slot), weight: 8 },
+    { arbitrary: fc.constantFrom(1, 7, -1, 2 ** 31), weight: 1 },
+    { arbitrary: S.number, weight: 1 },
+  );
+  const names = fc.oneof(
+    {
+      arbitrary: fc
+        .constantFrom(slot, slot, 2 * slot, 2 * slot, 0, slot - 1, slot + 1)
+        .map((len) => S.typedArray('Uint8Array', new Array(len).fill(0))),
+      weight: 6,
+    },
+    { arbitrary: S.buffer, weight: 2 },
+    { arbitrary: S.scalar, weight: 1 },
+  );
+  const filledNames = fc
+    .tuple(
+      fc.array(sockaddrHex(c, slot), { minLength: 1, maxLength: 2 }),
+      fc.oneof({ arbitrary: fc.constant(0), weight: 8 }, { arbitrary: fc.nat(8), weight: 1 }),
+    )
+    .chain(([slots, cut]) =>
+      S.bytesView(fc.constant(slots.join('').slice(0, slots.join('').length - 2 * cut))),
+    );
+  const addressOrNull = (r) =>
+    r === null || typeof r?.family === 'string' ? null : `decodeAddress returned ${String(r)}`;
+  return {
+    sendmmsg: { args: [fdArg, batch({ send: true }), flags], check: count('sendmmsg') },
+    recvmmsg: { args: [fdArg, batch({}), flags, timeout], check: count('recvmmsg') },
+    sendmmsgSlab: {
+      args: [fdArg, batch({ slab: true, send: true }), flags],
+      check: count('sendmmsgSlab'),
+    },
+    recvmmsgSlab: {
+      args: [fdArg, batch({ slab: true }), flags, timeout],
+      check: count('recvmmsgSlab'),
+    },
+    encodeAddress: {
+      args: [['any', names], ['any', offset], nativeAddress(c)],
+      check: (r) =>
+        r === undefined || (Number.isInteger(r) && r > 0 && r <= slot)
+          ? null
+          : `encodeAddress returned ${r}`,
+    },
+    decodeAddress: {
+      args: [
+        ['any', fc.oneof({ arbitrary: filledNames, weight: 8 }, { arbitrary: names, weight: 1 })],
+        [
+          'any',
+          fc.oneof(
+            { arbitrary: fc.constantFrom(0, 0, 0, slot), weight: 8 },
+            { arbitrary: offset, weight: 1 },
+          ),
+        ],
+        [
+          'any',
+          fc.oneof(
+            fc.constantFrom(0, 1, 2, 4, 8, 14, 16, 20, 24, 28, 110, slot),
+            fc.nat(slot),
+            S.number,
+          ),
+        ],
+      ],
+      check: addressOrNull,
+    },
+    cmsgSpace: {
+      args: [['any', length]],
+      check: (r, [n]) => (r >= n && r % 8 === 0 ? null : `cmsgSpace(${n}) = ${r}`),
+    },
+    cmsgLen: {
+      args: [['any', length]],
+      check: (r, [n]) => (r >= n ? null : `cmsgLen(${n}) = ${r}`),
+    },
+    decodeControl: {
+      args: [
+        [
+          'any',
+          fc.oneof(
+            { arbitrary: S.bytesView(cmsgHex(c)), weight: 8 },
+            { arbitrary: S.buffer, weight: 1 },
+          ),
+        ],
+      ],
+      check: (r) => (Array.isArray(r) ? null : 'decodeControl returned no list'),
+    },
+  };
+}
+
+/** The native address group (family, host, port, flowinfo, scopeId), spread over five. */
+function nativeAddress(c) {
+  return [
+    'naddr',
+    fc
+      .tuple(
+        S.familyAndHost(c),
+        S.port,
+        fc.oneof(fc.constantFrom(0, -1, 0x7fffffff), S.scalar),
+        fc.oneof(fc.constantFrom(0, 1, -1, 0x7fffffff), S.scalar),
+      )
+      .map(([[family, host], port, flowinfo, scopeId]) => [family, host, port, flowinfo, scopeId]),
+  ];
 }

@@ -60,7 +60,7 @@ function targets() {
     }
   };
   const wanted = new Set(opt.targets.split(','));
-  if (wanted.has('pkg')) add('pkg', pkg, packageTable(pkg.constants));
+  if (wanted.has('pkg')) add('pkg', pkg, packageTable(pkg.constants, pkg));
   if (wanted.has('native')) add('native', native, nativeTable(pkg.constants, native));
   return list;
 }
@@ -122,9 +122,12 @@ function callArbitrary(list) {
             if (role === 'naddr' && Array.isArray(spec)) {
               a.push(...spec);
               roles.push('naddr', 'any', 'any', 'any', 'any');
+            } else if (role === 'spread' && Array.isArray(spec)) {
+              a.push(...spec);
+              roles.push(...spec.map(() => 'any'));
             } else {
               a.push(spec);
-              roles.push(role === 'naddr' ? 'any' : role);
+              roles.push(role === 'naddr' || role === 'spread' ? 'any' : role);
             }
           });
           if (arity === 0) {
@@ -196,6 +199,19 @@ const RETURNS_ERRNO = new Set([
   'sendto',
   'sendtoSlot',
   'recv',
+  'sendmsg',
+  'sendmmsg',
+  'recvmmsg',
+  'sendmmsgSlab',
+  'recvmmsgSlab',
+  'getsockoptTimeval',
+  'setsockoptTimeval',
+  'getLinger',
+  'setLinger',
+  'setMembership4',
+  'setMembership6',
+  'setMulticastIf4',
+  'setsockoptName',
   'setsockoptInt',
   'setsockoptBytes',
   'fcntlGetfl',
@@ -368,7 +384,8 @@ async function main() {
       stats.add(t, error instanceof pkg.SocketError ? error.code : error.constructor.name);
     } else {
       const why =
-        t.target === 'native' ? checkNative(t.name, result) : t.entry.check?.(result, args);
+        (t.target === 'native' ? checkNative(t.name, result) : null) ??
+        t.entry.check?.(result, args);
       if (why) fail(why);
       if (!types.isProxy(result) && typeof result?.then === 'function') {
         result.then(undefined, (e) => {

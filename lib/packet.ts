@@ -66,6 +66,15 @@ function need(buf: Uint8Array, length: number, what: string): void {
   }
 }
 
+// Copies `bytes` into `out` from `at`, at most up to `end`: the room the encoder made for them.
+// The header's getters run in between, and may have detached the view (it then reads as empty,
+// as everywhere in this library; TypedArray.prototype.set would throw an uncoded TypeError) or
+// resized its buffer (a longer view is cut to the room, a shorter one leaves zeros).
+function copyInto(out: Uint8Array, bytes: Uint8Array, at: number, end: number): void {
+  const n = Math.min(bytes.length, end - at);
+  if (n > 0) out.set(n === bytes.length ? bytes : bytes.subarray(0, n), at);
+}
+
 function view(buf: Uint8Array): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
@@ -305,6 +314,13 @@ export interface Decoded<H> {
   payload: Uint8Array;
 }
 
+// A required header field, read once: a getter cannot pass the check with one value and reach
+// the packet with another.
+function field(value: unknown, name: string, max: number): number {
+  validateInt(value, name, 0, max);
+  return value;
+}
+
 function opt(value: number | undefined, name: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   validateInt(value, name, 0, max);
@@ -344,7 +360,7 @@ export function encodeIPv4(header: IPv4HeaderInit, payload: Uint8Array = EMPTY):
     throw invalidArgValue('header.flags', flags, 'must be IP_DF, IP_MF or IP_RF ORed together');
   }
   const fragmentOffset = opt(header.fragmentOffset, 'header.fragmentOffset', 0, c.IP_OFFMASK);
-  validateInt(header.protocol, 'header.protocol', 0, UINT8_MAX);
+  const protocol = field(header.protocol, 'header.protocol', UINT8_MAX);
 
   const out = new Uint8Array(length);
   const v = view(out);
@@ -354,13 +370,13 @@ export function encodeIPv4(header: IPv4HeaderInit, payload: Uint8Array = EMPTY):
   v.setUint16(4, opt(header.id, 'header.id', 0, UINT16_MAX));
   v.setUint16(6, flags | fragmentOffset);
   v.setUint8(8, opt(header.ttl, 'header.ttl', 64, UINT8_MAX));
-  v.setUint8(9, header.protocol);
+  v.setUint8(9, protocol);
   out.set(ipv4Bytes(header.source, 'header.source'), 12);
   out.set(ipv4Bytes(header.destination, 'header.destination'), 16);
-  out.set(options, IPV4_MIN_HEADER);
+  copyInto(out, options, IPV4_MIN_HEADER, headerLength);
   const checksum = header.checksum ?? internetChecksum(out.subarray(0, headerLength));
   v.setUint16(10, opt(checksum, 'header.checksum', 0, UINT16_MAX));
-  out.set(payload, headerLength);
+  copyInto(out, payload, headerLength, out.length);
   return out;
 }
 
@@ -457,18 +473,18 @@ export function encodeIPv6(header: IPv6HeaderInit, payload: Uint8Array = EMPTY):
   validateBytes(payload, 'payload');
   // Jumbograms (RFC 2675) need a hop-by-hop option; this encoder does not write one.
   if (payload.length > UINT16_MAX) throw outOfRangeLength(payload.length);
-  validateInt(header.nextHeader, 'header.nextHeader', 0, UINT8_MAX);
+  const nextHeader = field(header.nextHeader, 'header.nextHeader', UINT8_MAX);
   const trafficClass = opt(header.trafficClass, 'header.trafficClass', 0, UINT8_MAX);
   const flowLabel = opt(header.flowLabel, 'header.flowLabel', 0, FLOW_LABEL_MAX);
   const out = new Uint8Array(IPV6_HEADER + payload.length);
   const v = view(out);
   v.setUint32(0, ((IPV6_VERSION << 28) | (trafficClass << 20) | flowLabel) >>> 0);
   v.setUint16(4, opt(header.payloadLength, 'header.payloadLength', payload.length, UINT16_MAX));
-  v.setUint8(6, header.nextHeader);
+  v.setUint8(6, nextHeader);
   v.setUint8(7, opt(header.hopLimit, 'header.hopLimit', 64, UINT8_MAX));
   out.set(ipv6Bytes(header.source, 'header.source'), 8);
   out.set(ipv6Bytes(header.destination, 'header.destination'), 24);
-  out.set(payload, IPV6_HEADER);
+  copyInto(out, payload, IPV6_HEADER, out.length);
   return out;
 }
 
@@ -541,11 +557,9 @@ function encodeEcho(
   const v = view(out);
   v.setUint8(0, opt(header.type, 'header.type', defaultType, UINT8_MAX));
   v.setUint8(1, opt(header.code, 'header.code', 0, UINT8_MAX));
-  validateInt(header.identifier, 'header.identifier', 0, UINT16_MAX);
-  validateInt(header.sequence, 'header.sequence', 0, UINT16_MAX);
-  v.setUint16(4, header.identifier);
-  v.setUint16(6, header.sequence);
-  out.set(payload, ICMP_ECHO_HEADER);
+  v.setUint16(4, field(header.identifier, 'header.identifier', UINT16_MAX));
+  v.setUint16(6, field(header.sequence, 'header.sequence', UINT16_MAX));
+  copyInto(out, payload, ICMP_ECHO_HEADER, out.length);
   v.setUint16(2, opt(header.checksum ?? checksum(out), 'header.checksum', 0, UINT16_MAX));
   return out;
 }
@@ -656,14 +670,14 @@ export function encodeUdp(
   validateBytes(payload, 'payload');
   const length = UDP_HEADER + payload.length;
   if (length > UINT16_MAX) throw outOfRangeLength(length);
-  validateInt(header.sourcePort, 'header.sourcePort', 0, UINT16_MAX);
-  validateInt(header.destinationPort, 'header.destinationPort', 0, UINT16_MAX);
+  const sourcePort = field(header.sourcePort, 'header.sourcePort', UINT16_MAX);
+  const destinationPort = field(header.destinationPort, 'header.destinationPort', UINT16_MAX);
   const out = new Uint8Array(length);
   const v = view(out);
-  v.setUint16(0, header.sourcePort);
-  v.setUint16(2, header.destinationPort);
+  v.setUint16(0, sourcePort);
+  v.setUint16(2, destinationPort);
   v.setUint16(4, opt(header.length, 'header.length', length, UINT16_MAX));
-  out.set(payload, UDP_HEADER);
+  copyInto(out, payload, UDP_HEADER, out.length);
   let checksum = header.checksum;
   if (checksum === undefined && addresses !== undefined) {
     checksum = transportChecksum(out, c.IPPROTO_UDP, addresses) || UINT16_MAX;
@@ -753,12 +767,12 @@ export function encodeTcp(
   validateBytes(payload, 'payload');
   const options = optionsOf(header.options, 'header.options', TCP_MAX_OPTIONS);
   const headerLength = TCP_MIN_HEADER + Math.ceil(options.length / 4) * 4;
-  validateInt(header.sourcePort, 'header.sourcePort', 0, UINT16_MAX);
-  validateInt(header.destinationPort, 'header.destinationPort', 0, UINT16_MAX);
+  const sourcePort = field(header.sourcePort, 'header.sourcePort', UINT16_MAX);
+  const destinationPort = field(header.destinationPort, 'header.destinationPort', UINT16_MAX);
   const out = new Uint8Array(headerLength + payload.length);
   const v = view(out);
-  v.setUint16(0, header.sourcePort);
-  v.setUint16(2, header.destinationPort);
+  v.setUint16(0, sourcePort);
+  v.setUint16(2, destinationPort);
   v.setUint32(4, opt(header.sequence, 'header.sequence', 0, UINT32_MAX));
   v.setUint32(8, opt(header.acknowledgment, 'header.acknowledgment', 0, UINT32_MAX));
   // Data offset in the high nibble, then the control bits (the low bit of byte 12 is AE/NS).
@@ -766,8 +780,8 @@ export function encodeTcp(
   v.setUint16(12, ((headerLength / 4) << 12) | flags);
   v.setUint16(14, opt(header.window, 'header.window', UINT16_MAX, UINT16_MAX));
   v.setUint16(18, opt(header.urgentPointer, 'header.urgentPointer', 0, UINT16_MAX));
-  out.set(options, TCP_MIN_HEADER);
-  out.set(payload, headerLength);
+  copyInto(out, options, TCP_MIN_HEADER, headerLength);
+  copyInto(out, payload, headerLength, out.length);
   const checksum = header.checksum ?? transportChecksum(out, c.IPPROTO_TCP, addresses);
   v.setUint16(16, opt(checksum, 'header.checksum', 0, UINT16_MAX));
   return out;

@@ -421,6 +421,95 @@ describe('TCP', () => {
   });
 });
 
+describe('detached, resized and changing views and headers', () => {
+  // Found by the fuzzer: TypedArray.prototype.set threw an uncoded TypeError for a payload or
+  // options view whose buffer was detached. Such a view reads as empty, as everywhere else.
+  const detached = () => {
+    const b = new Uint8Array(new ArrayBuffer(8), 2, 4);
+    structuredClone(b.buffer, { transfer: [b.buffer] });
+    return b;
+  };
+
+  it('encode a detached payload or options as empty', () => {
+    const ip = { protocol: IPPROTO_UDP, source: '127.0.0.1', destination: '127.0.0.1' };
+    expect(s.encodeIPv4(ip, detached()).length).toBe(20);
+    expect(s.encodeIPv4({ ...ip, options: detached() }).length).toBe(20);
+    expect(s.encodeIPv6({ nextHeader: 17, ...V6 }, detached()).length).toBe(40);
+    expect(s.encodeIcmpEcho({ identifier: 1, sequence: 2 }, detached()).length).toBe(8);
+    expect(s.encodeIcmp6Echo({ identifier: 1, sequence: 2 }, detached(), V6).length).toBe(8);
+    expect(s.encodeUdp({ sourcePort: 1, destinationPort: 2 }, detached(), V4).length).toBe(8);
+    const tcp = { sourcePort: 1, destinationPort: 2 };
+    expect(s.encodeTcp(tcp, detached(), V4).length).toBe(20);
+    expect(s.encodeTcp({ ...tcp, options: detached() }, new Uint8Array(0), V4).length).toBe(20);
+  });
+
+  // A header getter that grew the payload's resizable buffer made the copy overrun the room the
+  // encoder had made (an uncoded RangeError). The view is cut to that room.
+  it('cut a payload or options view that a header getter grew to the room made for it', () => {
+    const growing = (n: number) => {
+      // Resizable ArrayBuffers (ES2024) are newer than the TypeScript lib this suite targets.
+      const ab = new ArrayBuffer(n, { maxByteLength: 64 }) as ArrayBuffer & {
+        resize(length: number): void;
+      };
+      return { view: new Uint8Array(ab).fill(7), grow: () => ab.resize(64) };
+    };
+    const p = growing(4);
+    const udp = {
+      sourcePort: 1,
+      get destinationPort() {
+        p.grow();
+        return 2;
+      },
+    };
+    expect(hex(s.encodeUdp(udp, p.view))).toBe('00010002000c000007070707');
+    const o = growing(4);
+    const ip = {
+      protocol: IPPROTO_UDP,
+      source: '127.0.0.1',
+      get destination() {
+        o.grow();
+        return '127.0.0.1';
+      },
+      options: o.view,
+    };
+    const packet = s.encodeIPv4(ip, new Uint8Array([1, 2]));
+    expect(packet.length).toBe(26);
+    expect(hex(packet.subarray(20))).toBe('070707070102');
+  });
+
+  // Found by the fuzzer: the encoders read the required fields twice, to check and to write, so
+  // a getter that answered a valid value and then junk reached setUint16 with the junk (an
+  // uncoded TypeError). Each field is read once.
+  it('read each header field once', () => {
+    const once = <T extends object>(h: T, key: string, value: number): T => {
+      let reads = 0;
+      return Object.defineProperty(h, key, {
+        enumerable: true,
+        get: () => (reads++ === 0 ? value : Symbol('second read')),
+      });
+    };
+    const ip = { source: '127.0.0.1', destination: '127.0.0.1' };
+    expect(
+      s.decodeIPv4(s.encodeIPv4(once({ ...ip, protocol: 0 }, 'protocol', 17))).header.protocol,
+    ).toBe(17);
+    const ip6 = once({ ...V6, nextHeader: 0 }, 'nextHeader', 58);
+    expect(s.decodeIPv6(s.encodeIPv6(ip6)).header.nextHeader).toBe(58);
+    const echo = once({ identifier: 1, sequence: 0 }, 'sequence', 9);
+    expect(s.decodeIcmpEcho(s.encodeIcmpEcho(echo)).header.sequence).toBe(9);
+    const echo6 = once({ identifier: 0, sequence: 2 }, 'identifier', 7);
+    expect(s.decodeIcmp6Echo(s.encodeIcmp6Echo(echo6)).header.identifier).toBe(7);
+    const udp = once({ sourcePort: 0, destinationPort: 2 }, 'sourcePort', 53);
+    expect(s.decodeUdp(s.encodeUdp(udp, new Uint8Array(0), V4)).header.sourcePort).toBe(53);
+    const tcp = once({ sourcePort: 1, destinationPort: 0 }, 'destinationPort', 80);
+    expect(s.decodeTcp(s.encodeTcp(tcp, new Uint8Array(0), V4)).header.destinationPort).toBe(80);
+  });
+
+  it('decode a detached packet as too short', () => {
+    expectPacketError(() => s.decodeIPv4(detached()), 'ERR_PACKET_TOO_SHORT');
+    expectPacketError(() => s.decodeUdp(detached()), 'ERR_PACKET_TOO_SHORT');
+  });
+});
+
 // Reads from `fd` until `match` accepts a packet or `ms` pass; returns the packet or null.
 function receive(fd: number, ms: number, match: (p: Uint8Array) => boolean): Uint8Array | null {
   const buf = Buffer.alloc(65536);
