@@ -66,13 +66,21 @@ function need(buf: Uint8Array, length: number, what: string): void {
   }
 }
 
-// Copies `bytes` into `out` from `at`, at most up to `end`: the room the encoder made for them.
-// The header's getters run in between, and may have detached the view (it then reads as empty,
-// as everywhere in this library; TypedArray.prototype.set would throw an uncoded TypeError) or
-// resized its buffer (a longer view is cut to the room, a shorter one leaves zeros).
-function copyInto(out: Uint8Array, bytes: Uint8Array, at: number, end: number): void {
-  const n = Math.min(bytes.length, end - at);
-  if (n > 0) out.set(n === bytes.length ? bytes : bytes.subarray(0, n), at);
+// Copies `bytes`, measured at `length` bytes when the encoder made room for them, into `out`
+// from `at`. The header's getters run in between and may have resized or detached the view's
+// buffer: then the packet's length fields no longer describe it, and rather than cut it or pad
+// it with zeros, the call fails.
+function copyInto(
+  out: Uint8Array,
+  bytes: Uint8Array,
+  at: number,
+  length: number,
+  name: string,
+): void {
+  if (bytes.length !== length) {
+    throw invalidArgValue(name, bytes, 'was resized or detached while the header was read');
+  }
+  if (length > 0) out.set(bytes, at);
 }
 
 function view(buf: Uint8Array): DataView {
@@ -351,7 +359,8 @@ export function encodeIPv4(header: IPv4HeaderInit, payload: Uint8Array = EMPTY):
   validateHeader(header);
   validateBytes(payload, 'payload');
   const options = optionsOf(header.options, 'header.options', IPV4_MAX_OPTIONS);
-  const headerLength = IPV4_MIN_HEADER + Math.ceil(options.length / 4) * 4;
+  const optionsLength = options.length;
+  const headerLength = IPV4_MIN_HEADER + Math.ceil(optionsLength / 4) * 4;
   const length = headerLength + payload.length;
   if (length > c.IP_MAXPACKET) throw outOfRangeLength(length);
   const flagBits = c.IP_RF | c.IP_DF | c.IP_MF;
@@ -373,10 +382,10 @@ export function encodeIPv4(header: IPv4HeaderInit, payload: Uint8Array = EMPTY):
   v.setUint8(9, protocol);
   out.set(ipv4Bytes(header.source, 'header.source'), 12);
   out.set(ipv4Bytes(header.destination, 'header.destination'), 16);
-  copyInto(out, options, IPV4_MIN_HEADER, headerLength);
+  copyInto(out, options, IPV4_MIN_HEADER, optionsLength, 'header.options');
   const checksum = header.checksum ?? internetChecksum(out.subarray(0, headerLength));
   v.setUint16(10, opt(checksum, 'header.checksum', 0, UINT16_MAX));
-  copyInto(out, payload, headerLength, out.length);
+  copyInto(out, payload, headerLength, out.length - headerLength, 'payload');
   return out;
 }
 
@@ -484,7 +493,7 @@ export function encodeIPv6(header: IPv6HeaderInit, payload: Uint8Array = EMPTY):
   v.setUint8(7, opt(header.hopLimit, 'header.hopLimit', 64, UINT8_MAX));
   out.set(ipv6Bytes(header.source, 'header.source'), 8);
   out.set(ipv6Bytes(header.destination, 'header.destination'), 24);
-  copyInto(out, payload, IPV6_HEADER, out.length);
+  copyInto(out, payload, IPV6_HEADER, out.length - IPV6_HEADER, 'payload');
   return out;
 }
 
@@ -559,7 +568,7 @@ function encodeEcho(
   v.setUint8(1, opt(header.code, 'header.code', 0, UINT8_MAX));
   v.setUint16(4, field(header.identifier, 'header.identifier', UINT16_MAX));
   v.setUint16(6, field(header.sequence, 'header.sequence', UINT16_MAX));
-  copyInto(out, payload, ICMP_ECHO_HEADER, out.length);
+  copyInto(out, payload, ICMP_ECHO_HEADER, out.length - ICMP_ECHO_HEADER, 'payload');
   v.setUint16(2, opt(header.checksum ?? checksum(out), 'header.checksum', 0, UINT16_MAX));
   return out;
 }
@@ -677,7 +686,7 @@ export function encodeUdp(
   v.setUint16(0, sourcePort);
   v.setUint16(2, destinationPort);
   v.setUint16(4, opt(header.length, 'header.length', length, UINT16_MAX));
-  copyInto(out, payload, UDP_HEADER, out.length);
+  copyInto(out, payload, UDP_HEADER, out.length - UDP_HEADER, 'payload');
   let checksum = header.checksum;
   if (checksum === undefined && addresses !== undefined) {
     checksum = transportChecksum(out, c.IPPROTO_UDP, addresses) || UINT16_MAX;
@@ -766,7 +775,8 @@ export function encodeTcp(
   validateHeader(header);
   validateBytes(payload, 'payload');
   const options = optionsOf(header.options, 'header.options', TCP_MAX_OPTIONS);
-  const headerLength = TCP_MIN_HEADER + Math.ceil(options.length / 4) * 4;
+  const optionsLength = options.length;
+  const headerLength = TCP_MIN_HEADER + Math.ceil(optionsLength / 4) * 4;
   const sourcePort = field(header.sourcePort, 'header.sourcePort', UINT16_MAX);
   const destinationPort = field(header.destinationPort, 'header.destinationPort', UINT16_MAX);
   const out = new Uint8Array(headerLength + payload.length);
@@ -780,8 +790,8 @@ export function encodeTcp(
   v.setUint16(12, ((headerLength / 4) << 12) | flags);
   v.setUint16(14, opt(header.window, 'header.window', UINT16_MAX, UINT16_MAX));
   v.setUint16(18, opt(header.urgentPointer, 'header.urgentPointer', 0, UINT16_MAX));
-  copyInto(out, options, TCP_MIN_HEADER, headerLength);
-  copyInto(out, payload, headerLength, out.length);
+  copyInto(out, options, TCP_MIN_HEADER, optionsLength, 'header.options');
+  copyInto(out, payload, headerLength, out.length - headerLength, 'payload');
   const checksum = header.checksum ?? transportChecksum(out, c.IPPROTO_TCP, addresses);
   v.setUint16(16, opt(checksum, 'header.checksum', 0, UINT16_MAX));
   return out;

@@ -444,37 +444,66 @@ describe('detached, resized and changing views and headers', () => {
   });
 
   // A header getter that grew the payload's resizable buffer made the copy overrun the room the
-  // encoder had made (an uncoded RangeError). The view is cut to that room.
-  it('cut a payload or options view that a header getter grew to the room made for it', () => {
-    const growing = (n: number) => {
+  // encoder had made (an uncoded RangeError). A view resized or detached while the header is
+  // read no longer matches the lengths already written: the call fails, never cutting the view
+  // or padding it with zeros.
+  it('refuse a payload or options view that a header getter resized or detached', () => {
+    const thrownBy = (f: () => unknown): unknown => {
+      try {
+        f();
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    const resizable = (n: number) => {
       // Resizable ArrayBuffers (ES2024) are newer than the TypeScript lib this suite targets.
       const ab = new ArrayBuffer(n, { maxByteLength: 64 }) as ArrayBuffer & {
         resize(length: number): void;
       };
-      return { view: new Uint8Array(ab).fill(7), grow: () => ab.resize(64) };
+      return { view: new Uint8Array(ab).fill(7), resize: (m: number) => ab.resize(m) };
     };
-    const p = growing(4);
-    const udp = {
-      sourcePort: 1,
-      get destinationPort() {
-        p.grow();
-        return 2;
+    const code = 'ERR_INVALID_ARG_VALUE';
+    for (const after of [64, 2, 0]) {
+      const p = resizable(4);
+      const udp = {
+        sourcePort: 1,
+        get destinationPort() {
+          p.resize(after);
+          return 2;
+        },
+      };
+      expect(thrownBy(() => s.encodeUdp(udp, p.view, V4))).toMatchObject({ code });
+      expect(p.view.length).toBe(after); // and it was the resize that failed the call:
+      expect(thrownBy(() => s.encodeUdp(udp, p.view, V4))).toBeUndefined();
+      const o = resizable(4);
+      const ip = {
+        protocol: IPPROTO_UDP,
+        source: '127.0.0.1',
+        get destination() {
+          o.resize(after);
+          return '127.0.0.1';
+        },
+        options: o.view,
+      };
+      const e = thrownBy(() => s.encodeIPv4(ip, new Uint8Array([1, 2])));
+      expect(e).toMatchObject({ code });
+      expect((e as Error).message).toMatch(/^The argument 'header\.options' was resized/);
+    }
+    const d = new Uint8Array(8);
+    const echo = {
+      get identifier() {
+        structuredClone(d.buffer, { transfer: [d.buffer] });
+        return 1;
       },
+      sequence: 2,
     };
-    expect(hex(s.encodeUdp(udp, p.view))).toBe('00010002000c000007070707');
-    const o = growing(4);
-    const ip = {
-      protocol: IPPROTO_UDP,
-      source: '127.0.0.1',
-      get destination() {
-        o.grow();
-        return '127.0.0.1';
-      },
-      options: o.view,
-    };
-    const packet = s.encodeIPv4(ip, new Uint8Array([1, 2]));
-    expect(packet.length).toBe(26);
-    expect(hex(packet.subarray(20))).toBe('070707070102');
+    expect(() => s.encodeIcmpEcho(echo, d)).toThrow(expect.objectContaining({ code }));
+    // Unchanged views encode as before.
+    const same = resizable(4);
+    expect(hex(s.encodeUdp({ sourcePort: 1, destinationPort: 2 }, same.view))).toBe(
+      '00010002000c000007070707',
+    );
   });
 
   // Found by the fuzzer: the encoders read the required fields twice, to check and to write, so
