@@ -735,6 +735,8 @@ export interface TcpHeader {
   dataOffset: number;
   /** The control bits: TH_FIN, TH_SYN, TH_RST, TH_PUSH, TH_ACK, TH_URG, and ECE (0x40), CWR (0x80). */
   flags: number;
+  /** The three reserved bits between the data offset and AE (0 in a well-formed segment). */
+  reserved: number;
   window: number;
   checksum: number;
   urgentPointer: number;
@@ -752,6 +754,8 @@ export interface TcpHeaderInit {
   acknowledgment?: number;
   /** TH_* bits ORed; default 0. */
   flags?: number;
+  /** The three reserved bits, 0-7; default 0. Set them only to build an unusual segment. */
+  reserved?: number;
   /** Default 65535. */
   window?: number;
   /** Default 0. */
@@ -785,9 +789,11 @@ export function encodeTcp(
   v.setUint16(2, destinationPort);
   v.setUint32(4, opt(header.sequence, 'header.sequence', 0, UINT32_MAX));
   v.setUint32(8, opt(header.acknowledgment, 'header.acknowledgment', 0, UINT32_MAX));
-  // Data offset in the high nibble, then the control bits (the low bit of byte 12 is AE/NS).
+  // Data offset in the high nibble, three reserved bits, then the control bits (the low bit of
+  // byte 12 is AE/NS).
   const flags = opt(header.flags, 'header.flags', 0, 0x1ff);
-  v.setUint16(12, ((headerLength / 4) << 12) | flags);
+  const reserved = opt(header.reserved, 'header.reserved', 0, 7);
+  v.setUint16(12, ((headerLength / 4) << 12) | (reserved << 9) | flags);
   v.setUint16(14, opt(header.window, 'header.window', UINT16_MAX, UINT16_MAX));
   v.setUint16(18, opt(header.urgentPointer, 'header.urgentPointer', 0, UINT16_MAX));
   copyInto(out, options, TCP_MIN_HEADER, optionsLength, 'header.options');
@@ -825,6 +831,7 @@ export function decodeTcp(segment: Uint8Array): Decoded<TcpHeader> {
       acknowledgment: v.getUint32(8),
       dataOffset,
       flags: word & 0x1ff,
+      reserved: (word >>> 9) & 7,
       window: v.getUint16(14),
       checksum: v.getUint16(16),
       urgentPointer: v.getUint16(18),

@@ -168,6 +168,7 @@ describe('packet helpers, property-based', () => {
           sequence: u32,
           acknowledgment: u32,
           flags: fc.integer({ min: 0, max: 0x1ff }),
+          reserved: fc.integer({ min: 0, max: 7 }),
           window: u16,
           urgentPointer: u16,
           options,

@@ -398,6 +398,18 @@ describe('TCP', () => {
     expect(hex(header.options)).toBe('020405b401030300');
     expect(hex(payload)).toBe('ab');
     expect(s.transportChecksum(segment, IPPROTO_TCP, addresses)).toBe(0);
+    expect(header.reserved).toBe(0);
+    // The reserved bits, set to build an unusual segment, sit between the data offset and AE.
+    const odd = s.encodeTcp(
+      { sourcePort: 1, destinationPort: 2, reserved: 5, flags: 0x101 },
+      bytes(''),
+      addresses,
+    );
+    expect(hex(odd.subarray(12, 14))).toBe('5b01');
+    expect(s.decodeTcp(odd).header).toMatchObject({ reserved: 5, flags: 0x101 });
+    expect(() =>
+      s.encodeTcp({ sourcePort: 1, destinationPort: 2, reserved: 8 }, bytes(''), addresses),
+    ).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
 
   const valid = () => s.encodeTcp({ sourcePort: 1, destinationPort: 2 }, new Uint8Array(0), V4);
