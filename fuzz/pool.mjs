@@ -331,6 +331,26 @@ export class CallContext {
         return this.address(spec);
       case 'slot':
         return this.slot(spec);
+      case 'inspection': {
+        const fd = this.pool.fds.get(spec.of);
+        let info;
+        try {
+          info = this.pool.pkg.inspect(fd ?? 0);
+        } catch {
+          info = {};
+        }
+        return this.changed(info, spec);
+      }
+      case 'fdtable': {
+        const entries = this.pool.pkg.listFds();
+        // One entry changed (a socket's, when there is one) and anything appended.
+        const at = Math.max(
+          0,
+          entries.findIndex((e) => e.socket !== undefined),
+        );
+        if (entries.length > 0) entries[at] = this.changed(entries[at], spec);
+        return [...entries, ...spec.extra.map((v) => this.value(v))];
+      }
       case 'kaddr': {
         const fd = this.pool.fds.get(spec.of);
         try {
@@ -424,6 +444,14 @@ export class CallContext {
         return v;
       }
     }
+  }
+
+  /** `obj` with the keys of spec.drop removed and those of spec.set given generated values. */
+  changed(obj, spec) {
+    const out = { ...obj };
+    for (const k of spec.drop) delete out[k];
+    for (const [k, v] of Object.entries(spec.set)) out[k] = this.value(v);
+    return out;
   }
 
   address(spec) {

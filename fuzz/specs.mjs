@@ -17,6 +17,8 @@
 //                                                 hostile getter (on field `key`)
 //   {$:'kaddr', of}                               an address the kernel returned (getsockname)
 //   {$:'slot', len, fill, hex}                    sendtoSlot's ArrayBuffer: empty, garbage or filled
+//   {$:'inspection', of, drop, set}               inspect() of a pool fd, keys dropped or set to specs
+//   {$:'fdtable', drop, set, extra}               listFds() of this process, one entry changed, extras
 import fc from 'fast-check';
 
 const tag = ($, fields = {}) => ({ $, ...fields });
@@ -440,3 +442,47 @@ export function typedArray(type, values) {
 export function hexBytes(maxLength) {
   return fc.uint8Array({ maxLength }).map((b) => Buffer.from(b).toString('hex'));
 }
+
+// Keys of what inspect() and listFds() return, including nested ones a formatter reads.
+const INSPECTION_KEYS = [
+  'fd',
+  'kind',
+  'target',
+  'inode',
+  'family',
+  'type',
+  'protocol',
+  'numbers',
+  'localAddress',
+  'remoteAddress',
+  'nonblocking',
+  'cloexec',
+  'recvBufferSize',
+  'sendBufferSize',
+  'recvQueue',
+  'sendQueue',
+  'listening',
+  'acceptQueue',
+  'drops',
+  'tcp',
+  'position',
+  'size',
+];
+const FD_ENTRY_KEYS = ['fd', 'kind', 'target', 'protocol', 'socket'];
+const changes = (keys) =>
+  fc.record({
+    drop: fc.subarray(keys, { maxLength: 3 }),
+    set: fc.dictionary(fc.constantFrom(...keys), anything, { maxKeys: 3 }),
+  });
+
+/**
+ * What the inspector's formatters take: a real inspect() or listFds() result, mostly as it is,
+ * sometimes with keys dropped or set to anything, so the formatters meet both the shapes they
+ * render and the ones a caller could build by hand.
+ */
+export const inspection = fc
+  .tuple(fc.constantFrom(...POOL_FDS), changes(INSPECTION_KEYS))
+  .map(([of, c]) => ({ $: 'inspection', of, ...c }));
+export const fdTable = fc
+  .tuple(changes(FD_ENTRY_KEYS), fc.array(anything, { maxLength: 2 }))
+  .map(([c, extra]) => ({ $: 'fdtable', ...c, extra }));

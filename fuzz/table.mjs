@@ -372,6 +372,26 @@ export function packageTable(c, pkg) {
     if_indextoname: { args: [['any', S.number]] },
     errnoName: { args: [['any', S.number]] },
     formatAddress: { args: [['any', fc.oneof(S.address, S.scalar)]] },
+    // The inspector's formatters render what inspect() and listFds() return; they must answer
+    // any change to it with text or a coded error.
+    formatInspection: {
+      args: [
+        [
+          'any',
+          fc.oneof({ arbitrary: S.inspection, weight: 6 }, { arbitrary: S.anything, weight: 1 }),
+        ],
+      ],
+      check: (r) => (typeof r === 'string' ? null : 'formatInspection returned no text'),
+    },
+    formatFdTable: {
+      args: [
+        [
+          'any',
+          fc.oneof({ arbitrary: S.fdTable, weight: 6 }, { arbitrary: S.anything, weight: 1 }),
+        ],
+      ],
+      check: (r) => (typeof r === 'string' ? null : 'formatFdTable returned no text'),
+    },
     addrArgs: {
       args: [
         ['any', S.address],
