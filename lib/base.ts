@@ -73,8 +73,16 @@ export function waitSignal(options: unknown): AbortSignal | undefined {
  * an AbortError as Node's own signals give.
  */
 export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason !== undefined
-    ? signal.reason
+  let reason: unknown;
+  try {
+    reason = signal.reason;
+  } catch (e) {
+    // A getter that throws (a hostile or broken polyfill): what it threw is the reason. Never
+    // thrown from here, so a waiting call cannot be left unsettled by its own abort.
+    return e;
+  }
+  return reason !== undefined
+    ? reason
     : new DOMException('This operation was aborted', 'AbortError');
 }
 
@@ -104,8 +112,22 @@ export function rejection<T = never>(reason: unknown): Promise<T> {
 }
 
 function forget(w: Waiter): void {
-  if (w.onAbort !== undefined) w.signal?.removeEventListener('abort', w.onAbort);
+  if (w.onAbort !== undefined) unlisten(w.signal, w.onAbort);
 }
+
+/**
+ * Removes an abort listener. A signal whose removeEventListener throws keeps the listener, and
+ * the call it belonged to still settles: every listener checks that its call is still waiting.
+ */
+function unlisten(signal: AbortSignal | undefined, listener: () => void): void {
+  try {
+    signal?.removeEventListener('abort', listener);
+  } catch {
+    // The signal's own failure; nothing of the socket's depends on it.
+  }
+}
+
+const noop = (): void => undefined;
 
 // Settled promises cannot change, so the calls that finish at once with nothing to report
 // (writes) share one.
@@ -276,23 +298,30 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
       const sleeper = {
         timer: setTimeout(() => {
           this.#sleepers.delete(sleeper);
-          signal?.removeEventListener('abort', onAbort);
+          unlisten(signal, onAbort);
           resolve();
         }, ms),
         reject: (reason: unknown): void => {
-          signal?.removeEventListener('abort', onAbort);
+          unlisten(signal, onAbort);
           // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
           reject(reason);
         },
       };
       const onAbort = (): void => {
+        if (!this.#sleepers.delete(sleeper)) return; // already over
         clearTimeout(sleeper.timer);
-        this.#sleepers.delete(sleeper);
         sleeper.reject(abortReason(signal!));
       };
       if (!this.#userRef) sleeper.timer.unref();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // Kept before the listener is added: a signal may call it at once.
       this.#sleepers.add(sleeper);
+      try {
+        signal?.addEventListener('abort', onAbort, { once: true });
+      } catch (e) {
+        this.#sleepers.delete(sleeper);
+        clearTimeout(sleeper.timer);
+        throw e;
+      }
     });
   }
 
@@ -404,28 +433,49 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
     signal: AbortSignal | undefined,
     attempt: (fd: number) => T,
   ): Promise<T> {
-    const watcher = this.#watcher ?? this.#openWatcher();
-    const bit = kind === 'read' ? READABLE : WRITABLE;
     const list = kind === 'read' ? this.#readers : this.#writers;
-    if ((this.#interest & bit) === 0) {
-      const r = watcher.start(this.#interest | bit);
-      if (r < 0) throw new SocketError(r, 'epoll_ctl');
-      this.#interest |= bit;
-    }
     const promise = new Promise<unknown>(capture) as Promise<T>;
-    const reject = capturedReject;
-    const w: Waiter = { attempt, resolve: capturedResolve, reject, signal, onAbort: undefined };
-    if (signal !== undefined) {
-      w.onAbort = (): void => {
-        const i = list.indexOf(w);
-        if (i >= 0) list.splice(i, 1);
-        this.#syncRef();
-        // The signal's reason is the caller's choice (an AbortError DOMException by default).
-        reject(abortReason(signal));
-      };
-      signal.addEventListener('abort', w.onAbort, { once: true });
-    }
+    const w: Waiter = {
+      attempt,
+      resolve: capturedResolve,
+      reject: capturedReject,
+      signal,
+      onAbort: undefined,
+    };
+    // Dropped at once: held here, they would keep this promise alive until the next wait.
+    capturedResolve = noop;
+    capturedReject = noop;
+    // Queued before anything that can fail or run a caller's code (a signal may call its
+    // listener from addEventListener), so that every way out finds it and takes it back.
     list.push(w);
+    try {
+      const watcher = this.#watcher ?? this.#openWatcher();
+      const bit = kind === 'read' ? READABLE : WRITABLE;
+      if ((this.#interest & bit) === 0) {
+        const r = watcher.start(this.#interest | bit);
+        if (r < 0) throw new SocketError(r, 'epoll_ctl');
+        this.#interest |= bit;
+      }
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          const i = list.indexOf(w);
+          if (i < 0) return; // settled already
+          list.splice(i, 1);
+          forget(w);
+          this.#syncRef();
+          // The signal's reason is the caller's choice (an AbortError DOMException by default).
+          w.reject(abortReason(signal));
+        };
+        w.onAbort = onAbort;
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    } catch (e) {
+      const i = list.indexOf(w);
+      if (i >= 0) list.splice(i, 1);
+      forget(w);
+      this.#syncRef();
+      throw e;
+    }
     this.#syncRef();
     return promise;
   }

@@ -1,5 +1,6 @@
 // StreamSocket: echo servers over TCP and AF_UNIX, many concurrent clients without blocking the
 // loop, backpressure on a large transfer, EOF, and connection errors.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -214,7 +215,8 @@ describe('StreamSocket', () => {
 
   it("takes an AbortSignal by its shape, as Node does: another realm's or a polyfill's", async () => {
     // What an AbortController polyfill (or a DOM environment's) hands out: an EventTarget with
-    // `aborted`, not an instance of Node's AbortSignal; this one has no `reason` either.
+    // `aborted`, not an instance of Node's AbortSignal; until aborted with one, its reason is
+    // undefined.
     class ShapedSignal extends EventTarget {
       aborted = false;
       reason: unknown = undefined;
@@ -248,6 +250,78 @@ describe('StreamSocket', () => {
     await expect(
       a.read(buf, { signal: { aborted: false } as unknown as AbortSignal }),
     ).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+  });
+
+  it('settles every wait whatever a shaped signal does, and leaves no listener behind', async () => {
+    // A signal that counts its listeners, and can misbehave in each of the ways below.
+    class OddSignal extends EventTarget {
+      aborted = false;
+      listeners = 0;
+      constructor(private readonly mode: 'plain' | 'throwing reason' | 'calls at once') {
+        super();
+      }
+      get reason(): unknown {
+        if (this.mode === 'throwing reason') throw new Error('reason getter');
+        return undefined;
+      }
+      override addEventListener(type: string, fn: () => void, options?: object): void {
+        this.listeners++;
+        super.addEventListener(type, fn, options);
+        if (this.mode === 'calls at once') {
+          this.aborted = true;
+          fn();
+        }
+      }
+      override removeEventListener(type: string, fn: () => void): void {
+        this.listeners--;
+        super.removeEventListener(type, fn);
+      }
+      abort(): void {
+        this.aborted = true;
+        this.dispatchEvent(new Event('abort'));
+      }
+    }
+    const [fa, fb] = s.socketpair(s.constants.AF_UNIX, s.constants.SOCK_STREAM);
+    using a = StreamSocket.from(fa);
+    using b = StreamSocket.from(fb);
+    const buf = Buffer.alloc(4);
+    const as = (x: OddSignal) => ({ signal: x as unknown as AbortSignal });
+    // A read that completes takes its listener away again.
+    const plain = new OddSignal('plain');
+    const read = a.read(buf, as(plain));
+    await b.write('ping');
+    expect(await read).toBe(4);
+    expect(plain.listeners).toBe(0);
+    // A reason getter that throws: the abort rejects with what it threw.
+    const throwing = new OddSignal('throwing reason');
+    const pending = a.read(buf, as(throwing));
+    throwing.abort();
+    await expect(pending).rejects.toThrow('reason getter');
+    // A signal that calls its listener from addEventListener: the read rejects and is gone, so
+    // the next bytes go to the next read instead of to the abandoned buffer.
+    const eager = new OddSignal('calls at once');
+    const abandoned = Buffer.alloc(4);
+    await expect(a.read(abandoned, as(eager))).rejects.toMatchObject({ name: 'AbortError' });
+    await b.write('pong');
+    expect(await a.read(buf)).toBe(4);
+    expect(buf.toString()).toBe('pong');
+    expect(abandoned.toString()).toBe('\0\0\0\0');
+  });
+
+  it('lets the process exit after a wait whose signal threw from addEventListener', () => {
+    // The throw used to come after the watcher was started and ref'd with nobody waiting on
+    // it, so the process never exited.
+    const script = `
+      const s = require(${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))});
+      const l = s.StreamSocket.listen({ family: 'inet', address: '127.0.0.1', port: 0 });
+      const signal = new EventTarget();
+      signal.aborted = false;
+      signal.addEventListener = () => { throw new Error('no listeners here'); };
+      l.accept({ signal }).catch((e) => console.log('rejected: ' + e.message));`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.error).toBeUndefined(); // no timeout
+    expect(r.stdout).toContain('rejected: no listeners here');
+    expect(r.status).toBe(0);
   });
 
   it('rejects a write whose buffer is detached while it waits with a coded error', async () => {

@@ -22,7 +22,7 @@ async function main() {
   await (async () => {
     const buf = Buffer.alloc(65536);
     const p = sock.recvFrom(buf);
-    refs.push(['received buffer', new WeakRef(buf)]);
+    refs.push(['received buffer', new WeakRef(buf)], ['its promise too', new WeakRef(p)]);
     s.sendto(sock.fd, Buffer.from('x'), 0, sock.localAddress());
     await p;
   })();
