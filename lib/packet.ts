@@ -480,15 +480,17 @@ const FLOW_LABEL_MAX = 0xfffff;
 export function encodeIPv6(header: IPv6HeaderInit, payload: Uint8Array = EMPTY): Uint8Array {
   validateHeader(header);
   validateBytes(payload, 'payload');
+  // Measured once, before any header getter runs: copyInto refuses a payload changed since.
+  const length = payload.length;
   // Jumbograms (RFC 2675) need a hop-by-hop option; this encoder does not write one.
-  if (payload.length > UINT16_MAX) throw outOfRangeLength(payload.length);
+  if (length > UINT16_MAX) throw outOfRangeLength(length);
   const nextHeader = field(header.nextHeader, 'header.nextHeader', UINT8_MAX);
   const trafficClass = opt(header.trafficClass, 'header.trafficClass', 0, UINT8_MAX);
   const flowLabel = opt(header.flowLabel, 'header.flowLabel', 0, FLOW_LABEL_MAX);
-  const out = new Uint8Array(IPV6_HEADER + payload.length);
+  const out = new Uint8Array(IPV6_HEADER + length);
   const v = view(out);
   v.setUint32(0, ((IPV6_VERSION << 28) | (trafficClass << 20) | flowLabel) >>> 0);
-  v.setUint16(4, opt(header.payloadLength, 'header.payloadLength', payload.length, UINT16_MAX));
+  v.setUint16(4, opt(header.payloadLength, 'header.payloadLength', length, UINT16_MAX));
   v.setUint8(6, nextHeader);
   v.setUint8(7, opt(header.hopLimit, 'header.hopLimit', 64, UINT8_MAX));
   out.set(ipv6Bytes(header.source, 'header.source'), 8);
@@ -778,12 +780,13 @@ export function encodeTcp(
 ): Uint8Array {
   validateHeader(header);
   validateBytes(payload, 'payload');
+  const length = payload.length; // before any header getter runs
   const options = optionsOf(header.options, 'header.options', TCP_MAX_OPTIONS);
   const optionsLength = options.length;
   const headerLength = TCP_MIN_HEADER + Math.ceil(optionsLength / 4) * 4;
   const sourcePort = field(header.sourcePort, 'header.sourcePort', UINT16_MAX);
   const destinationPort = field(header.destinationPort, 'header.destinationPort', UINT16_MAX);
-  const out = new Uint8Array(headerLength + payload.length);
+  const out = new Uint8Array(headerLength + length);
   const v = view(out);
   v.setUint16(0, sourcePort);
   v.setUint16(2, destinationPort);

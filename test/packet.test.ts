@@ -502,6 +502,29 @@ describe('detached, resized and changing views and headers', () => {
       expect(e).toMatchObject({ code });
       expect((e as Error).message).toMatch(/^The argument 'header\.options' was resized/);
     }
+    // IPv6 and TCP measure the payload before their first header getter too.
+    for (const after of [70_000, 2]) {
+      const big = new ArrayBuffer(10, { maxByteLength: 70_000 }) as ArrayBuffer & {
+        resize(length: number): void;
+      };
+      const ip6 = {
+        ...V6,
+        get nextHeader() {
+          big.resize(after);
+          return 17;
+        },
+      };
+      expect(thrownBy(() => s.encodeIPv6(ip6, new Uint8Array(big)))).toMatchObject({ code });
+      big.resize(10);
+      const tcp = {
+        get sourcePort() {
+          big.resize(after);
+          return 1;
+        },
+        destinationPort: 2,
+      };
+      expect(thrownBy(() => s.encodeTcp(tcp, new Uint8Array(big), V4))).toMatchObject({ code });
+    }
     const d = new Uint8Array(8);
     const echo = {
       get identifier() {
