@@ -11,6 +11,42 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as s from '../lib/index.js';
 import { SeqPacketSocket, StreamSocket } from '../lib/index.js';
 
+/**
+ * What an AbortController polyfill (or a DOM environment's) hands out: an EventTarget with
+ * `aborted`, not an instance of Node's AbortSignal; until aborted with one, its reason is
+ * undefined. It counts its listeners, and can misbehave: a `reason` getter that throws, or an
+ * addEventListener that calls the listener at once (as if aborted meanwhile).
+ */
+class ShapedSignal extends EventTarget {
+  aborted = false;
+  listeners = 0;
+  #reason: unknown = undefined;
+  constructor(private readonly mode: 'plain' | 'throwing reason' | 'calls at once' = 'plain') {
+    super();
+  }
+  get reason(): unknown {
+    if (this.mode === 'throwing reason') throw new Error('reason getter');
+    return this.#reason;
+  }
+  override addEventListener(type: string, fn: () => void, options?: object): void {
+    this.listeners++;
+    super.addEventListener(type, fn, options);
+    if (this.mode === 'calls at once') {
+      this.aborted = true;
+      fn();
+    }
+  }
+  override removeEventListener(type: string, fn: () => void): void {
+    this.listeners--;
+    super.removeEventListener(type, fn);
+  }
+  abort(reason?: unknown): void {
+    this.aborted = true;
+    this.#reason = reason;
+    this.dispatchEvent(new Event('abort'));
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'sockfd-stream-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -214,18 +250,6 @@ describe('StreamSocket', () => {
   });
 
   it("takes an AbortSignal by its shape, as Node does: another realm's or a polyfill's", async () => {
-    // What an AbortController polyfill (or a DOM environment's) hands out: an EventTarget with
-    // `aborted`, not an instance of Node's AbortSignal; until aborted with one, its reason is
-    // undefined.
-    class ShapedSignal extends EventTarget {
-      aborted = false;
-      reason: unknown = undefined;
-      abort(reason?: unknown): void {
-        this.aborted = true;
-        this.reason = reason;
-        this.dispatchEvent(new Event('abort'));
-      }
-    }
     const [fa, fb] = s.socketpair(s.constants.AF_UNIX, s.constants.SOCK_STREAM);
     using a = StreamSocket.from(fa);
     using b = StreamSocket.from(fb);
@@ -253,53 +277,25 @@ describe('StreamSocket', () => {
   });
 
   it('settles every wait whatever a shaped signal does, and leaves no listener behind', async () => {
-    // A signal that counts its listeners, and can misbehave in each of the ways below.
-    class OddSignal extends EventTarget {
-      aborted = false;
-      listeners = 0;
-      constructor(private readonly mode: 'plain' | 'throwing reason' | 'calls at once') {
-        super();
-      }
-      get reason(): unknown {
-        if (this.mode === 'throwing reason') throw new Error('reason getter');
-        return undefined;
-      }
-      override addEventListener(type: string, fn: () => void, options?: object): void {
-        this.listeners++;
-        super.addEventListener(type, fn, options);
-        if (this.mode === 'calls at once') {
-          this.aborted = true;
-          fn();
-        }
-      }
-      override removeEventListener(type: string, fn: () => void): void {
-        this.listeners--;
-        super.removeEventListener(type, fn);
-      }
-      abort(): void {
-        this.aborted = true;
-        this.dispatchEvent(new Event('abort'));
-      }
-    }
     const [fa, fb] = s.socketpair(s.constants.AF_UNIX, s.constants.SOCK_STREAM);
     using a = StreamSocket.from(fa);
     using b = StreamSocket.from(fb);
     const buf = Buffer.alloc(4);
-    const as = (x: OddSignal) => ({ signal: x as unknown as AbortSignal });
+    const as = (x: ShapedSignal) => ({ signal: x as unknown as AbortSignal });
     // A read that completes takes its listener away again.
-    const plain = new OddSignal('plain');
+    const plain = new ShapedSignal('plain');
     const read = a.read(buf, as(plain));
     await b.write('ping');
     expect(await read).toBe(4);
     expect(plain.listeners).toBe(0);
     // A reason getter that throws: the abort rejects with what it threw.
-    const throwing = new OddSignal('throwing reason');
+    const throwing = new ShapedSignal('throwing reason');
     const pending = a.read(buf, as(throwing));
     throwing.abort();
     await expect(pending).rejects.toThrow('reason getter');
     // A signal that calls its listener from addEventListener: the read rejects and is gone, so
     // the next bytes go to the next read instead of to the abandoned buffer.
-    const eager = new OddSignal('calls at once');
+    const eager = new ShapedSignal('calls at once');
     const abandoned = Buffer.alloc(4);
     await expect(a.read(abandoned, as(eager))).rejects.toMatchObject({ name: 'AbortError' });
     await b.write('pong');
