@@ -458,26 +458,28 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
       }
       if (signal !== undefined) {
         const onAbort = (): void => {
-          const i = list.indexOf(w);
-          if (i < 0) return; // settled already
-          list.splice(i, 1);
-          forget(w);
-          this.#syncRef();
           // The signal's reason is the caller's choice (an AbortError DOMException by default).
-          w.reject(abortReason(signal));
+          if (this.#withdraw(list, w)) w.reject(abortReason(signal));
         };
         w.onAbort = onAbort;
         signal.addEventListener('abort', onAbort, { once: true });
       }
     } catch (e) {
-      const i = list.indexOf(w);
-      if (i >= 0) list.splice(i, 1);
-      forget(w);
-      this.#syncRef();
+      this.#withdraw(list, w);
       throw e;
     }
     this.#syncRef();
     return promise;
+  }
+
+  /** Takes a waiting call out of `list` unsettled; false when it was no longer there. */
+  #withdraw(list: Waiter[], w: Waiter): boolean {
+    const i = list.indexOf(w);
+    if (i < 0) return false;
+    list.splice(i, 1);
+    forget(w);
+    this.#syncRef();
+    return true;
   }
 
   // Its own method so that the callback's closure holds only `this`: made inside #enqueue it
