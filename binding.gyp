@@ -7,6 +7,7 @@
         "native/args.cc",
         "native/cmsg.cc",
         "native/constants.cc",
+        "native/errors.cc",
         "native/fd.cc",
         "native/io.cc",
         "native/msg.cc",
@@ -14,6 +15,7 @@
         "native/options_napi.cc",
         "native/poll.cc",
         "native/sockaddr.cc",
+        "native/sockaddr_napi.cc",
         "native/socket.cc",
         "native/sockopt.cc"
       ],

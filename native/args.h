@@ -1,37 +1,89 @@
-// Reading socket addresses from JavaScript arguments and building address objects.
+// Reading the arguments of a native call. The TypeScript layer has already validated them, so
+// these only guard the native boundary against direct misuse: anything JavaScript can pass
+// either reads as what the call expects or throws (errors.h), and never crashes the process.
 #pragma once
 
 #include <napi.h>
 
-#include "sockaddr.h"
+#include <cstddef>
+#include <cstdint>
+
+#include "errors.h"
 
 namespace sockfd {
 
-// Reads the address group the TypeScript layer passes at info[i..i+4]:
-// (family, host, port, flowinfo, scopeId). host is the IP text or unix path (a string), an
-// abstract unix name (an ArrayBufferView), or null for an unnamed unix address.
-// AF_PACKET uses the slots as (family, hwaddr view or null, protocol, ifindex,
-// hatype << 8 | pkttype); AF_NETLINK as (family, null, 0, pid, groups), the 32-bit values as
-// C ints.
-bool ArgSockaddr(const Napi::CallbackInfo& info, size_t i, sockaddr_storage* out, socklen_t* len);
-// The same from five plain napi_values (the hot-path form).
-bool ReadSockaddr(napi_env env, const napi_value* args, sockaddr_storage* out, socklen_t* len);
+// A caller-owned ArrayBufferView (any TypedArray, a Buffer, or a DataView) read or written in
+// place: `data` points at the view's first byte and `len` is its byte length, so the kernel
+// never touches memory outside the view. A detached buffer gives len 0.
+struct Bytes {
+  void* data;
+  size_t len;
+};
 
-// Reads the ArrayBuffer (addressMetaBytes long) an address is decoded into.
-bool ReadMeta(napi_env env, napi_value v, double** out);
+// The hot-path readers: plain Node-API on napi_values, one Node-API call per argument. The
+// calls a packet loop makes for every message (io.cc, sockopt.cc) are written with these
+// instead of node-addon-api's CallbackInfo, whose wrapper objects cost more than the checks.
 
-// Decodes what the kernel returned into `meta` ([0] `result`, the call's own result such as the
-// byte count or the new fd, then the address's kind, port, flowinfo, scope id and sa_family)
-// and returns the host: the IP text or unix path (a string; undefined when it is the same text
-// as the last string returned with this `meta`), the abstract name or unknown family's bytes
-// (a Buffer), or null. lib/address.ts
-// builds the address object from the two; building it in JavaScript costs a fraction of
-// setting its properties one by one through Node-API. nullptr with an exception on failure.
-napi_value AddressToMeta(napi_env env, const sockaddr_storage* sa, socklen_t len, double result,
-                         double* meta);
+// All N arguments of a call with one napi_get_cb_info; missing ones read as undefined.
+template <size_t N>
+struct Args {
+  napi_value argv[N];
+  bool ok;
+  Args(napi_env env, napi_callback_info info) {
+    size_t argc = N;
+    ok = napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) == napi_ok;
+  }
+  napi_value operator[](size_t i) const { return argv[i]; }
+};
 
-// Builds { family: 'inet' | 'inet6' | 'unix' | 'packet' | 'netlink' | 'other', ... } from what the
-// kernel returned, or null when the kernel returned no address.
-Napi::Value MakeAddress(Napi::Env env, const sockaddr_storage* sa, socklen_t len);
+// Reads an int32 argument: a non-number, a fraction or a value outside [min, max] throws
+// instead of being truncated. One Node-API call when the value is good.
+inline bool ReadInt(napi_env env, napi_value v, const char* name, int32_t min, int32_t max,
+                    int32_t* out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) == napi_ok && d >= min && d <= max) {
+    auto i = static_cast<int32_t>(d);  // in range, so the conversion is defined
+    if (i == d) {
+      *out = i;
+      return true;
+    }
+  }
+  *out = 0;  // never read by callers, but defined
+  return ThrowIntArg(env, v, name, min, max);
+}
+
+inline bool ReadFd(napi_env env, napi_value v, int* out) {
+  return ReadInt(env, v, "fd", 0, INT32_MAX, out);
+}
+
+// Reads `v` if it is an ArrayBufferView; *is_view says whether it was. False only with an
+// exception pending.
+bool ReadView(napi_env env, napi_value v, Bytes* out, bool* is_view);
+
+// Reads a caller-owned ArrayBufferView; anything else throws ERR_INVALID_ARG_TYPE naming
+// `name`. One Node-API call for a TypedArray or Buffer.
+bool ReadBytes(napi_env env, napi_value v, const char* name, Bytes* out);
+
+// Reads an Int32Array (its elements in place and their count); anything else throws
+// ERR_INVALID_ARG_TYPE naming `name`.
+bool ReadInt32Array(napi_env env, napi_value v, const char* name, int32_t** data, size_t* length);
+
+// Whether `v` is a JS array, and its length.
+bool IsArray(napi_env env, napi_value v, uint32_t* length);
+
+// Adds a hot-path function written against plain Node-API to `exports`.
+void ExportFunction(napi_env env, napi_value exports, const char* name, napi_callback cb);
+
+// The node-addon-api forms of the readers, for the calls that are not on a hot path.
+bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t min, int32_t max,
+            int32_t* out);
+bool ArgFd(const Napi::CallbackInfo& info, size_t i, int* out);
+bool ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out);
+// The same for a value that is not an argument (an array element or a property).
+bool ValueBytes(napi_env env, napi_value v, const char* name, Bytes* out);
+
+// The errno of the last call that reports failure out of band (one whose success value may
+// itself be negative, such as getsockopt of an int). Each thread has its own, like errno.
+extern thread_local int last_errno;
 
 }  // namespace sockfd

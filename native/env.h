@@ -11,7 +11,7 @@ struct EnvState;  // poll.cc: the event-loop watchers
 struct EnvData {
   EnvState* poll = nullptr;
   // A JS array of the property names MakeAddress sets, made once instead of interned per call.
-  // See args.cc.
+  // See sockaddr_napi.cc.
   napi_ref strings = nullptr;
 };
 

@@ -5,7 +5,7 @@
 
 namespace sockfd {
 
-void InitAddress(Napi::Env env, Napi::Object exports);  // args.cc
+void InitAddress(Napi::Env env, Napi::Object exports);  // sockaddr_napi.cc
 void InitSocket(Napi::Env env, Napi::Object exports);   // socket.cc
 void InitIo(Napi::Env env, Napi::Object exports);       // io.cc
 void InitSockopt(Napi::Env env, Napi::Object exports);  // sockopt.cc

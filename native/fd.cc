@@ -50,20 +50,19 @@ static Napi::Value Dup(const Napi::CallbackInfo& info) {
 // After EINTR the wait resumes with the time that remains, not the whole timeout.
 static Napi::Value Poll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "The \"fds\" argument must be an Int32Array");
+  int32_t* a;
+  size_t length;
+  int32_t timeout;
+  if (!ReadInt32Array(env, info[0], "fds", &a, &length) ||
+      !ArgInt(info, 1, "timeout", -1, INT32_MAX, &timeout)) {
     return Napi::Value();
   }
-  Napi::Int32Array a = info[0].As<Napi::Int32Array>();
-  int32_t timeout;
-  if (!ArgInt(info, 1, "timeout", -1, INT32_MAX, &timeout)) return Napi::Value();
-  if (a.ElementLength() % 3 != 0) {
+  if (length % 3 != 0) {
     ThrowRangeError(env, "ERR_INVALID_ARG_VALUE",
                     "The \"fds\" array length must be a multiple of 3");
     return Napi::Value();
   }
-  size_t n = a.ElementLength() / 3;
+  size_t n = length / 3;
   std::vector<pollfd> fds(n);
   for (size_t i = 0; i < n; i++) {
     // A negative fd is allowed: poll(2) ignores the entry, which is how C callers skip one.
@@ -244,8 +243,7 @@ static Napi::Value PidfdGetfd(const Napi::CallbackInfo& info) {
 // if_nametoindex(name) -> index or -errno. if_nametoindex(3)
 static Napi::Value NameToIndex(const Napi::CallbackInfo& info) {
   if (!info[0].IsString()) {
-    ThrowTypeError(info.Env(), "ERR_INVALID_ARG_TYPE",
-                   "The \"name\" argument must be of type string");
+    ThrowArgType(info.Env(), "name", "of type string");
     return Napi::Value();
   }
   std::string name = info[0].As<Napi::String>().Utf8Value();

@@ -2,14 +2,14 @@
 // from the view itself, so the kernel can never write outside it.
 //
 // These run once per message in a packet loop, so they are written against plain Node-API
-// (syscall.h's Args and Read*): one call to read the arguments and one per argument.
+// (args.h's Args and Read*): one call to read the arguments and one per argument.
 #include <sys/socket.h>
 
 #include <cstddef>
 #include <cstring>
 
-#include "args.h"
 #include "exports.h"
+#include "sockaddr_napi.h"
 #include "syscall.h"
 
 namespace sockfd {
@@ -51,8 +51,7 @@ static bool ReadSlot(napi_env env, napi_value v, SentAddress** out) {
   size_t len = 0;
   if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok || len < sizeof(SentAddress) ||
       reinterpret_cast<uintptr_t>(data) % alignof(SentAddress) != 0) {
-    return ThrowTypeError(env, "ERR_INVALID_ARG_TYPE",
-                          "The \"slot\" argument must be an ArrayBuffer of sentAddressBytes bytes");
+    return ThrowArgType(env, "slot", "an ArrayBuffer of sentAddressBytes bytes");
   }
   *out = static_cast<SentAddress*>(data);
   return true;

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "args.h"
 #include "cmsg.h"
 #include "constants.h"
 #include "exports.h"
+#include "sockaddr_napi.h"
 #include "syscall.h"
 
 namespace sockfd {
@@ -48,36 +48,21 @@ class Scratch {
   std::unique_ptr<T[]> heap_;
 };
 
-// Argument errors name the argument the TypeScript caller wrote, e.g. "control[2].fds[0]".
-bool TypeErr(napi_env env, const std::string& name, const char* expected) {
-  std::string msg = "The \"" + name + "\" argument must be " + expected;
-  return ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", msg.c_str());
-}
-
-bool RangeErr(napi_env env, const std::string& name, double min, double max) {
-  std::string msg = "The value of \"" + name + "\" is out of range. It must be an integer >= " +
-                    std::to_string(static_cast<int64_t>(min)) +
-                    " and <= " + std::to_string(static_cast<int64_t>(max));
-  return ThrowRangeError(env, "ERR_OUT_OF_RANGE", msg.c_str());
-}
-
+// A control message's field as the TypeScript caller wrote it, for argument errors:
+// "control[2].value".
 std::string Item(size_t i, const char* field) {
   return "control[" + std::to_string(i) + "]." + field;
-}
-
-bool IsArray(napi_env env, napi_value v, uint32_t* length) {
-  bool is = false;
-  if (napi_is_array(env, v, &is) != napi_ok || !is) return false;
-  return napi_get_array_length(env, v, length) == napi_ok;
 }
 
 bool ValueInt(napi_env env, napi_value v, const std::string& name, double min, double max,
               double* out) {
   double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok) return TypeErr(env, name, "of type number");
-  if (!(d >= min && d <= max) || std::trunc(d) != d) return RangeErr(env, name, min, max);
-  *out = d;
-  return true;
+  if (napi_get_value_double(env, v, &d) == napi_ok && d >= min && d <= max && std::trunc(d) == d) {
+    *out = d;
+    return true;
+  }
+  *out = 0;  // never read by callers, but defined
+  return ThrowIntArg(env, v, name, min, max);
 }
 
 bool Prop(napi_env env, napi_value obj, const char* field, napi_value* out) {
@@ -99,13 +84,12 @@ bool PropIp(napi_env env, napi_value obj, size_t i, const char* field, int famil
   if (t == napi_undefined) return true;
   char text[INET6_ADDRSTRLEN + 1];
   size_t n = 0;
-  if (t != napi_string) return TypeErr(env, Item(i, field), "of type string");
+  if (t != napi_string) return ThrowArgType(env, Item(i, field), "of type string");
   napi_get_value_string_utf8(env, v, nullptr, 0, &n);
   if (n < sizeof(text)) napi_get_value_string_utf8(env, v, text, sizeof(text), &n);
   if (n >= sizeof(text) || inet_pton(family, text, out) != 1) {
-    std::string msg = "The argument '" + Item(i, field) + "' is not an " +
-                      (family == AF_INET ? "IPv4" : "IPv6") + " address";
-    return ThrowTypeError(env, "ERR_INVALID_ARG_VALUE", msg.c_str());
+    return ThrowArgValue(env, Item(i, field),
+                         family == AF_INET ? "is not an IPv4 address" : "is not an IPv6 address");
   }
   return true;
 }
@@ -156,7 +140,7 @@ bool ReadCmsg(napi_env env, napi_value obj, size_t i, Cmsg* c, std::vector<int>*
   memset(c, 0, sizeof(*c));
   napi_valuetype t;
   napi_typeof(env, obj, &t);
-  if (t != napi_object) return TypeErr(env, "control[" + std::to_string(i) + "]", "an object");
+  if (t != napi_object) return ThrowArgType(env, "control[" + std::to_string(i) + "]", "an object");
   napi_value type;
   if (!Prop(env, obj, "type", &type)) return false;
   napi_typeof(env, type, &t);
@@ -176,7 +160,7 @@ bool ReadCmsg(napi_env env, napi_value obj, size_t i, Cmsg* c, std::vector<int>*
     *raw = data;  // its bytes are read again in ResolveControl
     return true;
   }
-  if (t != napi_string) return TypeErr(env, Item(i, "type"), "a string or a number");
+  if (t != napi_string) return ThrowArgType(env, Item(i, "type"), "a string or a number");
   char name[16];
   size_t n = 0;
   napi_get_value_string_utf8(env, type, name, sizeof(name), &n);
@@ -185,10 +169,9 @@ bool ReadCmsg(napi_env env, napi_value obj, size_t i, Cmsg* c, std::vector<int>*
     if (strcmp(e.name, name) == 0) kind = &e;
   }
   if (kind == nullptr || !kind->sendable) {
-    std::string msg = "The argument '" + Item(i, "type") + "' " +
-                      (kind ? "names a control message that is only received"
-                            : "is not a known control message type");
-    return ThrowTypeError(env, "ERR_INVALID_ARG_VALUE", msg.c_str());
+    return ThrowArgValue(env, Item(i, "type"),
+                         kind ? "names a control message that is only received"
+                              : "is not a known control message type");
   }
   c->kind = kind->kind;
   switch (c->kind) {
@@ -196,7 +179,7 @@ bool ReadCmsg(napi_env env, napi_value obj, size_t i, Cmsg* c, std::vector<int>*
       napi_value list;
       uint32_t count;
       if (!Prop(env, obj, "fds", &list)) return false;
-      if (!IsArray(env, list, &count)) return TypeErr(env, Item(i, "fds"), "an array of fds");
+      if (!IsArray(env, list, &count)) return ThrowArgType(env, Item(i, "fds"), "an array of fds");
       *fd_start = fds->size();
       for (uint32_t k = 0; k < count; k++) {
         napi_value v;
@@ -239,7 +222,7 @@ bool ReadControl(napi_env env, napi_value v, ControlList* out) {
   napi_typeof(env, v, &t);
   if (t == napi_null || t == napi_undefined) return true;
   uint32_t count;
-  if (!IsArray(env, v, &count)) return TypeErr(env, "control", "an array of control messages");
+  if (!IsArray(env, v, &count)) return ThrowArgType(env, "control", "an array of control messages");
   out->items.resize(count);
   out->raw.assign(count, nullptr);
   std::vector<size_t> starts(count, SIZE_MAX);
@@ -273,9 +256,9 @@ bool ResolveControl(napi_env env, ControlList* list) {
 bool ReadViews(napi_env env, napi_value arr, const char* name, std::vector<napi_value>* views) {
   uint32_t count;
   if (!IsArray(env, arr, &count)) {
-    return TypeErr(env, name, "an array of Buffer, TypedArray, or DataView");
+    return ThrowArgType(env, name, "an array of Buffer, TypedArray, or DataView");
   }
-  if (count > IOV_MAX) return RangeErr(env, std::string(name) + ".length", 0, IOV_MAX);
+  if (count > IOV_MAX) return ThrowArgRange(env, std::string(name) + ".length", 0, IOV_MAX);
   views->resize(count);
   for (uint32_t k = 0; k < count; k++) {
     if (napi_get_element(env, arr, k, &(*views)[k]) != napi_ok) return false;
@@ -553,21 +536,6 @@ struct Batch {
   size_t slab_len = 0;
 };
 
-bool ArgInt32Array(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t** data,
-                   size_t* length) {
-  bool is = false;
-  napi_typedarray_type type;
-  void* p = nullptr;
-  if (napi_is_typedarray(info.Env(), info[i], &is) != napi_ok || !is ||
-      napi_get_typedarray_info(info.Env(), info[i], &type, length, &p, nullptr, nullptr) !=
-          napi_ok ||
-      type != napi_int32_array) {
-    return TypeErr(info.Env(), name, "an Int32Array");
-  }
-  *data = static_cast<int32_t*>(p);
-  return true;
-}
-
 // Reads (fd, views, iovCounts, names, state, flags), or with `slab` true
 // (fd, slab, layout, iovCounts, names, state, flags): see Batch.
 bool ArgBatch(const Napi::CallbackInfo& info, Batch* b, bool slab = false) {
@@ -575,26 +543,26 @@ bool ArgBatch(const Napi::CallbackInfo& info, Batch* b, bool slab = false) {
   const size_t at = slab ? 3 : 2;  // where iovCounts is
   int32_t* counts;
   size_t n, slen;
-  if (!ArgFd(info, 0, &b->fd) || !ArgInt32Array(info, at, "iovCounts", &counts, &n) ||
-      !ArgInt32Array(info, at + 2, "state", &b->state, &slen) ||
+  if (!ArgFd(info, 0, &b->fd) || !ReadInt32Array(env, info[at], "iovCounts", &counts, &n) ||
+      !ReadInt32Array(env, info[at + 2], "state", &b->state, &slen) ||
       !ArgInt(info, at + 3, "flags", INT32_MIN, INT32_MAX, &b->flags)) {
     return false;
   }
   b->counts = counts;
   b->n = n;
-  if (slen < 3 * n) return TypeErr(env, "state", "an Int32Array of 3 entries per message");
+  if (slen < 3 * n) return ThrowArgType(env, "state", "an Int32Array of 3 entries per message");
   b->names = nullptr;
   if (!info[at + 1].IsNull()) {
     Bytes names;
     if (!ArgBytes(info, at + 1, "names", &names)) return false;
     if (names.len < n * kNameSlot) {
-      return TypeErr(env, "names", "a buffer of sizeofSockaddrStorage bytes per message");
+      return ThrowArgType(env, "names", "a buffer of sizeofSockaddrStorage bytes per message");
     }
     b->names = static_cast<unsigned char*>(names.data);
   }
   size_t total = 0;
   for (size_t i = 0; i < n; i++) {
-    if (counts[i] < 0 || counts[i] > IOV_MAX) return RangeErr(env, "iovCounts[i]", 0, IOV_MAX);
+    if (counts[i] < 0 || counts[i] > IOV_MAX) return ThrowArgRange(env, "iovCounts[i]", 0, IOV_MAX);
     total += static_cast<size_t>(counts[i]);
   }
   if (slab) {
@@ -602,7 +570,7 @@ bool ArgBatch(const Napi::CallbackInfo& info, Batch* b, bool slab = false) {
     void* data = nullptr;
     napi_is_arraybuffer(env, info[1], &is);
     if (!is || napi_get_arraybuffer_info(env, info[1], &data, &b->slab_len) != napi_ok) {
-      return TypeErr(env, "slab", "an ArrayBuffer");
+      return ThrowArgType(env, "slab", "an ArrayBuffer");
     }
     // A detached slab has no memory at all: every view reads as empty (FillBatch).
     b->slab = static_cast<unsigned char*>(data);
@@ -614,15 +582,15 @@ bool ArgBatch(const Napi::CallbackInfo& info, Batch* b, bool slab = false) {
     if (napi_is_typedarray(env, info[2], &is) != napi_ok || !is ||
         napi_get_typedarray_info(env, info[2], &type, &len, &p, nullptr, nullptr) != napi_ok ||
         type != napi_float64_array || len != 2 * total) {
-      return TypeErr(env, "layout", "a Float64Array of 2 entries per view");
+      return ThrowArgType(env, "layout", "a Float64Array of 2 entries per view");
     }
     b->layout = static_cast<const double*>(p);
     return true;
   }
   uint32_t nviews;
-  if (!IsArray(env, info[1], &nviews)) return TypeErr(env, "views", "an array of views");
+  if (!IsArray(env, info[1], &nviews)) return ThrowArgType(env, "views", "an array of views");
   b->views = info[1];
-  if (total != nviews) return TypeErr(env, "views", "as long as the sum of iovCounts");
+  if (total != nviews) return ThrowArgType(env, "views", "as long as the sum of iovCounts");
   return true;
 }
 
@@ -694,7 +662,7 @@ bool FillBatch(const Napi::CallbackInfo& info, Batch* b, size_t vlen, bool recv,
     for (size_t i = 0; same && i < vlen; i++) {
       same = static_cast<size_t>(again.counts[i]) == s->msgs[i].msg_hdr.msg_iovlen;
     }
-    if (!same) return TypeErr(env, "iovCounts", "unchanged while the views are read");
+    if (!same) return ThrowArgType(env, "iovCounts", "unchanged while the views are read");
     *b = again;
     for (k = 0; k < niov; k++) {
       Bytes bytes;
@@ -708,7 +676,7 @@ bool FillBatch(const Napi::CallbackInfo& info, Batch* b, size_t vlen, bool recv,
     if (!recv) {
       int32_t want = b->state[3 * i + 2];
       if (want < 0 || static_cast<size_t>(want) > kNameSlot) {
-        return RangeErr(env, "state[3i + 2]", 0, kNameSlot);
+        return ThrowArgRange(env, "state[3i + 2]", 0, kNameSlot);
       }
       namelen = static_cast<socklen_t>(want);
     }
@@ -775,7 +743,7 @@ bool ArgSlot(const Napi::CallbackInfo& info, unsigned char** slot) {
     return false;
   }
   if (static_cast<size_t>(offset) + kNameSlot > b.len) {
-    return RangeErr(info.Env(), "offset", 0, static_cast<double>(b.len) - kNameSlot);
+    return ThrowArgRange(info.Env(), "offset", 0, static_cast<double>(b.len) - kNameSlot);
   }
   *slot = static_cast<unsigned char*>(b.data) + offset;
   return true;
@@ -824,7 +792,7 @@ Napi::Value DecodeControl(const Napi::CallbackInfo& info) {
   Bytes b;
   if (!ArgBytes(info, 0, "bytes", &b)) return Napi::Value();
   if (b.len > static_cast<size_t>(kMaxControl)) {
-    RangeErr(info.Env(), "bytes.byteLength", 0, kMaxControl);
+    ThrowArgRange(info.Env(), "bytes.byteLength", 0, kMaxControl);
     return Napi::Value();
   }
   // The decoder needs cmsghdr alignment; copy into an exactly sized heap block so a read past

@@ -4,8 +4,6 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <string>
-
 #include "exports.h"
 #include "options.h"
 #include "syscall.h"
@@ -37,10 +35,7 @@ static bool ArgText(const Napi::CallbackInfo& info, size_t i, const char* name, 
   napi_env env = info.Env();
   napi_valuetype t;
   napi_typeof(env, info[i], &t);
-  if (t != napi_string) {
-    std::string msg = std::string("The \"") + name + "\" argument must be of type string";
-    return ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", msg.c_str());
-  }
+  if (t != napi_string) return ThrowArgType(env, name, "of type string");
   napi_get_value_string_utf8(env, info[i], nullptr, 0, len);
   if (*len > kMaxText) {
     buf[0] = '\0';
@@ -71,8 +66,7 @@ static Napi::Value SetTimeval(const Napi::CallbackInfo& info) {
   if (!ArgLevelName(info, &fd, &level, &name)) return Napi::Value();
   double ms;
   if (napi_get_value_double(info.Env(), info[3], &ms) != napi_ok) {
-    ThrowTypeError(info.Env(), "ERR_INVALID_ARG_TYPE",
-                   "The \"ms\" argument must be of type number");
+    ThrowArgType(info.Env(), "ms", "of type number");
     return Napi::Value();
   }
   timeval tv;

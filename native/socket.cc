@@ -3,8 +3,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "args.h"
 #include "exports.h"
+#include "sockaddr_napi.h"
 #include "syscall.h"
 
 namespace sockfd {

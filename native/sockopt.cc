@@ -23,7 +23,7 @@ static bool ReadLevelName(napi_env env, const napi_value* argv, int* fd, int32_t
 
 // getsockopt(fd, level, name) -> the int value, or undefined with last_errno set (an int
 // option may legitimately be negative, so -errno cannot be the error channel). getsockopt(2)
-// Plain Node-API (syscall.h): reading an option is often done per message.
+// Plain Node-API (args.h): reading an option is often done per message.
 static napi_value GetInt(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
   int fd;

@@ -1,6 +1,9 @@
-// The conventions every native call follows, libuv-style: a syscall wrapper returns the
-// result or -errno and never throws; EINTR is retried only where a retry is correct; argument
-// readers check what JavaScript passed so no input can crash the process.
+// The conventions every native call follows, libuv-style: a call returns its value or -errno
+// and never throws for a failed syscall. Where a legitimate value may itself be negative
+// (getsockopt of an int), the call writes it to out[0] of a caller-supplied Int32Array and
+// returns 0 or -errno. EINTR is retried only where a retry is correct. Argument readers
+// (args.h) check what JavaScript passed, so no input can crash the process; a bad argument
+// throws (errors.h).
 #pragma once
 
 #include <errno.h>
@@ -11,6 +14,8 @@
 
 #include <cstddef>
 #include <cstdint>
+
+#include "args.h"
 
 namespace sockfd {
 
@@ -64,89 +69,16 @@ inline auto RetryTimed(int fd, int optname, F call) -> decltype(call()) {
   return r == -1 ? -errno : r;
 }
 
-// Throws a TypeError or RangeError with a Node-style `code` and returns false, so a reader can
-// write `if (!ArgInt(...)) return Napi::Value();`.
-bool ThrowTypeError(Napi::Env env, const char* code, const char* message);
-bool ThrowRangeError(Napi::Env env, const char* code, const char* message);
-
-// A caller-owned ArrayBufferView (any TypedArray, a Buffer, or a DataView) read or written in
-// place: `data` points at the view's first byte and `len` is its byte length, so the kernel
-// never touches memory outside the view. A detached buffer gives len 0.
-struct Bytes {
-  void* data;
-  size_t len;
-};
-
-// The hot-path readers: plain Node-API on napi_values, one Node-API call per argument. The
-// calls a packet loop makes for every message (io.cc, sockopt.cc) are written with these
-// instead of node-addon-api's CallbackInfo, whose wrapper objects cost more than the checks.
-
-// All N arguments of a call with one napi_get_cb_info; missing ones read as undefined.
-template <size_t N>
-struct Args {
-  napi_value argv[N];
-  bool ok;
-  Args(napi_env env, napi_callback_info info) {
-    size_t argc = N;
-    ok = napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) == napi_ok;
-  }
-  napi_value operator[](size_t i) const { return argv[i]; }
-};
-
-// Throws the error ReadInt owes for `v` (a TypeError for a non-number, else a RangeError) and
-// returns false. Out of line: only a misused native call gets here.
-bool ThrowIntArg(napi_env env, napi_value v, const char* name, int32_t min, int32_t max);
-
-// Reads an int32 argument. The TypeScript layer has already validated the value, so this only
-// guards the native boundary against direct misuse: a non-number, a fraction or a value outside
-// [min, max] throws instead of being truncated. One Node-API call when the value is good.
-inline bool ReadInt(napi_env env, napi_value v, const char* name, int32_t min, int32_t max,
-                    int32_t* out) {
-  double d;
-  if (napi_get_value_double(env, v, &d) == napi_ok && d >= min && d <= max) {
-    auto i = static_cast<int32_t>(d);  // in range, so the conversion is defined
-    if (i == d) {
-      *out = i;
-      return true;
-    }
-  }
-  *out = 0;  // never read by callers, but defined
-  return ThrowIntArg(env, v, name, min, max);
-}
-
-inline bool ReadFd(napi_env env, napi_value v, int* out) {
-  return ReadInt(env, v, "fd", 0, INT32_MAX, out);
-}
-
-// Reads a caller-owned ArrayBufferView; anything else throws ERR_INVALID_ARG_TYPE naming
-// `name`. One Node-API call for a TypedArray or Buffer.
-bool ReadBytes(napi_env env, napi_value v, const char* name, Bytes* out);
-
-// A syscall result as a JS number (a small integer: no allocation); negative values are -errno.
+// A native call's result as a JS number (a small integer: no allocation): the value, or -errno.
 inline napi_value NumberValue(napi_env env, long r) {
   napi_value v = nullptr;
   napi_create_double(env, static_cast<double>(r), &v);
   return v;
 }
 
-// Adds a hot-path function written against plain Node-API to `exports`.
-void ExportFunction(napi_env env, napi_value exports, const char* name, napi_callback cb);
-
-// The node-addon-api forms of the readers, for the calls that are not on a hot path.
-bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t min, int32_t max,
-            int32_t* out);
-bool ArgFd(const Napi::CallbackInfo& info, size_t i, int* out);
-bool ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out);
-// The same for a value that is not an argument (an array element or a property).
-bool ValueBytes(napi_env env, napi_value v, const char* name, Bytes* out);
-
-// Returns the syscall result as a JS number; negative values are -errno.
+// The same for the node-addon-api calls.
 inline Napi::Value Result(Napi::Env env, long r) {
   return Napi::Number::New(env, static_cast<double>(r));
 }
-
-// The errno of the last call that reports failure out of band (one whose success value may
-// itself be negative, such as getsockopt of an int). Each thread has its own, like errno.
-extern thread_local int last_errno;
 
 }  // namespace sockfd
