@@ -31,7 +31,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFd(env, exports);
   InitPoll(env, exports);
   InitOptions(env, exports);
+  InitCmsg(env, exports);
   InitMsg(env, exports);
+  InitMmsg(env, exports);
   return exports;
 }
 

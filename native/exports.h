@@ -12,7 +12,9 @@ void InitSockopt(Napi::Env env, Napi::Object exports);  // sockopt.cc
 void InitFd(Napi::Env env, Napi::Object exports);       // fd.cc
 void InitPoll(Napi::Env env, Napi::Object exports);     // poll.cc
 void InitOptions(Napi::Env env, Napi::Object exports);  // options_napi.cc
+void InitCmsg(Napi::Env env, Napi::Object exports);     // cmsg_napi.cc
 void InitMsg(Napi::Env env, Napi::Object exports);      // msg.cc
+void InitMmsg(Napi::Env env, Napi::Object exports);     // mmsg.cc
 
 // Closes every watcher on `fd`, before the fd itself is closed. poll.cc
 void CloseWatchersForFd(Napi::Env env, int fd);
