@@ -4,13 +4,12 @@ import { describe, expect, it } from 'vitest';
 
 import * as s from '../../lib/index.js';
 import { native } from '../../lib/sys/native.js';
+import { type ArgErrorCase, expectArgError } from '../helpers/arg-errors.js';
 import { pair, release, sock } from '../helpers/fds.js';
 
 const { AF_INET, AF_UNIX, SOCK_DGRAM, SOCK_STREAM } = s.constants;
 
-type Case = [string, () => unknown, string, string, RegExp];
-
-const cases: Case[] = [
+const cases: ArgErrorCase[] = [
   ['fractional fd', () => s.close(3.5), 'RangeError', 'ERR_OUT_OF_RANGE', /"fd"/],
   ['negative fd', () => s.recv(-1, Buffer.alloc(1)), 'RangeError', 'ERR_OUT_OF_RANGE', /"fd"/],
   ['huge fd', () => s.send(2 ** 31, Buffer.alloc(1)), 'RangeError', 'ERR_OUT_OF_RANGE', /"fd"/],
@@ -91,16 +90,7 @@ const cases: Case[] = [
 
 describe('argument errors', () => {
   it.each(cases)('%s', (_name, call, type, code, names) => {
-    let err: unknown;
-    try {
-      call();
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeDefined();
-    expect((err as Error).constructor.name).toBe(type);
-    expect(err).toMatchObject({ code });
-    expect((err as Error).message).toMatch(names);
+    expectArgError(call, type, code, names);
   });
 
   it('errno names come from the native table, including ones util.getSystemErrorName misses', () => {
@@ -117,7 +107,7 @@ describe('argument errors', () => {
 
 // Found by the fuzzer (fuzz/): the exported helpers threw TypeErrors without a code for some
 // values, and a getter read twice could put an unchecked value into an error message.
-const helperCases: Case[] = [
+const helperCases: ArgErrorCase[] = [
   [
     'formatAddress(undefined)',
     () => s.formatAddress(undefined as never),
@@ -207,15 +197,7 @@ const helperCases: Case[] = [
 
 describe('exported helpers', () => {
   it.each(helperCases)('%s', (_name, call, type, code, names) => {
-    let err: unknown;
-    try {
-      call();
-    } catch (e) {
-      err = e;
-    }
-    expect((err as Error).constructor.name).toBe(type);
-    expect(err).toMatchObject({ code });
-    expect((err as Error).message).toMatch(names);
+    expectArgError(call, type, code, names);
   });
 
   it('passes the checked address to the syscall, whatever a getter answers later', () => {

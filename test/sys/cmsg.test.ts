@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import * as s from '../../lib/index.js';
 import { native } from '../../lib/sys/native.js';
+import { expectArgError } from '../helpers/arg-errors.js';
 import { own, pair, release, sock } from '../helpers/fds.js';
 
 const c = s.constants;
@@ -596,15 +597,13 @@ const badControl: Case[] = [
 describe('bad control messages', () => {
   it.each(badControl)('%s', (_name, control, type, code, names) => {
     const [a] = pair(AF_UNIX, SOCK_DGRAM);
-    let err: unknown;
-    try {
-      s.sendmsg(a, { buffers: [Buffer.from('x')], control: control as s.SendControlMessage[] });
-    } catch (e) {
-      err = e;
-    }
-    expect((err as Error).constructor.name).toBe(type);
-    expect(err).toMatchObject({ code });
-    expect((err as Error).message).toMatch(names);
+    expectArgError(
+      () =>
+        s.sendmsg(a, { buffers: [Buffer.from('x')], control: control as s.SendControlMessage[] }),
+      type,
+      code,
+      names,
+    );
   });
 
   it('the native layer refuses the same junk on its own, with a code, and never crashes', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import * as s from '../../lib/index.js';
 import { native } from '../../lib/sys/native.js';
+import { type ArgErrorCase, expectArgError } from '../helpers/arg-errors.js';
 import { pair, sock, viewsDetachingFirst } from '../helpers/fds.js';
 
 const { AF_INET, AF_UNIX, SOCK_DGRAM, MSG_DONTWAIT, MSG_TRUNC, MSG_WAITFORONE } = s.constants;
@@ -138,9 +139,7 @@ describe('sendmmsg/recvmmsg', () => {
   });
 });
 
-type Case = [string, () => unknown, string, string, RegExp];
-
-const cases: Case[] = [
+const cases: ArgErrorCase[] = [
   [
     'messages not an array',
     () => s.sendmmsg(0, 3 as never),
@@ -188,15 +187,7 @@ const cases: Case[] = [
 
 describe('sendmmsg/recvmmsg argument errors', () => {
   it.each(cases)('%s', (_name, call, type, code, names) => {
-    let err: unknown;
-    try {
-      call();
-    } catch (e) {
-      err = e;
-    }
-    expect((err as Error).constructor.name).toBe(type);
-    expect(err).toMatchObject({ code });
-    expect((err as Error).message).toMatch(names);
+    expectArgError(call, type, code, names);
   });
 
   it('the native batch calls refuse inconsistent arrays without touching memory', () => {

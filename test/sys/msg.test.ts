@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import * as s from '../../lib/index.js';
 import { native } from '../../lib/sys/native.js';
+import { type ArgErrorCase, expectArgError } from '../helpers/arg-errors.js';
 import { pair, sock, tcpPair, viewsDetachingFirst } from '../helpers/fds.js';
 
 const { AF_INET, AF_UNIX, SOCK_DGRAM, SOCK_SEQPACKET, MSG_TRUNC, MSG_DONTWAIT, MSG_PEEK } =
@@ -127,9 +128,7 @@ describe('sendmsg/recvmsg', () => {
   });
 });
 
-type Case = [string, () => unknown, string, string, RegExp];
-
-const badCases: Case[] = [
+const badCases: ArgErrorCase[] = [
   [
     'message not an object',
     () => s.sendmsg(0, 3 as never),
@@ -184,15 +183,7 @@ const badCases: Case[] = [
 
 describe('sendmsg/recvmsg argument errors', () => {
   it.each(badCases)('%s', (_name, call, type, code, names) => {
-    let err: unknown;
-    try {
-      call();
-    } catch (e) {
-      err = e;
-    }
-    expect((err as Error).constructor.name).toBe(type);
-    expect(err).toMatchObject({ code });
-    expect((err as Error).message).toMatch(names);
+    expectArgError(call, type, code, names);
   });
 
   it('CMSG_SPACE and CMSG_LEN come from the C macros', () => {

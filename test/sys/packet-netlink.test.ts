@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import * as s from '../../lib/index.js';
+import { expectArgError } from '../helpers/arg-errors.js';
 import { sock } from '../helpers/fds.js';
 
 const c = s.constants;
@@ -127,15 +128,7 @@ describe('sockaddr_ll and sockaddr_nl encode and decode', () => {
   ];
   it.each(bad)('%s is refused before any syscall', (_name, address, type, code, names) => {
     const fd = sock(AF_INET, SOCK_DGRAM);
-    let err: unknown;
-    try {
-      s.bind(fd, address as s.AnySocketAddress);
-    } catch (e) {
-      err = e;
-    }
-    expect((err as Error).constructor.name).toBe(type);
-    expect(err).toMatchObject({ code });
-    expect((err as Error).message).toMatch(names);
+    expectArgError(() => s.bind(fd, address as s.AnySocketAddress), type, code, names);
   });
 });
 
