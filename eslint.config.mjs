@@ -40,7 +40,7 @@ export default defineConfig([
     'dist/',
     'coverage/',
     'docs/api/',
-    'lib/constants.generated.ts',
+    'lib/sys/constants.generated.ts',
     'test/fixtures/',
   ]),
 
@@ -73,7 +73,7 @@ export default defineConfig([
   },
   {
     // The one module that loads the addon: a .node file can only be loaded with require().
-    files: ['lib/native.ts'],
+    files: ['lib/sys/native.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 ]);

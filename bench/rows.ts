@@ -1,5 +1,5 @@
 // The rows of the bench suite: what each measures, against which baselines, and the target
-// issue 6 sets for it. run.ts measures them; test/bench.test.ts checks that each is printed.
+// issue 6 sets for it. run.ts measures them; test/package/bench.test.ts checks that each is printed.
 
 /**
  * Who runs a measurement: sockfd or Node core (bench/cases.ts), C (bench/*.c), Python

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Soak: opens and closes --sockets sockets of every type and --connections TCP connections on
 // loopback with the fd-integer API, printing RSS and the fd count as it goes, and fails if
-// either grows beyond a small bound. `npm run soak` runs 100,000 and 10,000; test/soak.test.ts
+// either grows beyond a small bound. `npm run soak` runs 100,000 and 10,000; test/reliability/soak.test.ts
 // runs 5,000 and 500 in `npm test`.
 //
 // usage: node --expose-gc bench/soak.mjs [--sockets N] [--connections N] [--rss-mb N]

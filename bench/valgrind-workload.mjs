@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const s = require('sockfd');
-const { native } = require('../dist/native.js');
+const { native } = require('../dist/sys/native.js');
 const c = s.constants;
 
 const iterations = Number(process.argv[2] ?? 200);

@@ -43,7 +43,7 @@ const CANARY = 0xa5;
 export class Pool {
   /**
    * @param {typeof import('sockfd')} pkg the package under test
-   * @param {object} native the addon's raw functions (dist/native.js)
+   * @param {object} native the addon's raw functions (dist/sys/native.js)
    * @param {string} dir this worker's own directory; the worker's cwd
    */
   constructor(pkg, native, dir) {

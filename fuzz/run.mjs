@@ -2,7 +2,7 @@
 // Runs the fuzz workers (fuzz/worker.mjs) in child processes and watches them: a worker killed
 // by a signal, one that exits with a failure, and one whose input log stops moving for
 // --hang-ms are each reported with the input that was being called and the command that
-// replays it. `npm run fuzz` runs 1,000,000 calls; `npm test` a short pass (test/fuzz.test.ts).
+// replays it. `npm run fuzz` runs 1,000,000 calls; `npm test` a short pass (test/reliability/fuzz.test.ts).
 //
 // usage: node fuzz/run.mjs [--calls N] [--seed N] [--chunk N] [--jobs N] [--hang-ms N]
 //                          [--targets pkg,native] [--verbose]

@@ -379,7 +379,7 @@ export const address = fc.oneof(
 );
 
 /**
- * The native layer's address group (family, host) as lib/address.ts flattens an address: a
+ * The native layer's address group (family, host) as lib/sys/address.ts flattens an address: a
  * family and a host that belong together most of the time, any pairing otherwise.
  */
 export function familyAndHost(c) {

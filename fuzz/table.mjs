@@ -480,11 +480,11 @@ export function messageArbitraries(c) {
   };
 }
 
-/** The entries for the addon's raw functions (dist/native.js), which trust no caller either. */
+/** The entries for the addon's raw functions (dist/sys/native.js), which trust no caller either. */
 export function nativeTable(c, native) {
   const i32 = (name) => ['any', S.oneOfConstants([name], c)];
   const int = ['any', S.number];
-  // (family, host, port, flowinfo, scopeId) as lib/address.ts flattens an address: one
+  // (family, host, port, flowinfo, scopeId) as lib/sys/address.ts flattens an address: one
   // generator, spread over five arguments by the worker, so family and host mostly agree.
   const addr = nativeAddress(c);
   const msgFlags = ['any', S.flagsOf(MSG_FLAGS, c)];
@@ -511,7 +511,7 @@ export function nativeTable(c, native) {
     { arbitrary: S.scalar, weight: 1 },
   );
   const { buffers, control, recvControlLength } = messageArbitraries(c);
-  // lib/msg.ts passes a checked list of control messages, or null for none.
+  // lib/sys/cmsg.ts passes a checked list of control messages, or null for none.
   const nativeControl = fc.oneof(
     { arbitrary: control, weight: 6 },
     { arbitrary: fc.constant(null), weight: 3 },
@@ -768,7 +768,7 @@ function lingerOff(args, c, native) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The option functions of lib/options.ts: each getter with the type it documents, each setter
+// The option functions of lib/sys/options.ts: each getter with the type it documents, each setter
 // with values of its own type (mostly good ones, then edges, then anything).
 
 const INT32_MAX = 0x7fffffff;
@@ -938,7 +938,7 @@ function defuseDevice(args, at, native) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The packet helpers of lib/packet.ts. Decoders get bytes the matching encoder made from a random
+// The packet helpers of lib/tools/packet/. Decoders get bytes the matching encoder made from a random
 // valid header, as they are or truncated, bit-flipped, with a length field changed or padding
 // after them, and arbitrary bytes; encoders get headers with valid and out-of-range fields.
 

@@ -20,7 +20,7 @@ import { byteLength, nativeTable, packageTable } from './table.mjs';
 const require = createRequire(import.meta.url);
 // The package as users get it, through its own exports map, and the raw addon functions.
 const pkg = require('sockfd');
-const { native } = require('../dist/native.js');
+const { native } = require('../dist/sys/native.js');
 
 const { values: opt } = parseArgs({
   options: {

@@ -1,5 +1,43 @@
-// The package root: re-exports only.
-// address.ts's addrArgs and errorTarget are the syscall layer's plumbing, not API.
+// The package root. Every name it exports is listed here: what is not listed is internal.
+// The layers: sys/ (the fd-integer syscall layer), socket/ (the typed classes), tools/ (what
+// stands on them); internal/ is never exported. docs/architecture.md draws the map.
+
+// The syscall layer: one function per syscall, C's names and argument order.
+export {
+  socket,
+  socketpair,
+  bind,
+  listen,
+  type Accepted,
+  accept,
+  connect,
+  shutdown,
+  close,
+  send,
+  sendto,
+  recv,
+  type Received,
+  recvfrom,
+  getsockname,
+  getpeername,
+  getsockopt,
+  getsockoptBuffer,
+  setsockopt,
+  setNonblocking,
+  getNonblocking,
+  setCloexec,
+  getCloexec,
+  dup,
+  type PollFd,
+  type PollResult,
+  poll,
+  ioctl,
+  ioctlArgSize,
+  pidfd_open,
+  pidfd_getfd,
+  if_nametoindex,
+  if_indextoname,
+} from './sys/syscalls.js';
 export {
   type Address,
   type AnySocketAddress,
@@ -15,39 +53,151 @@ export {
   type UnixPathAddress,
   type UnixUnnamedAddress,
   formatAddress,
-} from './address.js';
-export * from './constants.generated.js';
-export { type ErrorTarget, SocketError, errnoName } from './errors.js';
-export * from './msg.js';
-export * from './options.js';
-export * from './packet.js';
-export * from './sys.js';
-export { type Family, SocketBase, type WaitOptions } from './base.js';
-export { DatagramSocket } from './datagram.js';
+} from './sys/address.js';
+export * from './sys/constants.generated.js'; // generated from the system headers at build
+export { type ErrorTarget, SocketError, errnoName } from './internal/errors.js';
+export {
+  type RightsMessage,
+  type CredentialsMessage,
+  type PktinfoMessage,
+  type Pktinfo6Message,
+  type TtlMessage,
+  type HoplimitMessage,
+  type TosMessage,
+  type TclassMessage,
+  type TimestampMessage,
+  type TimestampNsMessage,
+  type RxqOverflowMessage,
+  type RecvErrMessage,
+  type PidfdMessage,
+  type RawControlMessage,
+  type ControlMessage,
+  type SendControlMessage,
+  cmsgSpace,
+  cmsgLen,
+} from './sys/cmsg.js';
+export {
+  type Buffers,
+  type SendMsgOptions,
+  sendmsg,
+  type RecvMsgOptions,
+  type RecvMsgResult,
+  recvmsg,
+} from './sys/msg.js';
+export {
+  MessageBatch,
+  type SendMmsgMessage,
+  type RecvMmsgMessage,
+  type RecvMmsgResult,
+  sendmmsg,
+  recvmmsg,
+} from './sys/mmsg.js';
+
+// Typed socket options, one getter and one setter each.
+export {
+  type MulticastInterfaceV4,
+  getAcceptConn,
+  getBindDevice,
+  setBindDevice,
+  getBroadcast,
+  setBroadcast,
+  getDomain,
+  getError,
+  getKeepalive,
+  setKeepalive,
+  getLinger,
+  setLinger,
+  getMark,
+  setMark,
+  getOutOfBandInline,
+  setOutOfBandInline,
+  type PeerCred,
+  getPeerCred,
+  getPriority,
+  setPriority,
+  getProtocol,
+  getRecvBufferSize,
+  setRecvBufferSize,
+  getRecvLowWater,
+  setRecvLowWater,
+  getRecvTimeout,
+  setRecvTimeout,
+  getReuseAddress,
+  setReuseAddress,
+  getReusePort,
+  setReusePort,
+  getSendBufferSize,
+  setSendBufferSize,
+  getSendTimeout,
+  setSendTimeout,
+  getType,
+  joinMulticastV4,
+  leaveMulticastV4,
+  getFreebind,
+  setFreebind,
+  getHeaderIncluded,
+  setHeaderIncluded,
+  getMulticastIfV4,
+  setMulticastIfV4,
+  getMulticastLoopV4,
+  setMulticastLoopV4,
+  getMulticastTtlV4,
+  setMulticastTtlV4,
+  getTos,
+  setTos,
+  getIpTransparent,
+  setIpTransparent,
+  getTtl,
+  setTtl,
+  joinMulticastV6,
+  leaveMulticastV6,
+  getMulticastHopsV6,
+  setMulticastHopsV6,
+  getMulticastIfV6,
+  setMulticastIfV6,
+  getMulticastLoopV6,
+  setMulticastLoopV6,
+  getOnlyV6,
+  setOnlyV6,
+  getTclassV6,
+  setTclassV6,
+  getUnicastHopsV6,
+  setUnicastHopsV6,
+  getTcpCongestion,
+  setTcpCongestion,
+  getTcpCork,
+  setTcpCork,
+  type TcpInfo,
+  getTcpInfo,
+  getTcpKeepaliveRetries,
+  setTcpKeepaliveRetries,
+  getTcpKeepaliveTime,
+  setTcpKeepaliveTime,
+  getTcpKeepaliveInterval,
+  setTcpKeepaliveInterval,
+  getTcpMaxSegment,
+  setTcpMaxSegment,
+  getTcpNoDelay,
+  setTcpNoDelay,
+  getTcpQuickAck,
+  setTcpQuickAck,
+  getTcpUserTimeout,
+  setTcpUserTimeout,
+} from './sys/options.js';
+
+// The typed classes over the readiness engine.
+export { type Family, SocketBase, type WaitOptions } from './socket/base.js';
+export { DatagramSocket } from './socket/datagram.js';
 export {
   type Message,
   MessageSocket,
   type MessagesOptions,
   type ReceivedMessage,
-} from './message.js';
-export { RawSocket, type RawSocketOptions } from './raw.js';
-export { SeqPacketSocket } from './seqpacket.js';
-export { type ShutdownHow, StreamSocket } from './stream.js';
-export {
-  type FdEntry,
-  type FdKind,
-  type FileInspection,
-  type InspectOptions,
-  type Inspection,
-  type SocketInspection,
-  formatFdTable,
-  formatInspection,
-  inspect,
-  listFds,
-} from './inspect.js';
-export {
-  type ProcNetSocket,
-  type ProcNetTable,
-  readSocketTable,
-  readSocketTables,
-} from './procnet.js';
+} from './socket/message.js';
+export { RawSocket, type RawSocketOptions } from './socket/raw.js';
+export { SeqPacketSocket } from './socket/seqpacket.js';
+export { type ShutdownHow, StreamSocket } from './socket/stream.js';
+
+// Tools: packet helpers (also sockfd/packet), the inspector and /proc tables (also sockfd/inspect).
+export * from './tools/packet/index.js';
+export * from './tools/inspect/index.js';

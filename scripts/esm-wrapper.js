@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Writes dist/index.mjs and dist/index.d.mts, the ESM entry point, over the CommonJS build.
+// Writes the ESM entry points (dist/index.mjs and the subpaths' index.mjs, each with its .d.mts)
+// over the CommonJS build.
 // Re-exporting the one CommonJS instance (rather than compiling lib/ twice) means `import` and
 // `require` share the same native addon, classes and constants.
 // usage: node scripts/esm-wrapper.js [distDir]   (default: dist/ next to this script's parent)
@@ -21,13 +22,16 @@ function isBindingName(name) {
   return /^[A-Za-z_$][\w$]*$/.test(name) && !RESERVED.has(name);
 }
 
-function main() {
-  const dist = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'dist'));
-  const entry = path.join(dist, 'index.js');
+// The package's entry points, as package.json's exports map names them.
+const ENTRIES = ['index', 'tools/packet/index', 'tools/inspect/index'];
+
+function wrap(dist, entryName) {
+  const entry = path.join(dist, `${entryName}.js`);
   if (!fs.existsSync(entry)) {
     console.error(`esm-wrapper: ${entry} not found; run tsc first`);
     process.exit(1);
   }
+  const base = `./${path.basename(entryName)}.js`;
   const names = Object.keys(require(entry))
     .filter((name) => name !== 'default' && name !== '__esModule')
     .sort();
@@ -36,7 +40,7 @@ function main() {
   // and exported under its own name, which ES2022 allows as a string.
   const plain = names.filter(isBindingName);
   const other = names.filter((name) => !isBindingName(name));
-  let mjs = "import cjs from './index.js';\n";
+  let mjs = `import cjs from '${base}';\n`;
   if (plain.length > 0) mjs += `export const { ${plain.join(', ')} } = cjs;\n`;
   other.forEach((name, i) => {
     const key = JSON.stringify(name);
@@ -44,13 +48,23 @@ function main() {
   });
   mjs += 'export default cjs;\n';
 
-  // Default-importing a CommonJS module from ESM yields module.exports, which is what
-  // index.mjs exports as its default too.
-  const dmts = "import cjs from './index.js';\nexport * from './index.js';\nexport default cjs;\n";
+  // Default-importing a CommonJS module from ESM yields module.exports, which the .mjs exports
+  // as its default too.
+  const dmts = `import cjs from '${base}';\nexport * from '${base}';\nexport default cjs;\n`;
 
-  fs.writeFileSync(path.join(dist, 'index.mjs'), mjs);
-  fs.writeFileSync(path.join(dist, 'index.d.mts'), dmts);
-  console.log(`esm-wrapper: wrote index.mjs and index.d.mts with ${names.length} named exports`);
+  fs.writeFileSync(path.join(dist, `${entryName}.mjs`), mjs);
+  fs.writeFileSync(path.join(dist, `${entryName}.d.mts`), dmts);
+  return names.length;
+}
+
+function main() {
+  const dist = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'dist'));
+  for (const entryName of ENTRIES) {
+    const n = wrap(dist, entryName);
+    console.log(
+      `esm-wrapper: wrote ${entryName}.mjs and ${entryName}.d.mts with ${n} named exports`,
+    );
+  }
 }
 
 main();

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes lib/constants.generated.ts from the `constants` object of the compiled addon, so the
+// Writes lib/sys/constants.generated.ts from the `constants` object of the compiled addon, so the
 // TypeScript names match exactly what this platform's headers define.
 // Usage: node scripts/gen-constants.js   (after `npm run build:native`)
 'use strict';
@@ -9,7 +9,7 @@ const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
 const ADDON = path.join(ROOT, 'build', 'Release', 'sockfd.node');
-const OUT = path.join(ROOT, 'lib', 'constants.generated.ts');
+const OUT = path.join(ROOT, 'lib', 'sys', 'constants.generated.ts');
 const PRINT_WIDTH = 100; // .prettierrc.json
 
 // Prettier breaks an assignment that does not fit after the `=`; do the same so the file is

@@ -1,5 +1,5 @@
 // A child: a native watcher callback that throws must surface as an uncaught exception.
-const { native } = require('../../dist/native.js');
+const { native } = require('../../dist/sys/native.js');
 const s = require('../../dist/index.js');
 const [a, b] = s.socketpair(
   s.constants.AF_UNIX,

@@ -2,7 +2,7 @@
 // and detached socket objects dropped after an aborted wait; collecting them closes their uv
 // handles, never their fds, and nothing crashes.
 const s = require('../../dist/index.js');
-const { native } = require('../../dist/native.js');
+const { native } = require('../../dist/sys/native.js');
 
 const fs = require('node:fs');
 function sockets() {

@@ -5,7 +5,7 @@
 // peer sent, never early and never with a fake 0, null or empty message. The peer acts from a
 // timer in this process DELAY_MS after the call has started.
 // Prints one line per call and exits non-zero on the first failure.
-// Run by test/faults.test.ts; `node test/faults/signal-storm-async.mjs` runs it alone.
+// Run by test/reliability/faults.test.ts; `node test/faults/signal-storm-async.mjs` runs it alone.
 import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';

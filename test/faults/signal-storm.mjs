@@ -6,7 +6,7 @@
 // addon. Each call must neither hang nor return early: poll waits its full timeout, recv
 // returns the bytes the peer sent (not a fake 0), a timed-out call throws EAGAIN after about
 // its timeout. Prints one line per call and exits non-zero on the first failure.
-// Run by test/faults.test.ts; `node test/faults/signal-storm.mjs` runs it alone.
+// Run by test/reliability/faults.test.ts; `node test/faults/signal-storm.mjs` runs it alone.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { setImmediate as tick } from 'node:timers/promises';

@@ -7,7 +7,7 @@
 // usage: node test/faults/sigpipe.mjs send     every send path gets EPIPE; prints a summary
 //        node test/faults/sigpipe.mjs class    the same through the classes' awaited sends
 //        node test/faults/sigpipe.mjs control  fs.writeSync to a closed peer: SIGPIPE kills it
-// Run by test/faults.test.ts.
+// Run by test/reliability/faults.test.ts.
 import { readFileSync, writeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { createRequire } from 'node:module';

@@ -1,0 +1,187 @@
+// The message-oriented sockets (datagram, seqpacket, raw): one message per call, boundaries
+// kept, truncation reported.
+import { type Address, type SocketAddress, addrArgs, errorTarget } from '../sys/address.js';
+import {
+  addressFromMeta,
+  addressMeta,
+  addressMetaBuffer,
+  sendtoArgs,
+} from '../internal/addrmeta.js';
+import { EAGAIN, SocketBase, type WaitOptions, rejection, waitSignal } from './base.js';
+import {
+  SocketError,
+  invalidArgValue,
+  validateInt,
+  validateView,
+  viewByteLength,
+} from '../internal/errors.js';
+import { type AddrArgs, native } from '../sys/native.js';
+
+const { MSG_TRUNC } = native.constants as Record<'MSG_TRUNC', number>;
+
+/** One message received into a caller's buffer. */
+export interface ReceivedMessage {
+  /** Bytes written into the buffer (never more than its length). */
+  bytes: number;
+  /** The sender; null where the kernel reports none (connected seqpacket sockets). */
+  address: Address | null;
+  /** The message was longer than the buffer; the rest of it is gone. */
+  truncated: boolean;
+}
+
+/** One message copied out of the socket, as async iteration yields it. */
+export interface Message {
+  data: Buffer;
+  address: Address | null;
+  truncated: boolean;
+}
+
+/** Options of {@link MessageSocket.messages}. */
+export interface MessagesOptions extends WaitOptions {
+  /** The largest message kept whole; longer ones arrive truncated. Default 65536. */
+  bufferSize?: number;
+}
+
+function toView(data: ArrayBufferView | string): ArrayBufferView {
+  const v = typeof data === 'string' ? Buffer.from(data) : data;
+  validateView(v, 'data');
+  return v;
+}
+
+/**
+ * The base of DatagramSocket, SeqPacketSocket and RawSocket: each call sends or receives one
+ * whole message.
+ */
+export abstract class MessageSocket extends SocketBase {
+  // Whether the next receive should wait for readiness before its first recvfrom. A message
+  // socket cannot tell from a read that its queue is now empty, so a receive that tries first
+  // pays a failing recvfrom whenever the reply is not there yet: one syscall per message in
+  // request/response traffic. Waiting first costs one loop iteration when a message was in
+  // fact queued, so the guess follows what the last first attempt found, and every 16th receive
+  // tries first anyway to notice a burst.
+  #waitFirst = false;
+  #receives = 0;
+
+  /**
+   * Waits for one message and receives it into `buffer`. recvfrom(2) with MSG_TRUNC, so a
+   * message longer than the buffer is reported as truncated instead of passing silently.
+   */
+  recvFrom(buffer: ArrayBufferView, options?: WaitOptions): Promise<ReceivedMessage> {
+    return this.receive(buffer, options, false) as Promise<ReceivedMessage>;
+  }
+
+  /**
+   * recvFrom, or with `endAsNull` a zero-length message that is no truncated one read as null
+   * (the end of a connection, for seqpacket sockets).
+   */
+  protected receive(
+    buffer: ArrayBufferView,
+    options: WaitOptions | undefined,
+    endAsNull: boolean,
+  ): Promise<ReceivedMessage | null> {
+    let signal: AbortSignal | undefined;
+    try {
+      validateView(buffer, 'buffer');
+      signal = waitSignal(options);
+    } catch (e) {
+      return rejection(e);
+    }
+    const wanted = viewByteLength(buffer);
+    let first = !this.#waitFirst || (++this.#receives & 15) === 0;
+    const tryFirst = first;
+    return this.io(
+      'read',
+      signal,
+      (fd) => {
+        const host = native.recvfrom(fd, buffer, MSG_TRUNC, addressMetaBuffer);
+        if (first) {
+          first = false;
+          this.#waitFirst = host === EAGAIN;
+        }
+        if (typeof host === 'number') {
+          if (host === EAGAIN) return host;
+          throw new SocketError(host, 'recvfrom');
+        }
+        // Read addressMeta now, synchronously: the next native call anywhere reuses it.
+        const n = addressMeta[0]!;
+        const size = viewByteLength(buffer);
+        // An empty message read into a buffer detached while the receive waited is no end of
+        // connection, and a longer one no truncation: the buffer is what went wrong.
+        if (size === 0 && wanted > 0) {
+          throw invalidArgValue('buffer', buffer, 'was detached while the receive waited');
+        }
+        if (endAsNull && n === 0) return null;
+        const truncated = n > size;
+        return { bytes: truncated ? size : n, address: addressFromMeta(host), truncated };
+      },
+      tryFirst,
+    ) as Promise<ReceivedMessage | null>;
+  }
+
+  /** Sends one message to `address`, waiting while the send buffer is full. sendto(2) */
+  sendTo(
+    data: ArrayBufferView | string,
+    address: SocketAddress,
+    options?: WaitOptions,
+  ): Promise<number> {
+    let view: ArrayBufferView;
+    let args: AddrArgs;
+    let signal: AbortSignal | undefined;
+    try {
+      view = toView(data);
+      args = addrArgs(address);
+      signal = waitSignal(options);
+    } catch (e) {
+      return rejection(e);
+    }
+    return this.io('write', signal, (fd) => {
+      const n = sendtoArgs(fd, view, 0, args);
+      if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'sendto', errorTarget(address));
+      return n;
+    });
+  }
+
+  /** Sends one message to the connected peer. send(2) */
+  send(data: ArrayBufferView | string, options?: WaitOptions): Promise<number> {
+    let view: ArrayBufferView;
+    let signal: AbortSignal | undefined;
+    try {
+      view = toView(data);
+      signal = waitSignal(options);
+    } catch (e) {
+      return rejection(e);
+    }
+    return this.io('write', signal, (fd) => {
+      const n = native.send(fd, view, 0);
+      if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'send');
+      return n;
+    });
+  }
+
+  /** Yields each message, copied out, until the socket is closed. */
+  async *messages(options?: MessagesOptions): AsyncGenerator<Message, void, undefined> {
+    waitSignal(options);
+    const size = options?.bufferSize ?? 65536;
+    validateInt(size, 'bufferSize', 1, 0x7fffffff);
+    const buf = Buffer.allocUnsafe(size);
+    while (!this.closed) {
+      let m: ReceivedMessage;
+      try {
+        m = await this.recvFrom(buf, options);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ERR_SOCKET_CLOSED') return;
+        throw e;
+      }
+      yield {
+        data: Buffer.from(buf.subarray(0, m.bytes)),
+        address: m.address,
+        truncated: m.truncated,
+      };
+    }
+  }
+
+  /** `for await (const msg of sock)`: the messages, as {@link messages}. */
+  [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
+    return this.messages();
+  }
+}

@@ -1,0 +1,393 @@
+// SOCK_STREAM: TCP and unix stream sockets, with reads and writes that wait on the event loop.
+import type { SocketAddress } from '../sys/address.js';
+import { addressMeta, addressMetaBuffer } from '../internal/addrmeta.js';
+import {
+  EAGAIN,
+  type Family,
+  SocketBase,
+  type WaitOptions,
+  adoptable,
+  familyConstant,
+  familyOf,
+  rejection,
+  waitSignal,
+} from './base.js';
+import { SocketError, invalidArgValue, validateView, viewByteLength } from '../internal/errors.js';
+import { native } from '../sys/native.js';
+import * as o from '../sys/options.js';
+import * as sys from '../sys/syscalls.js';
+
+const c = native.constants as Record<
+  | 'SOCK_STREAM'
+  | 'SOCK_NONBLOCK'
+  | 'SOCK_CLOEXEC'
+  | 'SHUT_RD'
+  | 'SHUT_WR'
+  | 'SHUT_RDWR'
+  | 'SOMAXCONN',
+  number
+>;
+
+/** How shutdown() stops the connection: SHUT_RD, SHUT_WR or SHUT_RDWR. */
+export type ShutdownHow = 'read' | 'write' | 'both';
+
+const HOW: Record<ShutdownHow, number> = { read: c.SHUT_RD, write: c.SHUT_WR, both: c.SHUT_RDWR };
+
+/** Runs a nonblocking accept4(2); returns the new fd, or EAGAIN. */
+function acceptFd(fd: number): number {
+  const r = native.accept(fd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC, addressMetaBuffer);
+  if (typeof r !== 'number') return addressMeta[0]!;
+  if (r === EAGAIN) return r;
+  throw new SocketError(r, 'accept');
+}
+
+/**
+ * A SOCK_STREAM socket (TCP, or AF_UNIX stream): a byte stream with no message boundaries.
+ * The fd is nonblocking; reads and writes wait for readiness on the event loop, never in the
+ * thread pool. socket(7), tcp(7), unix(7)
+ */
+export class StreamSocket extends SocketBase {
+  #drained = false;
+
+  /** Creates a socket of `family`. socket(2) with SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC */
+  static create(family: Family = 'inet', protocol = 0): StreamSocket {
+    return new StreamSocket(
+      sys.socket(familyConstant(family), c.SOCK_STREAM | c.SOCK_NONBLOCK, protocol),
+    );
+  }
+
+  /** Adopts an existing SOCK_STREAM fd (made nonblocking); the object owns it from now on. */
+  static from(fd: number): StreamSocket {
+    return new StreamSocket(adoptable(fd, c.SOCK_STREAM, 'SOCK_STREAM'));
+  }
+
+  /**
+   * Creates, binds and listens in one step. For IP families SO_REUSEADDR is set first, as
+   * servers usually want. socket(2), bind(2), listen(2)
+   */
+  static listen(address: SocketAddress, backlog: number = c.SOMAXCONN): StreamSocket {
+    const family = familyOf(address) as Family;
+    const s = StreamSocket.create(family);
+    try {
+      if (family !== 'unix') s.setReuseAddress(true);
+      s.bind(address).listen(backlog);
+      return s;
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+  }
+
+  /** Creates a socket and connects it to `address`. socket(2), connect(2) */
+  static async connect(address: SocketAddress, options?: WaitOptions): Promise<StreamSocket> {
+    const s = StreamSocket.create(familyOf(address) as Family);
+    try {
+      await s.connect(address, options);
+      return s;
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+  }
+
+  /** Marks the socket as accepting connections. listen(2) */
+  listen(backlog: number = c.SOMAXCONN): this {
+    sys.listen(this.liveFd(), backlog);
+    return this;
+  }
+
+  /** Waits for the next connection and returns it as a new StreamSocket. accept4(2) */
+  async accept(options?: WaitOptions): Promise<StreamSocket> {
+    return new StreamSocket(await this.io('read', waitSignal(options), acceptFd));
+  }
+
+  /** Yields each incoming connection until the listener is closed. */
+  async *connections(options: WaitOptions = {}): AsyncGenerator<StreamSocket, void, undefined> {
+    while (!this.closed) {
+      try {
+        yield await this.accept(options);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ERR_SOCKET_CLOSED') return;
+        throw e;
+      }
+    }
+  }
+
+  /** `for await (const conn of listener)`: the connections, as {@link connections}. */
+  [Symbol.asyncIterator](): AsyncGenerator<StreamSocket, void, undefined> {
+    return this.connections();
+  }
+
+  /** Connects, waiting for the handshake: EINPROGRESS, writability, then SO_ERROR. connect(2) */
+  async connect(address: SocketAddress, options?: WaitOptions): Promise<void> {
+    await this.connectTo(address, waitSignal(options));
+  }
+
+  /**
+   * Reads into `buffer` (in place, from its first byte) once data is there, and returns the
+   * byte count, or null at end of stream (the peer shut down writing). recv(2)
+   */
+  read(buffer: ArrayBufferView, options?: WaitOptions): Promise<number | null> {
+    let signal: AbortSignal | undefined;
+    try {
+      validateView(buffer, 'buffer');
+      signal = waitSignal(options);
+    } catch (e) {
+      return rejection(e);
+    }
+    // Nothing to read into: answer at once instead of waiting for data that cannot be taken.
+    // A detached or out-of-bounds view counts as empty (a DataView's byteLength throws then).
+    const size = viewByteLength(buffer);
+    if (size === 0) return Promise.resolve(0);
+    const attempt = (fd: number): number | null => {
+      const n = native.recv(fd, buffer, 0);
+      if (n === EAGAIN) return n;
+      if (n < 0) throw new SocketError(n, 'recv');
+      // Nothing read into a buffer detached while the read waited is no end of stream.
+      if (n === 0 && viewByteLength(buffer) === 0) {
+        throw invalidArgValue('buffer', buffer, 'was detached while the read waited');
+      }
+      // A read that did not fill the buffer emptied the receive queue (tcp(7) and unix(7)
+      // copy until either is done), so the next one waits for readiness before its syscall,
+      // as libuv does, instead of spending one on EAGAIN.
+      this.#drained = n < size;
+      return n === 0 ? null : n;
+    };
+    if (this.#drained) {
+      this.#drained = false;
+      return this.io('read', signal, attempt, false);
+    }
+    return this.io('read', signal, attempt);
+  }
+
+  /** Alias of {@link read}, under the syscall's name. recv(2) */
+  recv(buffer: ArrayBufferView, options?: WaitOptions): Promise<number | null> {
+    return this.read(buffer, options);
+  }
+
+  /**
+   * Writes every byte of `data`, waiting whenever the send buffer is full (backpressure), and
+   * resolves once the kernel has taken them all. send(2) with MSG_NOSIGNAL
+   */
+  write(data: ArrayBufferView | string, options?: WaitOptions): Promise<void> {
+    let bytes: ArrayBufferView;
+    let signal: AbortSignal | undefined;
+    try {
+      bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      validateView(bytes, 'data');
+      signal = waitSignal(options);
+    } catch (e) {
+      return rejection(e);
+    }
+    const total = viewByteLength(bytes);
+    let off = 0;
+    let rest: Uint8Array | undefined;
+    // One attempt sends until everything is taken or the send buffer is full; a zero-length
+    // write is still one send(2).
+    return this.io('write', signal, (fd): undefined | number => {
+      do {
+        let chunk = bytes;
+        if (off > 0) {
+          // The caller detached or shrank the buffer while the write waited: its rest is gone
+          // (and a view of it would throw TypeError's own uncoded error).
+          if (viewByteLength(bytes) < total) {
+            throw invalidArgValue('data', bytes, 'was detached or shrunk while being written');
+          }
+          rest ??= new Uint8Array(bytes.buffer, bytes.byteOffset, total);
+          chunk = rest.subarray(off);
+        }
+        const n = native.send(fd, chunk, 0);
+        if (n === EAGAIN) return n;
+        if (n < 0) throw new SocketError(n, 'send');
+        // Linux never takes 0 bytes of a nonempty write; if it did, wait rather than spin.
+        if (n === 0 && total > 0) return EAGAIN;
+        off += n;
+      } while (off < total);
+      return undefined;
+    }) as Promise<void>;
+  }
+
+  /** Writes all of `data` like {@link write} and returns its length. send(2) */
+  async send(data: ArrayBufferView | string, options?: WaitOptions): Promise<number> {
+    await this.write(data, options);
+    return typeof data === 'string' ? Buffer.byteLength(data) : viewByteLength(data);
+  }
+
+  /** Shuts down reading, writing (the default: the peer reads end of stream) or both. shutdown(2) */
+  shutdown(how: ShutdownHow = 'write'): this {
+    // Only a string is looked up: turning an object into a key runs its toString, which a
+    // detached TypedArray's throws.
+    const h = typeof how === 'string' && Object.hasOwn(HOW, how) ? HOW[how] : undefined;
+    if (h === undefined) throw invalidArgValue('how', how, "must be 'read', 'write' or 'both'");
+    sys.shutdown(this.liveFd(), h);
+    return this;
+  }
+
+  // TCP options (IPPROTO_TCP), one getter and one setter each.
+
+  /**
+   * The congestion control algorithm of a TCP socket ('cubic', 'bbr', …). TCP_CONGESTION.
+   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  tcpCongestion(): string {
+    return o.getTcpCongestion(this.liveFd());
+  }
+
+  /**
+   * Picks the congestion control algorithm of a TCP socket by name; one the kernel does not have
+   * fails with ENOENT, one not in net.ipv4.tcp_allowed_congestion_control with EPERM.
+   * TCP_CONGESTION. tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  setTcpCongestion(name: string): this {
+    o.setTcpCongestion(this.liveFd(), name);
+    return this;
+  }
+
+  /**
+   * Whether partial frames are held back until the cork is removed. TCP_CORK.
+   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  tcpCork(): boolean {
+    return o.getTcpCork(this.liveFd());
+  }
+
+  /**
+   * Holds back partial frames until the cork is removed (or 200 ms pass), so several writes
+   * leave as full segments. TCP_CORK. tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  setTcpCork(on: boolean): this {
+    o.setTcpCork(this.liveFd(), on);
+    return this;
+  }
+
+  /**
+   * Reads what the kernel knows about a TCP connection: its state, round-trip time, congestion
+   * window, byte and segment counters. Fields the kernel did not return are left out.
+   * TCP_INFO (read-only). tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  tcpInfo(): o.TcpInfo {
+    return o.getTcpInfo(this.liveFd());
+  }
+
+  /**
+   * How many unanswered keepalive probes end the connection. TCP_KEEPCNT.
+   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  tcpKeepaliveRetries(): number {
+    return o.getTcpKeepaliveRetries(this.liveFd());
+  }
+
+  /**
+   * Sets how many unanswered keepalive probes end the connection. TCP_KEEPCNT.
+   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  setTcpKeepaliveRetries(count: number): this {
+    o.setTcpKeepaliveRetries(this.liveFd(), count);
+    return this;
+  }
+
+  /**
+   * Seconds of idleness before the first keepalive probe. TCP_KEEPIDLE.
+   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  tcpKeepaliveTime(): number {
+    return o.getTcpKeepaliveTime(this.liveFd());
+  }
+
+  /**
+   * Sets the seconds of idleness before the first keepalive probe (with SO_KEEPALIVE on).
+   * TCP_KEEPIDLE. tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  setTcpKeepaliveTime(seconds: number): this {
+    o.setTcpKeepaliveTime(this.liveFd(), seconds);
+    return this;
+  }
+
+  /**
+   * Seconds between keepalive probes. TCP_KEEPINTVL.
+   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  tcpKeepaliveInterval(): number {
+    return o.getTcpKeepaliveInterval(this.liveFd());
+  }
+
+  /**
+   * Sets the seconds between keepalive probes. TCP_KEEPINTVL.
+   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  setTcpKeepaliveInterval(seconds: number): this {
+    o.setTcpKeepaliveInterval(this.liveFd(), seconds);
+    return this;
+  }
+
+  /**
+   * The maximum segment size of a TCP socket: the value set before connecting, or the one in use
+   * after. TCP_MAXSEG. tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  tcpMaxSegment(): number {
+    return o.getTcpMaxSegment(this.liveFd());
+  }
+
+  /**
+   * Caps the maximum segment size a TCP socket announces and uses; set it before connect or
+   * listen (0 restores the default). TCP_MAXSEG.
+   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  setTcpMaxSegment(bytes: number): this {
+    o.setTcpMaxSegment(this.liveFd(), bytes);
+    return this;
+  }
+
+  /**
+   * Whether Nagle's algorithm is off, so small writes leave at once. TCP_NODELAY.
+   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  tcpNoDelay(): boolean {
+    return o.getTcpNoDelay(this.liveFd());
+  }
+
+  /**
+   * Turns Nagle's algorithm off (true) so small writes leave at once, or back on. TCP_NODELAY.
+   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  setTcpNoDelay(on: boolean): this {
+    o.setTcpNoDelay(this.liveFd(), on);
+    return this;
+  }
+
+  /**
+   * Whether ACKs are currently sent at once rather than delayed. TCP_QUICKACK.
+   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  tcpQuickAck(): boolean {
+    return o.getTcpQuickAck(this.liveFd());
+  }
+
+  /**
+   * Sends ACKs at once (true) or lets the kernel delay them. Not permanent: the kernel may leave
+   * quick-ack mode on its own later. TCP_QUICKACK.
+   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  setTcpQuickAck(on: boolean): this {
+    o.setTcpQuickAck(this.liveFd(), on);
+    return this;
+  }
+
+  /**
+   * Milliseconds sent data may stay unacknowledged before the connection is dropped (0: the
+   * system default). TCP_USER_TIMEOUT. tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  tcpUserTimeout(): number {
+    return o.getTcpUserTimeout(this.liveFd());
+  }
+
+  /**
+   * Sets how many milliseconds sent data may stay unacknowledged before the connection is
+   * dropped with ETIMEDOUT; 0 restores the system default. TCP_USER_TIMEOUT.
+   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
+   */
+  setTcpUserTimeout(ms: number): this {
+    o.setTcpUserTimeout(this.liveFd(), ms);
+    return this;
+  }
+}

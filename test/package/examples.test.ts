@@ -1,0 +1,152 @@
+// Every program in examples/ compiles against the built package and runs, so none can rot.
+// Examples that need what a system may refuse (a private network namespace, raw sockets,
+// unavailable kernel features) print "skipped: <why>" instead; where this machine
+// allows the thing, the test insists that the example really ran.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..', '..');
+const built = join(root, 'build', 'examples');
+
+const unshareWorks = spawnSync('unshare', ['-rn', 'true']).status === 0;
+
+/** What each example must print; `mayNeed` says what a skip is allowed for. */
+const cases: Record<string, { expect: (RegExp | string)[]; skipAllowed?: boolean }> = {
+  '01-fd-is-a-number': {
+    expect: [
+      /socket\(AF_INET, SOCK_STREAM\) +-> \d+/,
+      /close\((\d+)\), then socket\(\) again -> \1: the lowest free number is reused/,
+      'recv(',
+      '"written with fs.writeSync"',
+      /dup\(\d+\) -> \d+; \/proc\/self\/fd says both are socket:\[\d+\]/,
+      /wrote: "hello from child \d+ on its fd 3"/,
+      /unix\/stream +CONNECTED/,
+    ],
+  },
+  '02-stream-datagram-seqpacket': {
+    expect: [
+      'recv with a 64-byte buffer: "onetwothree"',
+      'read 4 bytes at a time: "onet", "woth", "ree"',
+      'recv with a 64-byte buffer: "one", "two", "three"\n  the same again, read 4 bytes at a time: "one", "two", "thre" (of 5: the rest is gone)',
+      'after the peer closes, recv returns 0',
+    ],
+  },
+  '03-kernel-buffers': {
+    expect: [
+      /sent +4096 bytes: receiver's queue \(SIOCINQ\) +\d+, sender's queue \(SIOCOUTQ\) +\d+/,
+      /sender's queue \(SIOCOUTQ\) +[1-9]\d*\n/,
+      /send -> EAGAIN after \d+ bytes/,
+      /now SIOCINQ is 0/,
+      /the kernel dropped [1-9]\d* \(\/proc\/net\/udp\)/,
+      /SO_RXQ_OVFL = [1-9]\d*/,
+    ],
+  },
+  '04-ports-and-demux': {
+    expect: [
+      /binding a second one there:\n {2}bind EADDRINUSE 127\.0\.0\.1:\d+/,
+      'the same port on 127.0.0.2: ok',
+      'the first socket gets ["to .1"], the second ["to .2"]',
+      /TIME_WAIT \(no socket: inode 0\)/,
+      /without SO_REUSEADDR: bind EADDRINUSE/,
+      'with SO_REUSEADDR: ok',
+      /arrive as \d+ \+ \d+ \+ \d+/,
+      /one sender, ten datagrams: (0 \+ 0 \+ 10|0 \+ 10 \+ 0|10 \+ 0 \+ 0)/,
+    ],
+  },
+  '05-lossy-link': {
+    skipAllowed: !unshareWorks,
+    expect: [
+      /UDP: sent 40 numbered datagrams, \d+ arrived/,
+      /TCP: sent \d+ bytes, received \d+ bytes, all in order/,
+      /retransmitted [1-9]\d* segments/,
+    ],
+  },
+  '06-raw-sockets': {
+    skipAllowed: !unshareWorks,
+    expect: [
+      /version +4/,
+      /protocol +1 \(ICMP\)/,
+      /checksum +0x[0-9a-f]{4} \(correct\)/,
+      /type +0 \(echo reply\)/,
+      /ping socket/,
+    ],
+  },
+  '07-fd-passing': {
+    skipAllowed: false,
+    expect: [
+      /pidfd_getfd\(pidfd, \d+\) -> \d+/,
+      'read through the borrowed fd: "written by the child"',
+      /recvmsg on its fd 3 -> 1 byte and an fd, numbered \d+ in this process/,
+      'the child read: "a secret for the child"',
+    ],
+  },
+  '08-poll-event-loop': {
+    expect: [
+      /round 1: poll\(\[\d+:POLLIN \d+:POLLOUT \d+:POLLOUT\]\)/,
+      'the echo: "hello from client A"',
+      'the echo: "hello from client B"',
+      'the loop ends',
+    ],
+  },
+};
+
+beforeAll(() => {
+  // The examples import 'sockfd', which resolves to this package's dist/ (npm test builds it).
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'examples/tsconfig.json'],
+    { cwd: root, stdio: 'pipe' },
+  );
+}, 60_000);
+
+describe('examples/', () => {
+  it('has a test case for every example, and an example for every case', () => {
+    const files = readdirSync(join(root, 'examples'))
+      .filter((f) => /^\d\d-.*\.ts$/.test(f))
+      .map((f) => f.slice(0, -3));
+    expect(files.sort()).toEqual(Object.keys(cases).sort());
+  });
+
+  it.each(Object.entries(cases))(
+    '%s runs and shows what it teaches',
+    { timeout: 90_000 },
+    (name, want) => {
+      const r = spawnSync(process.execPath, [join(built, `${name}.js`)], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const skipped = /^skipped: (.+)$/m.exec(r.stdout);
+      if (skipped !== null) {
+        expect(want.skipAllowed, `${name} skipped: ${skipped[1]}`).toBe(true);
+        console.warn(`${name}: ${skipped[0]}`);
+        return;
+      }
+      for (const e of want.expect) {
+        if (typeof e === 'string') expect(r.stdout).toContain(e);
+        else expect(r.stdout).toMatch(e);
+      }
+    },
+  );
+
+  it('docs/guide.md is rendered from the current template and examples (npm run docs:guide)', () => {
+    const guide = readFileSync(join(root, 'docs', 'guide.md'), 'utf8');
+    const template = readFileSync(join(root, 'docs', 'guide.template.md'), 'utf8');
+    const stale = 'docs/guide.md is out of date: run npm run docs:guide';
+    for (const name of Object.keys(cases)) {
+      expect(template, `the guide has no chapter for ${name}`).toContain(
+        `<!-- example: ${name} -->`,
+      );
+      const code = readFileSync(join(root, 'examples', `${name}.ts`), 'utf8').trimEnd();
+      expect(guide.includes(code), `${stale} (${name})`).toBe(true);
+    }
+    for (const line of template.split('\n')) {
+      if (!line.startsWith('<!-- example:')) expect(guide.includes(line), stale).toBe(true);
+    }
+  });
+});
