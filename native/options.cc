@@ -107,6 +107,20 @@ OptError DecodeInAddr(const void* data, size_t len, char* text, size_t cap) {
   return OptError::kOk;
 }
 
+// The struct ip_mreqn both IPv4 multicast options take with an interface index; Linux only.
+// IP_MULTICAST_IF reads no group from it (0.0.0.0). ip(7)
+static OptError EncodeMreqn(in_addr group, in_addr iface, int ifindex, Mreq4* out) {
+#ifdef __linux__
+  out->mreqn.imr_multiaddr = group;
+  out->mreqn.imr_address = iface;
+  out->mreqn.imr_ifindex = ifindex;
+  out->len = sizeof(out->mreqn);
+  return OptError::kOk;
+#else
+  return OptError::kNotSupported;
+#endif
+}
+
 OptError EncodeMembership4(const char* group, const char* iface, int ifindex, Mreq4* out) {
   memset(out, 0, sizeof(*out));
   in_addr g, i;
@@ -119,15 +133,7 @@ OptError EncodeMembership4(const char* group, const char* iface, int ifindex, Mr
     out->len = sizeof(out->mreq);
     return OptError::kOk;
   }
-#ifdef __linux__
-  out->mreqn.imr_multiaddr = g;
-  out->mreqn.imr_address = i;
-  out->mreqn.imr_ifindex = ifindex;
-  out->len = sizeof(out->mreqn);
-  return OptError::kOk;
-#else
-  return OptError::kNotSupported;
-#endif
+  return EncodeMreqn(g, i, ifindex, out);
 }
 
 OptError EncodeMulticastIf4(const char* iface, int ifindex, Mreq4* out) {
@@ -139,14 +145,7 @@ OptError EncodeMulticastIf4(const char* iface, int ifindex, Mreq4* out) {
     out->len = sizeof(out->addr);
     return OptError::kOk;
   }
-#ifdef __linux__
-  out->mreqn.imr_address = i;
-  out->mreqn.imr_ifindex = ifindex;
-  out->len = sizeof(out->mreqn);
-  return OptError::kOk;
-#else
-  return OptError::kNotSupported;
-#endif
+  return EncodeMreqn(in_addr{}, i, ifindex, out);
 }
 
 OptError EncodeMreq6(const char* group, unsigned ifindex, ipv6_mreq* out) {
