@@ -2,8 +2,6 @@
 
 namespace sockfd {
 
-thread_local int last_errno = 0;
-
 bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t min, int32_t max,
             int32_t* out) {
   return ReadInt(info.Env(), info[i], name, min, max, out);
@@ -95,6 +93,19 @@ bool ReadInt32Array(napi_env env, napi_value v, const char* name, int32_t** data
     return ThrowArgType(env, name, "an Int32Array");
   }
   *data = static_cast<int32_t*>(p);
+  return true;
+}
+
+bool ReadArrayBuffer(napi_env env, napi_value v, const char* name, size_t min_len, size_t align,
+                     const char* expected, void** out) {
+  void* data = nullptr;
+  size_t len = 0;
+  if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok || len < min_len ||
+      reinterpret_cast<uintptr_t>(data) % align != 0) {
+    *out = nullptr;
+    return ThrowArgType(env, name, expected);
+  }
+  *out = data;
   return true;
 }
 

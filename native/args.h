@@ -68,6 +68,13 @@ bool ReadBytes(napi_env env, napi_value v, const char* name, Bytes* out);
 // ERR_INVALID_ARG_TYPE naming `name`.
 bool ReadInt32Array(napi_env env, napi_value v, const char* name, int32_t** data, size_t* length);
 
+// Reads an ArrayBuffer of at least `min_len` bytes whose memory is aligned for `align`: an
+// out-buffer a call writes in place. Anything else, a detached buffer or a short one throws
+// ERR_INVALID_ARG_TYPE (`The "name" argument must be <expected>`) before anything is written.
+// One cheap Node-API call, less than a TypedArray costs.
+bool ReadArrayBuffer(napi_env env, napi_value v, const char* name, size_t min_len, size_t align,
+                     const char* expected, void** out);
+
 // Whether `v` is a JS array, and its length.
 bool IsArray(napi_env env, napi_value v, uint32_t* length);
 
@@ -81,9 +88,5 @@ bool ArgFd(const Napi::CallbackInfo& info, size_t i, int* out);
 bool ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out);
 // The same for a value that is not an argument (an array element or a property).
 bool ValueBytes(napi_env env, napi_value v, const char* name, Bytes* out);
-
-// The errno of the last call that reports failure out of band (one whose success value may
-// itself be negative, such as getsockopt of an int). Each thread has its own, like errno.
-extern thread_local int last_errno;
 
 }  // namespace sockfd

@@ -85,7 +85,8 @@ static Napi::Value Poll(const Napi::CallbackInfo& info) {
 }
 
 // ioctl(fd, request, &int) for the requests that write one int: FIONREAD (SIOCINQ), SIOCOUTQ,
-// SIOCOUTQNSD, SIOCATMARK. -> the count, or undefined with last_errno set. ioctl(2)
+// SIOCOUTQNSD, SIOCATMARK. -> the count (never negative: a byte count, or 0/1 for SIOCATMARK),
+// or -errno. ioctl(2)
 // Other requests are refused: the kernel decides how much an ioctl writes, so passing it an
 // int for a request that writes a struct would overflow the stack.
 static Napi::Value IoctlInt(const Napi::CallbackInfo& info) {
@@ -114,13 +115,9 @@ static Napi::Value IoctlInt(const Napi::CallbackInfo& info) {
       return Napi::Value();
   }
   int value = 0;
-  if (Retry([&] {
-        return ioctl(fd, static_cast<unsigned long>(static_cast<uint32_t>(req)), &value);
-      }) < 0) {
-    last_errno = errno;
-    return info.Env().Undefined();
-  }
-  return Napi::Number::New(info.Env(), value);
+  int r = Retry(
+      [&] { return ioctl(fd, static_cast<unsigned long>(static_cast<uint32_t>(req)), &value); });
+  return Result(info.Env(), r < 0 ? r : value);
 }
 
 // The ioctls that read or write a buffer, each with the size of the struct the kernel reads or
@@ -179,13 +176,13 @@ static const IoctlArg* FindIoctl(unsigned long request) {
   return nullptr;
 }
 
-// ioctlArgSize(request) -> the bytes the kernel reads or writes for `request`, or -1 when the
-// request is not in the table above.
+// ioctlArgSize(request) -> the bytes the kernel reads or writes for `request`, or -ENOTTY (as
+// ioctl(2) answers an unknown request) when the request is not in the table above.
 static Napi::Value IoctlArgSize(const Napi::CallbackInfo& info) {
   int32_t req;
   if (!ArgInt(info, 0, "request", INT32_MIN, INT32_MAX, &req)) return Napi::Value();
   const IoctlArg* a = FindIoctl(static_cast<uint32_t>(req));
-  return Result(info.Env(), a == nullptr ? -1 : static_cast<long>(a->size));
+  return Result(info.Env(), a == nullptr ? -ENOTTY : static_cast<long>(a->size));
 }
 
 // ioctl(fd, request, buffer) -> the ioctl's result (>= 0) or -errno. The buffer is passed in
@@ -264,11 +261,6 @@ static Napi::Value IndexToName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), name);
 }
 
-// The errno stored by the last call that reported failure out of band, as -errno.
-static Napi::Value LastErrno(const Napi::CallbackInfo& info) {
-  return Result(info.Env(), -last_errno);
-}
-
 void InitFd(Napi::Env env, Napi::Object exports) {
   exports.Set("fcntlGetfl", Napi::Function::New(env, FcntlGet<F_GETFL>, "fcntlGetfl"));
   exports.Set("fcntlSetfl", Napi::Function::New(env, FcntlSet<F_SETFL>, "fcntlSetfl"));
@@ -283,7 +275,6 @@ void InitFd(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd, "pidfdGetfd"));
   exports.Set("ifNameToIndex", Napi::Function::New(env, NameToIndex, "ifNameToIndex"));
   exports.Set("ifIndexToName", Napi::Function::New(env, IndexToName, "ifIndexToName"));
-  exports.Set("lastErrno", Napi::Function::New(env, LastErrno, "lastErrno"));
 }
 
 }  // namespace sockfd

@@ -47,11 +47,10 @@ static bool ReadSlot(napi_env env, napi_value v, SentAddress** out) {
   napi_typeof(env, v, &t);
   *out = nullptr;
   if (t == napi_undefined) return true;
-  void* data = nullptr;
-  size_t len = 0;
-  if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok || len < sizeof(SentAddress) ||
-      reinterpret_cast<uintptr_t>(data) % alignof(SentAddress) != 0) {
-    return ThrowArgType(env, "slot", "an ArrayBuffer of sentAddressBytes bytes");
+  void* data;
+  if (!ReadArrayBuffer(env, v, "slot", sizeof(SentAddress), alignof(SentAddress),
+                       "an ArrayBuffer of sentAddressBytes bytes", &data)) {
+    return false;
   }
   *out = static_cast<SentAddress*>(data);
   return true;

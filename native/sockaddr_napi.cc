@@ -198,11 +198,10 @@ static napi_value HostValue(napi_env env, const Decoded& dec, MetaHost* last) {
 bool ReadMeta(napi_env env, napi_value v, double** out) {
   // An ArrayBuffer rather than a Float64Array: one cheap call, and a detached or short buffer
   // (byte length too small) is refused before anything is written.
-  void* data = nullptr;
-  size_t len = 0;
-  if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok || len < kMetaBytes ||
-      reinterpret_cast<uintptr_t>(data) % alignof(double) != 0) {
-    return ThrowArgType(env, "meta", "an ArrayBuffer of addressMetaBytes bytes");
+  void* data;
+  if (!ReadArrayBuffer(env, v, "meta", kMetaBytes, alignof(double),
+                       "an ArrayBuffer of addressMetaBytes bytes", &data)) {
+    return false;
   }
   *out = static_cast<double*>(data);
   return true;

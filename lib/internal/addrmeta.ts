@@ -5,7 +5,7 @@ import type { Address } from '../sys/address.js';
 import { type AddrArgs, type NativeHost, native } from '../sys/native.js';
 
 /**
- * Where those calls write (native/args.cc AddressToMeta): doubles [0] the call's own result
+ * Where those calls write (native/sockaddr_napi.cc AddressToMeta): doubles [0] the call's own result
  * (bytes, or the new fd), [1] the kind, [2] the port, [3] flowinfo, [4] the scope id,
  * [5] sa_family, [6] a packet address's pkttype (a packet address puts its protocol in [2], ifindex
  * in [3] and hatype in [4]; a netlink one its pid in [3] and groups in [4]); then the text of the last host string they returned with this buffer, which

@@ -1,6 +1,7 @@
 // The one place that loads the addon, with the TypeScript shape of what it exports.
 // Native calls trust what this layer validated and report failure as a negative errno; they
-// never throw for a failed syscall.
+// never throw for a failed syscall. A call whose value may itself be negative writes it to an
+// out-buffer (`intOutBuffer`) and returns 0 or -errno.
 import bindings from 'bindings';
 
 /** An address as the native layer returns it. */
@@ -20,7 +21,7 @@ export type NativeAddress =
   | { family: 'other'; saFamily: number; data: Buffer };
 
 /**
- * The host part of an address a native call decoded (native/args.cc AddressToMeta): the IP text
+ * The host part of an address a native call decoded (native/sockaddr_napi.cc AddressToMeta): the IP text
  * or unix path, the abstract name or unknown family's bytes, or null; the rest of the address
  * is in the call's `meta` ArrayBuffer. lib/internal/addrmeta.ts builds the address object from the two.
  * The calls return undefined instead of a string equal to the last one they returned with the
@@ -30,7 +31,7 @@ export type NativeHost = string | Buffer | null;
 
 /**
  * The address group every address-taking native call expects: family, host, port, flowinfo,
- * scopeId. AF_PACKET and AF_NETLINK reuse the slots (see native/args.h).
+ * scopeId. AF_PACKET and AF_NETLINK reuse the slots (see native/sockaddr_napi.h).
  */
 export type AddrArgs = [number, string | ArrayBufferView | null, number, number, number];
 
@@ -146,7 +147,8 @@ export interface Native {
   decodeControl(bytes: ArrayBufferView): unknown[];
   sizeofSockaddrStorage: number;
 
-  getsockoptInt(fd: number, level: number, name: number): number | undefined;
+  /** 0 with the value written to `out` (read it as intOut[0]), or -errno. */
+  getsockoptInt(fd: number, level: number, name: number, out: ArrayBuffer): number;
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
   getsockoptBytes(fd: number, level: number, name: number, length: number): Buffer | number;
   setsockoptBytes(fd: number, level: number, name: number, value: ArrayBufferView): number;
@@ -170,14 +172,13 @@ export interface Native {
   fcntlSetfd(fd: number, flags: number): number;
   dup(fd: number): number;
   poll(fds: Int32Array, timeout: number): number;
-  ioctlInt(fd: number, request: number): number | undefined;
+  ioctlInt(fd: number, request: number): number;
   ioctlBuffer(fd: number, request: number, buffer: ArrayBufferView): number;
   ioctlArgSize(request: number): number;
   pidfdOpen(pid: number): number;
   pidfdGetfd(pidfd: number, fd: number): number;
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string | number;
-  lastErrno(): number;
 
   /** The kinds of address AddressToMeta writes to meta[1]. */
   addressKinds: Record<
@@ -215,3 +216,12 @@ export interface Native {
 // C++, is in V8's dictionary mode, so every `native.send` would be a hash lookup; the copy has
 // fast properties that optimized code loads directly.
 export const native: Native = { ...(bindings('sockfd') as Native) };
+
+/**
+ * The out-buffer of the calls whose value may be negative (getsockoptInt): they write the value
+ * there and return 0 or -errno. The native side takes the ArrayBuffer (one cheap Node-API call);
+ * JavaScript reads intOut[0]. One per thread (each worker loads its own copy of this module);
+ * read it right after the call, before another native call can reuse it.
+ */
+export const intOutBuffer = new ArrayBuffer(4);
+export const intOut = new Int32Array(intOutBuffer);

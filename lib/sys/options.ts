@@ -15,7 +15,7 @@ import {
   validateFd,
   validateInt,
 } from '../internal/errors.js';
-import { native } from './native.js';
+import { intOut, intOutBuffer, native } from './native.js';
 import { tcpStateName } from '../internal/names.js';
 
 type OptionConstant =
@@ -81,9 +81,8 @@ const UINT8_MAX = 0xff;
 
 function getInt(fd: number, level: number, name: number): number {
   validateFd(fd);
-  const v = native.getsockoptInt(fd, level, name);
-  if (v === undefined) throw new SocketError(native.lastErrno(), 'getsockopt');
-  return v;
+  check(native.getsockoptInt(fd, level, name, intOutBuffer), 'getsockopt');
+  return intOut[0]!;
 }
 
 function setInt(fd: number, level: number, name: number, value: number): void {

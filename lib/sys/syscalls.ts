@@ -19,7 +19,7 @@ import {
   validateInt32,
   validateView,
 } from '../internal/errors.js';
-import { native } from './native.js';
+import { intOut, intOutBuffer, native } from './native.js';
 import { owners } from '../internal/owners.js';
 
 const c = native.constants as Record<
@@ -239,9 +239,8 @@ export function getsockopt(fd: number, level: number, name: number): number {
   validateFd(fd);
   validateInt32(level, 'level');
   validateInt32(name, 'name');
-  const v = native.getsockoptInt(fd, level, name);
-  if (v === undefined) throw new SocketError(native.lastErrno(), 'getsockopt');
-  return v;
+  check(native.getsockoptInt(fd, level, name, intOutBuffer), 'getsockopt');
+  return intOut[0]!;
 }
 
 /**
@@ -399,9 +398,7 @@ export function ioctl(fd: number, request: number, buffer?: ArrayBufferView): nu
     }
     return check(native.ioctlBuffer(fd, request | 0, buffer), 'ioctl');
   }
-  const v = native.ioctlInt(fd, request | 0);
-  if (v === undefined) throw new SocketError(native.lastErrno(), 'ioctl');
-  return v;
+  return check(native.ioctlInt(fd, request | 0), 'ioctl');
 }
 
 /**

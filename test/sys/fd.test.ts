@@ -199,6 +199,11 @@ describe('socket options', () => {
     expect(s.getsockopt(fd, c.IPPROTO_TCP, c.TCP_NODELAY)).toBe(1);
   });
 
+  it('reads a negative value as a value, not as an error', () => {
+    const fd = sock(AF_UNIX, SOCK_DGRAM);
+    expect(s.getsockopt(fd, SOL_SOCKET, c.SO_PEEK_OFF)).toBe(-1); // socket(7): -1 while off
+  });
+
   it('reads raw bytes sized by the length the kernel returns', () => {
     const fd = sock(AF_INET, SOCK_STREAM);
     const linger = s.getsockoptBuffer(fd, SOL_SOCKET, c.SO_LINGER, 64);

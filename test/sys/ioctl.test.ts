@@ -57,6 +57,12 @@ describe('ioctl(fd, request, buffer)', () => {
   it('the int form still reads a count', () => {
     expect(s.ioctl(sock(c.AF_UNIX, c.SOCK_DGRAM), c.SIOCINQ)).toBe(0);
   });
+
+  it('the int form reports a failed ioctl as a syscall error', () => {
+    expect(() => s.ioctl(999_999, c.SIOCINQ)).toThrow(
+      expect.objectContaining({ code: 'EBADF', syscall: 'ioctl' }),
+    );
+  });
 });
 
 describe('pidfd_open and pidfd_getfd', () => {
