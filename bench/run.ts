@@ -76,13 +76,23 @@ function parseArgs(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Programs
 
-/** Compiles bench/NAME.c into build-bench/c/NAME unless the binary is newer than the source. */
+/** Whether `out` is missing or older than any of `sources`. */
+function stale(out: string, sources: string[]): boolean {
+  if (!existsSync(out)) return true;
+  const built = statSync(out).mtimeMs;
+  return sources.some((s) => statSync(s).mtimeMs >= built);
+}
+
+/** The header every C program includes (bench/bench.h). */
+const C_HEADER = join(ROOT, 'bench', 'bench.h');
+
+/** Compiles bench/NAME.c into build-bench/c/NAME unless the binary is newer than its sources. */
 function compileC(): void {
   mkdirSync(join(OUT, 'c'), { recursive: true });
   for (const name of new Set(Object.values(C_PROGRAMS))) {
     const src = join(ROOT, 'bench', `${name}.c`);
     const bin = join(OUT, 'c', name);
-    if (existsSync(bin) && statSync(bin).mtimeMs > statSync(src).mtimeMs) continue;
+    if (!stale(bin, [src, C_HEADER])) continue;
     const r = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-o', bin, src], { encoding: 'utf8' });
     if (r.error || r.status !== 0) {
       throw new Error(`gcc ${src} failed: ${r.error?.message ?? r.stderr}`);
@@ -107,7 +117,7 @@ function nodeApiHeaders(): string | null {
 function compileFloor(): void {
   const src = join(ROOT, 'bench', 'floor.c');
   const out = join(OUT, 'floor.node');
-  if (existsSync(out) && statSync(out).mtimeMs > statSync(src).mtimeMs) return;
+  if (!stale(out, [src])) return;
   const headers = nodeApiHeaders();
   if (headers === null) {
     console.warn('bench: no node_api.h found; the Node-API floor column will read n/a');
