@@ -196,6 +196,8 @@ export interface OptionInfo extends OptionDecl {
   readonly getMethod: string | undefined;
   readonly setMethod: string | undefined;
   readonly class: (typeof APPLIES)[Applies]['class'];
+  /** The sockets the tests try it on. */
+  readonly sockets: (typeof APPLIES)[Applies]['sockets'];
 }
 
 /** 'socket(7)' -> its page on man7.org. */
@@ -224,6 +226,7 @@ export function listOptions(): OptionInfo[] {
         getMethod: getter && decl.name[0]!.toLowerCase() + decl.name.slice(1),
         setMethod: setter,
         class: APPLIES[decl.applies].class,
+        sockets: APPLIES[decl.applies].sockets,
       };
     }),
   );
