@@ -41,6 +41,9 @@ export default defineConfig([
     'coverage/',
     'docs/api/',
     'lib/sys/constants.generated.ts',
+    'lib/sys/options.generated.ts',
+    'lib/socket/base-accessors.generated.ts',
+    'lib/socket/accessors.generated.ts',
     'test/fixtures/',
   ]),
 

@@ -2,28 +2,9 @@
 // on 127.0.0.1 while a forked child reads them with a 64 KiB buffer. The clock starts when the
 // reader says it is ready and stops when it acknowledges the last byte.
 // Usage: bulk tcp-bulk COUNT; prints {"ns":…,"ops":…} where ops is the bytes moved.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#define CHUNK 65536
-
-static long long now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static void die(const char* what) {
-  perror(what);
-  exit(1);
-}
+#include "bench.h"
 
 static void reader(const struct sockaddr_in* addr, long long total) {
   static char buf[CHUNK];
@@ -41,19 +22,11 @@ static void reader(const struct sockaddr_in* addr, long long total) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3 || strcmp(argv[1], "tcp-bulk") != 0) {
-    fprintf(stderr, "usage: %s tcp-bulk COUNT\n", argv[0]);
-    return 2;
-  }
-  long count = atol(argv[2]);
+  long count = arg_count(argc, argv, "tcp-bulk");
+  if (strcmp(argv[1], "tcp-bulk") != 0) usage(argv[0], "tcp-bulk");
   long long total = (long long)count * CHUNK;
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof(addr);
-  int l = socket(AF_INET, SOCK_STREAM, 0);
-  if (l < 0 || bind(l, (struct sockaddr*)&addr, sizeof(addr)) < 0 || listen(l, 1) < 0 ||
-      getsockname(l, (struct sockaddr*)&addr, &len) < 0) {
-    die("listen");
-  }
+  struct sockaddr_in addr;
+  int l = tcp_listener(&addr);
   pid_t pid = fork();
   if (pid < 0) die("fork");
   if (pid == 0) reader(&addr, total);
@@ -75,6 +48,6 @@ int main(int argc, char** argv) {
   long long ns = now_ns() - t0;
   close(fd);
   waitpid(pid, NULL, 0);
-  printf("{\"ns\":%lld,\"ops\":%lld}\n", ns, total);
+  print_result(ns, total);
   return 0;
 }

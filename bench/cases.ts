@@ -30,6 +30,7 @@ const {
   recvfrom,
   send,
   sendto,
+  setNonblocking,
   setsockopt,
   socket,
   socketpair,
@@ -118,14 +119,32 @@ interface FloorAddon {
   recv: (fd: number, buffer: Buffer, flags: number) => number;
   sendto: (fd: number, buffer: Buffer, flags: number, to: Buffer) => number;
   recvfrom: (fd: number, buffer: Buffer, flags: number, from: Buffer) => number;
+  /** A uv_poll on `fd` that calls `callback` with the ready events, or a negative libuv error. */
+  pollOpen: (fd: number, callback: (events: number) => void) => unknown;
+  pollStart: (handle: unknown, events: number) => number;
+  pollStop: (handle: unknown) => void;
+  pollClose: (handle: unknown) => void;
+  pollEvents: { READABLE: number; WRITABLE: number };
 }
 
-function floorApi(): SyncApi | null {
+function loadFloor(): FloorAddon | null {
   const path = join(__dirname, 'floor.node');
   if (!existsSync(path)) return null;
   const m = { exports: {} };
   process.dlopen(m, path);
-  const f = m.exports as FloorAddon;
+  return m.exports as FloorAddon;
+}
+
+/** A struct sockaddr_in, encoded once as C does. */
+function sockaddrIn(address: sockfd.InetAddress): Buffer {
+  const sin = Buffer.alloc(16);
+  sin.writeUInt16LE(AF_INET, 0);
+  sin.writeUInt16BE(address.port, 2);
+  address.address.split('.').forEach((b, i) => sin.writeUInt8(Number(b), 4 + i));
+  return sin;
+}
+
+function floorApi(f: FloorAddon): SyncApi {
   const from = Buffer.alloc(128); // a sockaddr_storage
   return {
     getsockopt: f.getsockopt,
@@ -133,14 +152,7 @@ function floorApi(): SyncApi | null {
     recv: (fd, buffer) => f.recv(fd, buffer, 0),
     sendto: f.sendto,
     recvfromBytes: (fd, buffer) => f.recvfrom(fd, buffer, 0, from),
-    // A struct sockaddr_in, encoded once as C does.
-    target: (address) => {
-      const sin = Buffer.alloc(16);
-      sin.writeUInt16LE(AF_INET, 0);
-      sin.writeUInt16BE(address.port, 2);
-      address.address.split('.').forEach((b, i) => sin.writeUInt8(Number(b), 4 + i));
-      return sin;
-    },
+    target: sockaddrIn,
   };
 }
 
@@ -462,6 +474,300 @@ async function bulkAsync(count: number): Promise<Result> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The Node-API floor of the async rows: bench/epoll.c's tasks, call for call, waiting through
+// the floor's uv_poll binding on Node's event loop instead of on an epoll loop of their own.
+
+const READY = 0;
+const WAITING = 1;
+const DONE = 2;
+/** One turn of a task: READY to run again after the other ready tasks, WAITING, or DONE. */
+type Step = () => number;
+
+interface Watch {
+  fd: number;
+  handle: unknown;
+  interest: number;
+  reader: Step | null;
+  writer: Step | null;
+}
+
+/** One end of a connection and when its reads try their syscall first (epoll.c's struct end). */
+interface End {
+  w: Watch;
+  stream: boolean;
+  buf: Buffer;
+  drained: boolean;
+  waitFirst: boolean;
+  reading: boolean;
+  receives: number;
+}
+
+const EAGAIN_R = -sockfd.EAGAIN;
+
+/** bench/epoll.c's ready queue and loop, with readiness from the floor's uv_poll handles. */
+class FloorLoop {
+  readonly #f: FloorAddon;
+  readonly #readable: number;
+  readonly #writable: number;
+  readonly #queue: Step[] = [];
+  readonly #watches: Watch[] = [];
+  #live = 0;
+  #finished: () => void = () => undefined;
+
+  constructor(f: FloorAddon) {
+    this.#f = f;
+    this.#readable = f.pollEvents.READABLE;
+    this.#writable = f.pollEvents.WRITABLE;
+  }
+
+  watch(fd: number): Watch {
+    setNonblocking(fd, true);
+    const w: Watch = { fd, handle: null, interest: 0, reader: null, writer: null };
+    w.handle = this.#f.pollOpen(fd, (events) => this.#onEvents(w, events));
+    this.#watches.push(w);
+    return w;
+  }
+
+  end(fd: number, stream: boolean, size: number): End {
+    const w = this.watch(fd);
+    const buf = Buffer.alloc(size);
+    return { w, stream, buf, drained: false, waitFirst: false, reading: false, receives: 0 };
+  }
+
+  /** Parks `step` until `w` is readable (or writable). */
+  waitFor(step: Step, w: Watch, write: boolean): number {
+    const bit = write ? this.#writable : this.#readable;
+    if (write) w.writer = step;
+    else w.reader = step;
+    if ((w.interest & bit) === 0) {
+      w.interest |= bit;
+      const r = this.#f.pollStart(w.handle, w.interest);
+      if (r < 0) throw new Error(`uv_poll_start: ${r}`);
+    }
+    return WAITING;
+  }
+
+  /** epoll.c's end_read: the bytes read, or -1 once `step` waits for readiness. */
+  read(e: End, step: Step): number {
+    let first = false;
+    if (!e.reading) {
+      e.reading = true;
+      first = e.stream ? !e.drained : !e.waitFirst || (++e.receives & 15) === 0;
+      if (!first) {
+        this.waitFor(step, e.w, false);
+        return -1;
+      }
+    }
+    const r = this.#f.recv(e.w.fd, e.buf, 0);
+    if (first && !e.stream) e.waitFirst = r === EAGAIN_R;
+    if (r === EAGAIN_R) {
+      this.waitFor(step, e.w, false);
+      return -1;
+    }
+    if (r <= 0) throw new Error(`recv: ${r}`);
+    e.reading = false;
+    if (e.stream) e.drained = r < e.buf.length;
+    return r;
+  }
+
+  #onEvents(w: Watch, events: number): void {
+    if (events < 0) throw new Error(`uv_poll: ${events}`);
+    let drop = 0;
+    if ((events & this.#readable) !== 0) {
+      if (w.reader !== null) this.#queue.push(w.reader);
+      else drop |= this.#readable;
+      w.reader = null;
+    }
+    if ((events & this.#writable) !== 0) {
+      if (w.writer !== null) this.#queue.push(w.writer);
+      else drop |= this.#writable;
+      w.writer = null;
+    }
+    if ((w.interest & drop) !== 0) {
+      w.interest &= ~drop;
+      if (w.interest !== 0) this.#f.pollStart(w.handle, w.interest);
+      else this.#f.pollStop(w.handle);
+    }
+    this.#runQueue();
+  }
+
+  #runQueue(): void {
+    const queue = this.#queue;
+    while (queue.length > 0) {
+      const step = queue.shift()!;
+      const r = step();
+      if (r === READY) queue.push(step);
+      else if (r === DONE && --this.#live === 0) this.#finished();
+    }
+  }
+
+  /** Runs `tasks` until they are done; `daemon` (an echo end) is started too but not waited for. */
+  run(tasks: Step[], daemon?: Step): Promise<void> {
+    this.#live = tasks.length;
+    if (daemon !== undefined) this.#queue.push(daemon);
+    this.#queue.push(...tasks);
+    const done = new Promise<void>((resolve) => (this.#finished = resolve));
+    this.#runQueue();
+    return done;
+  }
+
+  close(): void {
+    for (const w of this.#watches) {
+      this.#f.pollClose(w.handle);
+      close(w.fd);
+    }
+  }
+}
+
+async function udpFloor(f: FloorAddon, count: number): Promise<number> {
+  const loop = new FloorLoop(f);
+  const tx = loop.watch(udpSocket());
+  const rx = loop.watch(udpSocket());
+  const to = sockaddrIn(inetName(rx.fd));
+  const out = Buffer.alloc(SIZE);
+  const buf = Buffer.alloc(SIZE);
+  const from = Buffer.alloc(128); // a sockaddr_storage
+  const run = (n: number): Promise<void> => {
+    let sending = true;
+    let i = 0;
+    let done = 0;
+    const step: Step = () => {
+      if (sending) {
+        const r = f.sendto(tx.fd, out, 0, to);
+        if (r === EAGAIN_R) return loop.waitFor(step, tx, true);
+        if (r !== SIZE) throw new Error(`sendto: ${r}`);
+        if (++i === WINDOW) {
+          i = 0;
+          sending = false;
+        }
+        return READY;
+      }
+      const r = f.recvfrom(rx.fd, buf, 0, from);
+      if (r === EAGAIN_R) return loop.waitFor(step, rx, false);
+      if (r !== SIZE) throw new Error(`recvfrom: ${r}`);
+      if (++i < WINDOW) return READY;
+      i = 0;
+      sending = true;
+      done += WINDOW;
+      return done >= n ? DONE : READY;
+    };
+    return loop.run([step]);
+  };
+  await run(count / 10);
+  const t0 = now();
+  await run(count);
+  const ns = since(t0);
+  loop.close();
+  return ns;
+}
+
+async function pingPongFloor(f: FloorAddon, kind: 'tcp' | 'seq', count: number): Promise<number> {
+  const loop = new FloorLoop(f);
+  const [a, b] = kind === 'tcp' ? tcpPair() : socketpair(AF_UNIX, SOCK_SEQPACKET);
+  const stream = kind === 'tcp';
+  const client = loop.end(a, stream, stream ? CHUNK : SIZE);
+  const echo = loop.end(b, stream, stream ? CHUNK : SIZE);
+  let echoing = false;
+  let n = 0;
+  let off = 0;
+  const echoStep: Step = () => {
+    if (echoing) {
+      while (off < n) {
+        const data = off === 0 && n === echo.buf.length ? echo.buf : echo.buf.subarray(off, n);
+        const r = f.send(b, data, 0);
+        if (r === EAGAIN_R) return loop.waitFor(echoStep, echo.w, true);
+        if (r < 0) throw new Error(`send: ${r}`);
+        off += r;
+      }
+      echoing = false;
+      return READY;
+    }
+    const r = loop.read(echo, echoStep);
+    if (r < 0) return WAITING;
+    n = r;
+    off = 0;
+    echoing = true;
+    return READY;
+  };
+  const ping = Buffer.alloc(SIZE);
+  const run = (rounds: number, first: boolean): Promise<void> => {
+    let sending = true;
+    let got = 0;
+    let i = 0;
+    const step: Step = () => {
+      if (sending) {
+        const r = f.send(a, ping, 0);
+        if (r === EAGAIN_R) return loop.waitFor(step, client.w, true);
+        if (r !== SIZE) throw new Error(`send: ${r}`);
+        sending = false;
+        got = 0;
+        return READY;
+      }
+      const r = loop.read(client, step);
+      if (r < 0) return WAITING;
+      got += r;
+      if (got < SIZE) return READY;
+      sending = true;
+      return ++i >= rounds ? DONE : READY;
+    };
+    return loop.run([step], first ? echoStep : undefined);
+  };
+  await run(count / 10, true);
+  const t0 = now();
+  await run(count, false);
+  const ns = since(t0);
+  loop.close();
+  return ns;
+}
+
+async function bulkFloor(f: FloorAddon, count: number): Promise<Result> {
+  const total = count * CHUNK;
+  const loop = new FloorLoop(f);
+  const [a, b] = tcpPair();
+  const writer = loop.watch(a);
+  const reader = loop.end(b, true, CHUNK);
+  const chunk = Buffer.alloc(CHUNK);
+  let i = 0;
+  let off = 0;
+  const writeStep: Step = () => {
+    while (off < CHUNK) {
+      const r = f.send(a, off === 0 ? chunk : chunk.subarray(off), 0);
+      if (r === EAGAIN_R) return loop.waitFor(writeStep, writer, true);
+      if (r <= 0) throw new Error(`send: ${r}`);
+      off += r;
+    }
+    off = 0;
+    return ++i >= count ? DONE : READY;
+  };
+  let got = 0;
+  const readStep: Step = () => {
+    const r = loop.read(reader, readStep);
+    if (r < 0) return WAITING;
+    got += r;
+    return got >= total ? DONE : READY;
+  };
+  const t0 = now();
+  await loop.run([writeStep, readStep]);
+  const ns = since(t0);
+  loop.close();
+  return { ns, ops: total };
+}
+
+/**
+ * The floor's async cases. Without the addon they serve only for their names (floorCases
+ * answers n/a), and are never called.
+ */
+function floorAsyncCases(f: FloorAddon | null): Record<string, (count: number) => Promise<Result>> {
+  const addon = f!;
+  return {
+    'udp-async': async (n) => timed(await udpFloor(addon, roundUp(n, WINDOW)), roundUp(n, WINDOW)),
+    'tcp-pp-async': async (n) => timed(await pingPongFloor(addon, 'tcp', n), n),
+    'seq-pp-async': async (n) => timed(await pingPongFloor(addon, 'seq', n), n),
+    'tcp-bulk-async': (n) => bulkFloor(addon, n),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Memory and allocation
 
 interface MemSample {
@@ -747,11 +1053,11 @@ const sockfdCases = (): Record<string, (count: number) => Result | Promise<Resul
   'alloc-class': (n) => alloc('class', n),
 });
 
-/** The Node-API floor runs the synchronous rows, or reports why it cannot. */
-function floorCases(): Record<string, (count: number) => Result> {
-  const api = floorApi();
-  const cases = syncCases(api ?? sockfdApi);
-  if (api !== null) return cases;
+/** The Node-API floor runs the synchronous and async rows, or reports why it cannot. */
+function floorCases(): Record<string, (count: number) => Result | Promise<Result>> {
+  const f = loadFloor();
+  const cases = { ...syncCases(f === null ? sockfdApi : floorApi(f)), ...floorAsyncCases(f) };
+  if (f !== null) return cases;
   const na = (): Result => ({ na: 'floor.node not built (no Node-API headers)' });
   return Object.fromEntries(Object.keys(cases).map((k) => [k, na]));
 }

@@ -49,9 +49,17 @@ export interface Row {
 }
 
 const C = (name: string): Side => ({ impl: 'c', name, label: 'C' });
+// The async rows' C in their own topology (bench/epoll.c): one process, both ends on one epoll
+// loop, the same syscalls in the same order as sockfd's readiness engine.
+const C_EPOLL = (name: string): Side => ({ impl: 'c', name, label: 'C epoll' });
+// A blocking C loop beside an async row, named by its topology.
+const C_BLOCKING = (name: string, label: string): Side => ({ impl: 'c', name, label });
 const PY = (name: string): Side => ({ impl: 'python', name, label: 'Python' });
 // The same loop through the thinnest possible Node-API binding: what sockfd cannot go below.
 const FLOOR = (name: string): Side => ({ impl: 'floor', name, label: 'floor' });
+// The async rows' floor: epoll.c's loop on Node's event loop through the thinnest uv_poll
+// binding that calls back into JavaScript.
+const LOOP_FLOOR = (name: string): Side => ({ impl: 'floor', name, label: 'event-loop floor' });
 const S = (name: string, field?: Side['field']): Side => ({
   impl: 'sockfd',
   name,
@@ -116,15 +124,15 @@ export const rows: Row[] = [
   },
   {
     id: 'udp-async',
-    title: 'UDP 64 B, async: DatagramSocket sendTo/recvFrom',
+    title: 'UDP 64 B, async: DatagramSocket sendTo/recvFrom, both sockets on one event loop',
     kind: 'rate',
     subject: S('udp-async'),
-    baselines: [N('udp', 'dgram'), C('udp')],
+    baselines: [C_EPOLL('udp-async'), LOOP_FLOOR('udp-async'), N('udp', 'dgram')],
     count: { full: 100_000, quick: 1_024 },
   },
   {
     id: 'tcp-pp',
-    title: 'TCP 64 B ping-pong, sync (blocking fds)',
+    title: 'TCP 64 B ping-pong, sync (blocking fds, both ends in one thread, in lockstep)',
     kind: 'rate',
     subject: S('tcp-pp'),
     baselines: [C('tcp-pp'), FLOOR('tcp-pp'), PY('tcp-pp')],
@@ -133,16 +141,22 @@ export const rows: Row[] = [
   },
   {
     id: 'tcp-pp-async',
-    title: 'TCP 64 B ping-pong, async: StreamSocket',
+    title: 'TCP 64 B ping-pong, async: StreamSocket, both ends on one event loop',
     kind: 'rate',
     subject: S('tcp-pp-async'),
-    baselines: [N('tcp-pp-async', 'net'), C('tcp-pp')],
+    baselines: [
+      C_EPOLL('tcp-pp-async'),
+      LOOP_FLOOR('tcp-pp-async'),
+      N('tcp-pp-async', 'net'),
+      C_BLOCKING('tcp-pp', 'C lockstep'),
+    ],
     target: { against: 'net', min: 1.3, text: '≥ 1.3× net' },
     count: { full: 30_000, quick: 300 },
   },
   {
     id: 'seq-pp',
-    title: 'AF_UNIX SEQPACKET 64 B ping-pong, sync (blocking fds)',
+    title:
+      'AF_UNIX SEQPACKET 64 B ping-pong, sync (blocking fds, both ends in one thread, in lockstep)',
     kind: 'rate',
     subject: S('seq-pp'),
     baselines: [C('seq-pp'), FLOOR('seq-pp'), PY('seq-pp')],
@@ -151,16 +165,22 @@ export const rows: Row[] = [
   },
   {
     id: 'seq-pp-async',
-    title: 'AF_UNIX SEQPACKET 64 B ping-pong, async: SeqPacketSocket (net: unix stream)',
+    title:
+      'AF_UNIX SEQPACKET 64 B ping-pong, async: SeqPacketSocket, both ends on one event loop (net: unix stream)',
     kind: 'rate',
     subject: S('seq-pp-async'),
-    baselines: [N('seq-pp-async', 'net'), C('seq-pp')],
+    baselines: [
+      C_EPOLL('seq-pp-async'),
+      LOOP_FLOOR('seq-pp-async'),
+      N('seq-pp-async', 'net'),
+      C_BLOCKING('seq-pp', 'C lockstep'),
+    ],
     target: { against: 'net', min: 1.3, text: '≥ 1.3× net' },
     count: { full: 50_000, quick: 500 },
   },
   {
     id: 'tcp-bulk',
-    title: 'TCP bulk, 64 KiB writes, sync (blocking fds)',
+    title: 'TCP bulk, 64 KiB writes, sync (blocking fds, writer and reader in two processes)',
     kind: 'bytes',
     subject: S('tcp-bulk'),
     baselines: [C('tcp-bulk'), PY('tcp-bulk')],
@@ -169,10 +189,15 @@ export const rows: Row[] = [
   },
   {
     id: 'tcp-bulk-async',
-    title: 'TCP bulk, 64 KiB writes, async: StreamSocket',
+    title: 'TCP bulk, 64 KiB writes, async: StreamSocket, writer and reader on one event loop',
     kind: 'bytes',
     subject: S('tcp-bulk-async'),
-    baselines: [N('tcp-bulk-async', 'net'), C('tcp-bulk')],
+    baselines: [
+      C_EPOLL('tcp-bulk-async'),
+      LOOP_FLOOR('tcp-bulk-async'),
+      N('tcp-bulk-async', 'net'),
+      C_BLOCKING('tcp-bulk', 'C 2 processes'),
+    ],
     target: { against: 'net', min: 1.5, text: '≥ 1.5× net' },
     count: { full: 12_000, quick: 100 },
   },

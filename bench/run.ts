@@ -28,6 +28,10 @@ const C_PROGRAMS: Record<string, string> = {
   'tcp-pp': 'pingpong',
   'seq-pp': 'pingpong',
   'tcp-bulk': 'bulk',
+  'udp-async': 'epoll',
+  'tcp-pp-async': 'epoll',
+  'seq-pp-async': 'epoll',
+  'tcp-bulk-async': 'epoll',
 };
 
 interface Options {
@@ -76,13 +80,23 @@ function parseArgs(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Programs
 
-/** Compiles bench/NAME.c into build-bench/c/NAME unless the binary is newer than the source. */
+/** Whether `out` is missing or older than any of `sources`. */
+function stale(out: string, sources: string[]): boolean {
+  if (!existsSync(out)) return true;
+  const built = statSync(out).mtimeMs;
+  return sources.some((s) => statSync(s).mtimeMs >= built);
+}
+
+/** The header every C program includes (bench/bench.h). */
+const C_HEADER = join(ROOT, 'bench', 'bench.h');
+
+/** Compiles bench/NAME.c into build-bench/c/NAME unless the binary is newer than its sources. */
 function compileC(): void {
   mkdirSync(join(OUT, 'c'), { recursive: true });
   for (const name of new Set(Object.values(C_PROGRAMS))) {
     const src = join(ROOT, 'bench', `${name}.c`);
     const bin = join(OUT, 'c', name);
-    if (existsSync(bin) && statSync(bin).mtimeMs > statSync(src).mtimeMs) continue;
+    if (!stale(bin, [src, C_HEADER])) continue;
     const r = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-o', bin, src], { encoding: 'utf8' });
     if (r.error || r.status !== 0) {
       throw new Error(`gcc ${src} failed: ${r.error?.message ?? r.stderr}`);
@@ -107,7 +121,7 @@ function nodeApiHeaders(): string | null {
 function compileFloor(): void {
   const src = join(ROOT, 'bench', 'floor.c');
   const out = join(OUT, 'floor.node');
-  if (existsSync(out) && statSync(out).mtimeMs > statSync(src).mtimeMs) return;
+  if (!stale(out, [src])) return;
   const headers = nodeApiHeaders();
   if (headers === null) {
     console.warn('bench: no node_api.h found; the Node-API floor column will read n/a');
@@ -287,11 +301,12 @@ function summarize(row: Row, cells: Cell[], python: boolean): RowResult {
     const r = pairedRatio(row, subject, b);
     if (r !== undefined) ratios.set(b.side.label, r);
   }
-  // The floor against C: the part of a C target no Node-API binding can reach.
+  // The floor against C (a row's first C is the one of the same topology): the part of a C
+  // target no Node-API binding can reach.
   const floor = baselines.find((b) => b.side.impl === 'floor');
   const c = baselines.find((b) => b.side.impl === 'c');
   const floorVsC = floor && c ? pairedRatio(row, floor, c) : undefined;
-  if (floor && floorVsC !== undefined) floor.note = `${ratioLabel(row, floorVsC, 'C')}`;
+  if (floor && c && floorVsC !== undefined) floor.note = ratioLabel(row, floorVsC, c.side.label);
   const na = subject.samples.find((s) => typeof s.na === 'string');
   if (na !== undefined) return { row, cells, ratios, verdict: 'n/a', note: String(na.na) };
   const err = subject.samples.find((s) => typeof s.error === 'string');
@@ -329,13 +344,23 @@ function summarize(row: Row, cells: Cell[], python: boolean): RowResult {
 
 /**
  * The rows with a Node-API floor, and those where sockfd stays within 10 % of it: what sockfd
- * itself adds, apart from what any Node-API binding pays (the C targets include both).
+ * itself adds, apart from what any Node-API binding pays (the C targets include both). The
+ * async rows' event-loop floor is counted apart.
  */
 function floorSummary(results: RowResult[]): string {
+  return [
+    floorCount(results, 'floor', "Against the Node-API floor (sockfd's own cost)"),
+    floorCount(results, 'event-loop floor', 'Against the event-loop floor'),
+  ]
+    .filter((x) => x !== '')
+    .join(' ');
+}
+
+function floorCount(results: RowResult[], label: string, lead: string): string {
   const near: string[] = [];
   const far: string[] = [];
   for (const { row, ratios } of results) {
-    const r = ratios.get('floor');
+    const r = ratios.get(label);
     if (r === undefined) continue;
     const within = row.kind === 'time' ? r <= 1.1 : r >= 0.9;
     (within ? near : far).push(row.id);
@@ -343,8 +368,8 @@ function floorSummary(results: RowResult[]): string {
   if (near.length + far.length === 0) return '';
   const list = (ids: string[]): string => (ids.length > 0 ? ` (${ids.join(', ')})` : '');
   return (
-    `Against the Node-API floor (sockfd's own cost): ${near.length} of ${near.length + far.length} ` +
-    `rows within 1.1× of its time or 0.9× of its rate${list(near)}; ${far.length} not${list(far)}.`
+    `${lead}: ${near.length} of ${near.length + far.length} rows within 1.1× of its time or ` +
+    `0.9× of its rate${list(near)}; ${far.length} not${list(far)}.`
   );
 }
 
@@ -375,12 +400,13 @@ function ratioText(res: RowResult): string {
   return parts.join(', ') || '—';
 }
 
-const COLUMNS: { label: string; impls: Impl[] }[] = [
+/** The table's columns; a baseline labelled other than `plain` (net, C epoll …) is named in its cell. */
+const COLUMNS: { label: string; impls: Impl[]; plain?: string }[] = [
   { label: 'sockfd', impls: ['sockfd'] },
-  { label: 'C', impls: ['c'] },
-  { label: 'Node-API floor', impls: ['floor'] },
+  { label: 'C', impls: ['c'], plain: 'C' },
+  { label: 'Node-API floor', impls: ['floor'], plain: 'floor' },
   { label: 'Node core', impls: ['node'] },
-  { label: 'Python', impls: ['python'] },
+  { label: 'Python', impls: ['python'], plain: 'Python' },
 ];
 
 function table(results: RowResult[]): string {
@@ -388,13 +414,19 @@ function table(results: RowResult[]): string {
   const lines = [header, header.map(() => '---')];
   for (const res of results) {
     const { row } = res;
-    const cols = COLUMNS.map(({ impls }, i) => {
-      const c =
-        i === 0 ? res.cells[0] : res.cells.slice(1).find((x) => impls.includes(x.side.impl));
-      if (c === undefined) return '—';
-      const text = cellText(row, c);
-      if (c.side.impl === 'node') return `${text} (${c.side.label})`;
-      return c.note === undefined ? text : `${text} (${c.note})`;
+    const cols = COLUMNS.map(({ impls, plain }, i) => {
+      const cells =
+        i === 0
+          ? res.cells.slice(0, 1)
+          : res.cells.slice(1).filter((x) => impls.includes(x.side.impl));
+      if (cells.length === 0) return '—';
+      return cells
+        .map((c) => {
+          const notes = [c.side.label === plain ? undefined : c.side.label, c.note];
+          const said = notes.filter((x) => x !== undefined).join('; ');
+          return said === '' || i === 0 ? cellText(row, c) : `${cellText(row, c)} (${said})`;
+        })
+        .join('; ');
     });
     let target = row.target?.text ?? (row.kind === 'alloc' ? 'none set' : 'none set (info)');
     if (row.allocLimit !== undefined) target = 'nothing per call';
@@ -481,9 +513,23 @@ bench/cases.ts):
   bytes; compiled by the bench against this node's headers). It is what any Node-API binding
   pays on this machine before doing anything of its own, so "× floor" is sockfd's own cost and
   the floor's ratio to C, printed beside it, is the part no Node-API library can remove.
+- Async rows: sockfd's typed classes with both ends (or both sockets) on Node's one event loop.
+  Beside each, the same work in the same topology. "C epoll" (bench/epoll.c): both ends as tasks
+  of one level-triggered epoll loop in one process, on nonblocking fds, making the syscalls
+  sockfd's readiness engine makes, in the same order (writes tried at once and waiting on
+  EAGAIN; a stream read waits first after a short read, a message read after its last first
+  try found nothing, trying first again every 16th time). The "event-loop floor": those tasks
+  in JavaScript, waiting through the thinnest uv_poll binding (bench/floor.c: a uv_poll per fd
+  on Node's loop, napi_make_callback into JavaScript on each readiness event, the syscalls
+  through the floor's functions). "× event-loop floor" is what sockfd's classes (promises, the
+  readiness engine) add; the floor's ratio to C epoll, beside its figure, is what waking
+  JavaScript from libuv costs any binding. The blocking C loops stay beside them, named by
+  their topology: "C lockstep" (ping-pong: both ends in one thread, no wait) and "C 2
+  processes" (bulk: the reader in a second process).
 - UDP: two unconnected sockets on 127.0.0.1; windows of 32 datagrams, each sent with its
   address (sendto) then received with the sender's (recvfrom); dgram sends with the address and
-  counts 'message' events. Batched: sendmmsg/recvmmsg of 32.
+  counts 'message' events. Batched: sendmmsg/recvmmsg of 32. Async: DatagramSocket, whose
+  receives find their datagrams queued (loopback delivers within sendto), so no call waits.
 - Ping-pong, sync: both ends in one thread on blocking fds, in lockstep (send, receive at the
   far end, send back, receive), so each round trip is four syscalls and no scheduler wake-up
   blurs the comparison. Async: both ends on one event loop (sockfd's classes; net echoing

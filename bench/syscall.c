@@ -1,40 +1,18 @@
 // The cost of one call, in plain C: getsockopt(SO_RCVBUF), and recv/recvfrom of a 64-byte
 // datagram that is already queued. The physical limit the sockfd rows are compared with.
 // Usage: syscall getsockopt|recv|recvfrom COUNT; prints {"ns":…,"ops":…} for the timed calls.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
+#include "bench.h"
 
 // Datagrams queued before each timed run of receives: well inside the default receive buffer,
 // so none is dropped.
 #define BATCH 64
-#define SIZE 64
-
-static long long now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static void die(const char* what) {
-  perror(what);
-  exit(1);
-}
 
 // Two UDP sockets on 127.0.0.1, the first connected to the second.
 static void udp_pair(int* tx, int* rx) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof(a);
-  *rx = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a;
+  *rx = udp_socket(&a);
   *tx = socket(AF_INET, SOCK_DGRAM, 0);
-  if (*rx < 0 || *tx < 0) die("socket");
-  if (bind(*rx, (struct sockaddr*)&a, sizeof(a)) < 0) die("bind");
-  if (getsockname(*rx, (struct sockaddr*)&a, &len) < 0) die("getsockname");
+  if (*tx < 0) die("socket");
   if (connect(*tx, (struct sockaddr*)&a, sizeof(a)) < 0) die("connect");
 }
 
@@ -82,12 +60,7 @@ static long long bench_recv(long count, int with_address) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s getsockopt|recv|recvfrom COUNT\n", argv[0]);
-    return 2;
-  }
-  long count = atol(argv[2]);
-  count = (count + BATCH - 1) / BATCH * BATCH;
+  long count = round_up(arg_count(argc, argv, "getsockopt|recv|recvfrom"), BATCH);
   long long ns;
   if (strcmp(argv[1], "getsockopt") == 0) {
     bench_getsockopt(count / 10);  // warm-up
@@ -97,9 +70,8 @@ int main(int argc, char** argv) {
     bench_recv(count / 10, with_address);
     ns = bench_recv(count, with_address);
   } else {
-    fprintf(stderr, "unknown case %s\n", argv[1]);
-    return 2;
+    unknown_case(argv[1]);
   }
-  printf("{\"ns\":%lld,\"ops\":%ld}\n", ns, count);
+  print_result(ns, count);
   return 0;
 }

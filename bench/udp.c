@@ -4,41 +4,13 @@
 //   udp-batch COUNT  sendmmsg and recvmmsg of WINDOW datagrams per call
 // Prints {"ns":…,"ops":…}: the time to move COUNT datagrams.
 #define _GNU_SOURCE  // sendmmsg, recvmmsg
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
-
-#define WINDOW 32
-#define SIZE 64
-
-static long long now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static void die(const char* what) {
-  perror(what);
-  exit(1);
-}
+#include "bench.h"
 
 static int bound_socket(struct sockaddr_in* addr) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof(a);
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  if (fd < 0) die("socket");
-  if (bind(fd, (struct sockaddr*)&a, sizeof(a)) < 0) die("bind");
-  if (getsockname(fd, (struct sockaddr*)&a, &len) < 0) die("getsockname");
+  int fd = udp_socket(addr);
   // A lost datagram would make a blocking receive wait forever; fail instead.
   struct timeval tv = {.tv_sec = 5};
   if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) die("setsockopt");
-  *addr = a;
   return fd;
 }
 
@@ -94,12 +66,7 @@ static long long run_batch(int tx, int rx, struct sockaddr_in* to, long count) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s udp|udp-batch COUNT\n", argv[0]);
-    return 2;
-  }
-  long count = atol(argv[2]);
-  count = (count + WINDOW - 1) / WINDOW * WINDOW;
+  long count = round_up(arg_count(argc, argv, "udp|udp-batch"), WINDOW);
   struct sockaddr_in ta, ra;
   int tx = bound_socket(&ta), rx = bound_socket(&ra);
   long long ns;
@@ -110,11 +77,10 @@ int main(int argc, char** argv) {
     run_batch(tx, rx, &ra, count / 10);
     ns = run_batch(tx, rx, &ra, count);
   } else {
-    fprintf(stderr, "unknown case %s\n", argv[1]);
-    return 2;
+    unknown_case(argv[1]);
   }
   close(tx);
   close(rx);
-  printf("{\"ns\":%lld,\"ops\":%ld}\n", ns, count);
+  print_result(ns, count);
   return 0;
 }

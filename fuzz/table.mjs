@@ -19,12 +19,15 @@
 //   check    (result, args) -> a broken invariant as text, or null
 //   prepare  (args, constants, native) -> void; defuses values that would make a call block or
 //            reach off this machine
+import { createRequire } from 'node:module';
 import { isIP, isIPv4 } from 'node:net';
 
 import fc from 'fast-check';
 
 import { TRAPPED } from './pool.mjs';
 import * as S from './specs.mjs';
+
+const { listOptions } = createRequire(import.meta.url)('../dist/sys/options/table.js');
 
 const fdArg = ['fd', S.fd];
 const fdRo = ['fdro', S.fd];
@@ -782,50 +785,12 @@ function lingerOff(args, c, native) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The option functions of lib/sys/options.ts: each getter with the type it documents, each setter
-// with values of its own type (mostly good ones, then edges, then anything).
+// The option functions, from the options table (lib/sys/options/table.ts, as built in dist/):
+// each getter checked for the type its kind documents, each setter given values of its own kind
+// (mostly good ones, then edges, then anything).
 
 const INT32_MAX = 0x7fffffff;
 const UINT32_MAX = 0xffffffff;
-
-const BOOL_OPTIONS = [
-  'Broadcast',
-  'Keepalive',
-  'OutOfBandInline',
-  'ReuseAddress',
-  'ReusePort',
-  'Freebind',
-  'HeaderIncluded',
-  'MulticastLoopV4',
-  'IpTransparent',
-  'MulticastLoopV6',
-  'OnlyV6',
-  'TcpCork',
-  'TcpNoDelay',
-  'TcpQuickAck',
-];
-// [min, max] as the setter validates them.
-const RANGED_OPTIONS = {
-  Mark: [0, UINT32_MAX],
-  Priority: [0, INT32_MAX],
-  RecvBufferSize: [0, INT32_MAX],
-  RecvLowWater: [0, INT32_MAX],
-  SendBufferSize: [0, INT32_MAX],
-  MulticastTtlV4: [0, 255],
-  Tos: [0, 255],
-  Ttl: [-1, 255],
-  MulticastHopsV6: [-1, 255],
-  MulticastIfV6: [0, INT32_MAX],
-  TclassV6: [-1, 255],
-  UnicastHopsV6: [-1, 255],
-  TcpKeepaliveRetries: [1, INT32_MAX],
-  TcpKeepaliveTime: [1, INT32_MAX],
-  TcpKeepaliveInterval: [1, INT32_MAX],
-  TcpMaxSegment: [0, INT32_MAX],
-  TcpUserTimeout: [0, INT32_MAX],
-};
-// Read-only numbers.
-const NUMBER_GETTERS = ['Domain', 'Protocol', 'Type'];
 
 /** An integer setter's value: mostly in range, its edges, just past them, or anything. */
 export function ranged(min, max) {
@@ -838,99 +803,92 @@ export function ranged(min, max) {
   );
 }
 
-const isBool = (what) => (r) => (typeof r === 'boolean' ? null : `${what} returned ${String(r)}`);
-const isInt = (what, min, max) => (r) =>
-  Number.isInteger(r) && r >= min && r <= max ? null : `${what} returned ${String(r)}`;
-const isString = (what) => (r) => (typeof r === 'string' ? null : `${what} returned ${String(r)}`);
+const returned = (what, ok) => (r) => (ok(r) ? null : `${what} returned ${String(r)}`);
+const isInt = (min, max) => (r) => Number.isInteger(r) && r >= min && r <= max;
 
-function optionEntries() {
-  const getter = (check) => ({ args: [fdRo], check });
-  const setter = (value, more = {}) => ({ args: [fdArg, ['any', value]], ...more });
-  const entries = {};
-  for (const name of BOOL_OPTIONS) {
-    entries[`get${name}`] = getter(isBool(`get${name}`));
-    entries[`set${name}`] = setter(S.boolean);
-  }
-  for (const [name, [min, max]] of Object.entries(RANGED_OPTIONS)) {
-    // Getters report the kernel's int; only the mark is read back unsigned.
-    entries[`get${name}`] = getter(
-      name === 'Mark' ? isInt('getMark', 0, UINT32_MAX) : isInt(`get${name}`, -1, INT32_MAX),
-    );
-    entries[`set${name}`] = setter(ranged(min, max));
-  }
-  for (const name of NUMBER_GETTERS)
-    entries[`get${name}`] = getter(isInt(`get${name}`, 0, INT32_MAX));
-  entries.getAcceptConn = getter(isBool('getAcceptConn'));
+// Timeouts only bound a blocking wait, and no pool fd blocks: every value passes as it is.
+const ms = fc.oneof(
+  { arbitrary: fc.constantFrom(0, 1, 0.5, 0.0005, 1.0015, 10, 1000, 2 ** 31, 1e15), weight: 4 },
+  { arbitrary: fc.double({ min: 0, max: 1e7, noNaN: true }), weight: 2 },
+  { arbitrary: S.number, weight: 1 },
+  { arbitrary: S.scalar, weight: 1 },
+);
 
-  // Timeouts only bound a blocking wait, and no pool fd blocks: every value passes as it is.
-  const ms = fc.oneof(
-    { arbitrary: fc.constantFrom(0, 1, 0.5, 0.0005, 1.0015, 10, 1000, 2 ** 31, 1e15), weight: 4 },
-    { arbitrary: fc.double({ min: 0, max: 1e7, noNaN: true }), weight: 2 },
-    { arbitrary: S.number, weight: 1 },
-    { arbitrary: S.scalar, weight: 1 },
-  );
-  const msCheck = (what) => (r) =>
-    typeof r === 'number' && Number.isFinite(r) && r >= 0 ? null : `${what} returned ${r}`;
-  Object.assign(entries, {
-    getRecvTimeout: getter(msCheck('getRecvTimeout')),
-    getSendTimeout: getter(msCheck('getSendTimeout')),
-    setRecvTimeout: setter(ms),
-    setSendTimeout: setter(ms),
-    getLinger: getter((r) =>
-      r === null || (Number.isInteger(r) && r >= 0) ? null : `getLinger returned ${r}`,
-    ),
-    setLinger: setter(fc.oneof(fc.constant(null), ranged(0, INT32_MAX)), {
+// Per value kind: what its getter may return, and its setter's arguments after the fd (with the
+// defusing `prepare` some need). A kind the table gains needs a line here.
+const OPTION_KINDS = {
+  bool: { ok: (r) => typeof r === 'boolean', set: () => ({ args: [['any', S.boolean]] }) },
+  // Getters report the kernel's int; read-only ones (SO_TYPE, …) are never negative.
+  int: {
+    ok: (r, o) => isInt(o.readOnly ? 0 : -1, INT32_MAX)(r),
+    set: (o) => ({ args: [['any', ranged(o.min, o.max)]] }),
+  },
+  uint32: { ok: isInt(0, UINT32_MAX), set: () => ({ args: [['any', ranged(0, UINT32_MAX)]] }) },
+  timeval: {
+    ok: (r) => typeof r === 'number' && Number.isFinite(r) && r >= 0,
+    set: () => ({ args: [['any', ms]] }),
+  },
+  name: {
+    ok: (r) => typeof r === 'string',
+    set: (o) => {
+      const max = o.nameSize === 'IFNAMSIZ' ? 15 : 255;
+      const names = ['', 'lo', 'eth0', 'cubic', 'reno', 'nope', 'lo\0', 'x'.repeat(max)];
+      return {
+        args: [['any', fc.oneof(fc.constantFrom(...names, 'x'.repeat(max + 1)), S.string)]],
+        // An interface name (SO_BINDTODEVICE) must not take a pool socket off loopback.
+        prepare:
+          o.nameSize === 'IFNAMSIZ'
+            ? (args, _c, native) => defuseDevice(args, 1, native)
+            : undefined,
+      };
+    },
+  },
+  errno: { ok: (r) => r === null || (typeof r === 'string' && r !== '') },
+  linger: {
+    ok: (r) => r === null || (Number.isInteger(r) && r >= 0),
+    set: () => ({
+      args: [['any', fc.oneof(fc.constant(null), ranged(0, INT32_MAX))]],
       prepare: lingerZero(1),
     }),
-    getError: getter((r) =>
-      r === null || (typeof r === 'string' && r !== '') ? null : `getError returned ${r}`,
-    ),
-    getPeerCred: getter((r) =>
-      r && ['pid', 'uid', 'gid'].every((k) => Number.isInteger(r[k])) ? null : 'getPeerCred result',
-    ),
-    getTcpInfo: getter((r) =>
-      r && Number.isInteger(r.state) && typeof r.stateName === 'string'
-        ? null
-        : 'getTcpInfo result',
-    ),
-    getBindDevice: getter(isString('getBindDevice')),
-    setBindDevice: setter(
-      fc.oneof(
-        fc.constantFrom('', 'lo', 'eth0', 'nonexistent0', 'x'.repeat(15), 'x'.repeat(16), 'lo\0'),
-        S.string,
-      ),
-      { prepare: (args, _c, native) => defuseDevice(args, 1, native) },
-    ),
-    getTcpCongestion: getter(isString('getTcpCongestion')),
-    setTcpCongestion: setter(
-      fc.oneof(
-        fc.constantFrom('cubic', 'reno', 'bbr', 'nope', '', 'x'.repeat(255), 'x'.repeat(256)),
-        S.string,
-      ),
-    ),
-    getMulticastIfV4: getter((r) => (isIPv4(r) ? null : `getMulticastIfV4 returned ${r}`)),
-    setMulticastIfV4: setter(iface4),
-    joinMulticastV4: {
-      args: [fdArg, ['any', group4], ['any', iface4]],
+  },
+  peerCred: { ok: (r) => r && ['pid', 'uid', 'gid'].every((k) => Number.isInteger(r[k])) },
+  tcpInfo: { ok: (r) => r && Number.isInteger(r.state) && typeof r.stateName === 'string' },
+  multicastIfV4: { ok: (r) => isIPv4(r), set: () => ({ args: [['any', iface4]] }) },
+  membershipV4: {
+    set: () => ({
+      args: [
+        ['any', group4],
+        ['any', iface4],
+      ],
       keep: 2,
       prepare: (args) => safeGroup(args, 1, false),
-    },
-    leaveMulticastV4: {
-      args: [fdArg, ['any', group4], ['any', iface4]],
-      keep: 2,
-      prepare: (args) => safeGroup(args, 1, false),
-    },
-    joinMulticastV6: {
-      args: [fdArg, ['any', group6], ['any', ranged(0, INT32_MAX)]],
-      keep: 2,
-      prepare: (args) => safeGroup(args, 1, true),
-    },
-    leaveMulticastV6: {
-      args: [fdArg, ['any', group6], ['any', ranged(0, INT32_MAX)]],
+    }),
+  },
+  membershipV6: {
+    set: () => ({
+      args: [
+        ['any', group6],
+        ['any', ranged(0, INT32_MAX)],
+      ],
       keep: 2,
       prepare: (args) => safeGroup(args, 1, true),
-    },
-  });
+    }),
+  },
+};
+
+function optionEntries() {
+  const entries = {};
+  for (const o of listOptions()) {
+    const kind = OPTION_KINDS[o.kind];
+    if (!kind) throw new Error(`fuzz/table.mjs: no generators for option kind ${o.kind}`);
+    if (o.getter) {
+      entries[o.getter] = { args: [fdRo], check: returned(o.getter, (r) => kind.ok(r, o)) };
+    }
+    if (o.setter) {
+      const { args, ...more } = kind.set(o);
+      entries[o.setter] = { args: [fdArg, ...args], ...more };
+    }
+  }
   return entries;
 }
 

@@ -11,7 +11,7 @@ const { spawnSync } = require('node:child_process');
 const ROOT = path.join(__dirname, '..');
 const SOURCES = [
   { dir: 'native', exts: ['.cc', '.h', '.c'] },
-  { dir: 'bench', exts: ['.c'] },
+  { dir: 'bench', exts: ['.c', '.h'] },
   { dir: 'fuzz/native', exts: ['.cc', '.h'] },
 ];
 

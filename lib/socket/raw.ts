@@ -1,9 +1,9 @@
 // SOCK_RAW: IPv4/IPv6 packets of one protocol, as the kernel gives them.
 import { type WaitOptions, adoptable, familyConstant } from './base.js';
 import { SocketError, invalidArgType, invalidArgValue } from '../internal/errors.js';
-import { MessageSocket, type ReceivedMessage } from './message.js';
+import type { ReceivedMessage } from './message.js';
 import { native } from '../sys/native.js';
-import * as o from '../sys/options.js';
+import { RawOptionAccessors } from './accessors.generated.js';
 import * as sys from '../sys/syscalls.js';
 
 const c = native.constants as Record<'SOCK_RAW' | 'SOCK_NONBLOCK' | 'EPERM', number>;
@@ -19,7 +19,7 @@ export interface RawSocketOptions {
  * whole packet including its IPv4 header; IPv6 raw sockets return the payload only (ipv6(7)).
  * Needs CAP_NET_RAW: root, a binary with cap_net_raw, or a user namespace (`unshare -rn`).
  */
-export class RawSocket extends MessageSocket {
+export class RawSocket extends RawOptionAccessors {
   /**
    * Creates a raw socket for `protocol` (e.g. IPPROTO_ICMP). socket(2) with SOCK_RAW.
    * Without CAP_NET_RAW it throws EPERM with a `hint` saying how to get it.
@@ -65,23 +65,5 @@ export class RawSocket extends MessageSocket {
   /** Receives one packet; like {@link recvFrom}. recv(2) */
   recv(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<ReceivedMessage> {
     return this.recvFrom(buffer, options);
-  }
-
-  /**
-   * Whether a raw socket's sends carry their own IPv4 header. IP_HDRINCL.
-   * raw(7) — {@link https://man7.org/linux/man-pages/man7/raw.7.html}
-   */
-  headerIncluded(): boolean {
-    return o.getHeaderIncluded(this.liveFd());
-  }
-
-  /**
-   * Makes a raw socket's sends carry their own IPv4 header (see encodeIPv4); the kernel still
-   * fills in the checksum and total length, and the id when it is 0. Raw sockets only.
-   * IP_HDRINCL. raw(7) — {@link https://man7.org/linux/man-pages/man7/raw.7.html}
-   */
-  setHeaderIncluded(on: boolean): this {
-    o.setHeaderIncluded(this.liveFd(), on);
-    return this;
   }
 }

@@ -4,7 +4,6 @@ import { addressMeta, addressMetaBuffer } from '../internal/addrmeta.js';
 import {
   EAGAIN,
   type Family,
-  SocketBase,
   type WaitOptions,
   adoptable,
   familyConstant,
@@ -14,7 +13,7 @@ import {
 } from './base.js';
 import { SocketError, invalidArgValue, validateView, viewByteLength } from '../internal/errors.js';
 import { native } from '../sys/native.js';
-import * as o from '../sys/options.js';
+import { StreamOptionAccessors } from './accessors.generated.js';
 import * as sys from '../sys/syscalls.js';
 
 const c = native.constants as Record<
@@ -46,7 +45,7 @@ function acceptFd(fd: number): number {
  * The fd is nonblocking; reads and writes wait for readiness on the event loop, never in the
  * thread pool. socket(7), tcp(7), unix(7)
  */
-export class StreamSocket extends SocketBase {
+export class StreamSocket extends StreamOptionAccessors {
   #drained = false;
 
   /** Creates a socket of `family`. socket(2) with SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC */
@@ -220,174 +219,6 @@ export class StreamSocket extends SocketBase {
     const h = typeof how === 'string' && Object.hasOwn(HOW, how) ? HOW[how] : undefined;
     if (h === undefined) throw invalidArgValue('how', how, "must be 'read', 'write' or 'both'");
     sys.shutdown(this.liveFd(), h);
-    return this;
-  }
-
-  // TCP options (IPPROTO_TCP), one getter and one setter each.
-
-  /**
-   * The congestion control algorithm of a TCP socket ('cubic', 'bbr', …). TCP_CONGESTION.
-   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  tcpCongestion(): string {
-    return o.getTcpCongestion(this.liveFd());
-  }
-
-  /**
-   * Picks the congestion control algorithm of a TCP socket by name; one the kernel does not have
-   * fails with ENOENT, one not in net.ipv4.tcp_allowed_congestion_control with EPERM.
-   * TCP_CONGESTION. tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  setTcpCongestion(name: string): this {
-    o.setTcpCongestion(this.liveFd(), name);
-    return this;
-  }
-
-  /**
-   * Whether partial frames are held back until the cork is removed. TCP_CORK.
-   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  tcpCork(): boolean {
-    return o.getTcpCork(this.liveFd());
-  }
-
-  /**
-   * Holds back partial frames until the cork is removed (or 200 ms pass), so several writes
-   * leave as full segments. TCP_CORK. tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  setTcpCork(on: boolean): this {
-    o.setTcpCork(this.liveFd(), on);
-    return this;
-  }
-
-  /**
-   * Reads what the kernel knows about a TCP connection: its state, round-trip time, congestion
-   * window, byte and segment counters. Fields the kernel did not return are left out.
-   * TCP_INFO (read-only). tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  tcpInfo(): o.TcpInfo {
-    return o.getTcpInfo(this.liveFd());
-  }
-
-  /**
-   * How many unanswered keepalive probes end the connection. TCP_KEEPCNT.
-   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  tcpKeepaliveRetries(): number {
-    return o.getTcpKeepaliveRetries(this.liveFd());
-  }
-
-  /**
-   * Sets how many unanswered keepalive probes end the connection. TCP_KEEPCNT.
-   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  setTcpKeepaliveRetries(count: number): this {
-    o.setTcpKeepaliveRetries(this.liveFd(), count);
-    return this;
-  }
-
-  /**
-   * Seconds of idleness before the first keepalive probe. TCP_KEEPIDLE.
-   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  tcpKeepaliveTime(): number {
-    return o.getTcpKeepaliveTime(this.liveFd());
-  }
-
-  /**
-   * Sets the seconds of idleness before the first keepalive probe (with SO_KEEPALIVE on).
-   * TCP_KEEPIDLE. tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  setTcpKeepaliveTime(seconds: number): this {
-    o.setTcpKeepaliveTime(this.liveFd(), seconds);
-    return this;
-  }
-
-  /**
-   * Seconds between keepalive probes. TCP_KEEPINTVL.
-   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  tcpKeepaliveInterval(): number {
-    return o.getTcpKeepaliveInterval(this.liveFd());
-  }
-
-  /**
-   * Sets the seconds between keepalive probes. TCP_KEEPINTVL.
-   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  setTcpKeepaliveInterval(seconds: number): this {
-    o.setTcpKeepaliveInterval(this.liveFd(), seconds);
-    return this;
-  }
-
-  /**
-   * The maximum segment size of a TCP socket: the value set before connecting, or the one in use
-   * after. TCP_MAXSEG. tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  tcpMaxSegment(): number {
-    return o.getTcpMaxSegment(this.liveFd());
-  }
-
-  /**
-   * Caps the maximum segment size a TCP socket announces and uses; set it before connect or
-   * listen (0 restores the default). TCP_MAXSEG.
-   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  setTcpMaxSegment(bytes: number): this {
-    o.setTcpMaxSegment(this.liveFd(), bytes);
-    return this;
-  }
-
-  /**
-   * Whether Nagle's algorithm is off, so small writes leave at once. TCP_NODELAY.
-   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  tcpNoDelay(): boolean {
-    return o.getTcpNoDelay(this.liveFd());
-  }
-
-  /**
-   * Turns Nagle's algorithm off (true) so small writes leave at once, or back on. TCP_NODELAY.
-   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  setTcpNoDelay(on: boolean): this {
-    o.setTcpNoDelay(this.liveFd(), on);
-    return this;
-  }
-
-  /**
-   * Whether ACKs are currently sent at once rather than delayed. TCP_QUICKACK.
-   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  tcpQuickAck(): boolean {
-    return o.getTcpQuickAck(this.liveFd());
-  }
-
-  /**
-   * Sends ACKs at once (true) or lets the kernel delay them. Not permanent: the kernel may leave
-   * quick-ack mode on its own later. TCP_QUICKACK.
-   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  setTcpQuickAck(on: boolean): this {
-    o.setTcpQuickAck(this.liveFd(), on);
-    return this;
-  }
-
-  /**
-   * Milliseconds sent data may stay unacknowledged before the connection is dropped (0: the
-   * system default). TCP_USER_TIMEOUT. tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  tcpUserTimeout(): number {
-    return o.getTcpUserTimeout(this.liveFd());
-  }
-
-  /**
-   * Sets how many milliseconds sent data may stay unacknowledged before the connection is
-   * dropped with ETIMEDOUT; 0 restores the system default. TCP_USER_TIMEOUT.
-   * tcp(7) — {@link https://man7.org/linux/man-pages/man7/tcp.7.html}
-   */
-  setTcpUserTimeout(ms: number): this {
-    o.setTcpUserTimeout(this.liveFd(), ms);
     return this;
   }
 }

@@ -1,12 +1,87 @@
-// The typed option accessors of the classes: one getter and one setter per option, chaining.
+// The typed option accessors of the classes: one getter and one setter per option of the
+// table, on the class the option applies to, chaining; then a few in use.
 import { describe, expect, it } from 'vitest';
 
-import { DatagramSocket, RawSocket, StreamSocket } from '../../lib/index.js';
+import {
+  DatagramSocket,
+  RawSocket,
+  SeqPacketSocket,
+  SocketBase,
+  StreamSocket,
+} from '../../lib/index.js';
 import * as s from '../../lib/index.js';
 import { rawSocketsAllowed } from '../helpers/fds.js';
+import {
+  LINUX_DOUBLES_BUFFER_SIZES,
+  OPTIONS,
+  type OptionInfo,
+  isRoot,
+  roundTrips,
+  validArgs,
+} from '../helpers/options.js';
 
-// socket(7): the kernel doubles the value set for SO_RCVBUF/SO_SNDBUF for its bookkeeping.
-const LINUX_DOUBLES_BUFFER_SIZES = 2;
+const CLASSES = { SocketBase, StreamSocket, DatagramSocket, RawSocket, SeqPacketSocket };
+
+// An instance of the class each socket kind of the table's APPLIES names.
+const INSTANCES: Record<string, () => SocketBase> = {
+  tcp4: () => StreamSocket.create('inet'),
+  udp4: () => DatagramSocket.create('inet'),
+  tcp6: () => StreamSocket.create('inet6'),
+  udp6: () => DatagramSocket.create('inet6'),
+  unixStream: () => StreamSocket.create('unix'),
+  raw4: () => RawSocket.create('inet', s.constants.IPPROTO_ICMP),
+};
+
+type Method = (...args: unknown[]) => unknown;
+const method = (sock: SocketBase, name: string): Method =>
+  (sock as unknown as Record<string, Method>)[name]!.bind(sock);
+const accessors = (o: OptionInfo) => [o.getMethod, o.setMethod].filter((m) => m !== undefined);
+
+describe('the options table on the classes', () => {
+  const placements = OPTIONS.flatMap((o) =>
+    accessors(o).flatMap((m) =>
+      Object.entries(CLASSES).map(([name, cls]) => {
+        const has = cls === CLASSES[o.class] || cls.prototype instanceof CLASSES[o.class];
+        return [m, has ? 'is' : 'is not', name] as const;
+      }),
+    ),
+  );
+  it.each(placements)('%s %s a method of %s', (m, is, cls) => {
+    const proto = CLASSES[cls as keyof typeof CLASSES].prototype as object;
+    expect(typeof (proto as Record<string, unknown>)[m]).toBe(
+      is === 'is' ? 'function' : 'undefined',
+    );
+  });
+
+  const settable = OPTIONS.filter((o) => o.getMethod && o.setMethod && roundTrips(o).length > 0);
+  const allowed = (o: OptionInfo) =>
+    (isRoot || !o.privileged) && (o.applies !== 'raw4' || rawSocketsAllowed().ok);
+  it.each(settable.filter(allowed).map((o) => [o.setMethod!, o] as const))(
+    '%s chains and round-trips',
+    (_m, o) => {
+      using sock = INSTANCES[o.sockets[0]]!();
+      for (const { value, readsBack } of roundTrips(o)) {
+        expect(method(sock, o.setMethod!)(value)).toBe(sock);
+        readsBack(method(sock, o.getMethod!)());
+      }
+    },
+  );
+
+  it.each(OPTIONS.map((o) => [o.opt, o] as const))(
+    'every accessor of %s throws ERR_SOCKET_CLOSED on a closed socket',
+    (_opt, o) => {
+      if (o.applies === 'raw4' && !rawSocketsAllowed().ok) return;
+      const sock = INSTANCES[o.sockets[0]]!();
+      sock.close();
+      for (const m of accessors(o)) {
+        const args = m === o.setMethod ? validArgs(o) : [];
+        expect(() => method(sock, m)(...args)).toThrow(
+          expect.objectContaining({ code: 'ERR_SOCKET_CLOSED' }),
+        );
+      }
+    },
+  );
+});
 
 describe('option accessors on the classes', () => {
   it('socket-level options round-trip and setters chain', () => {
