@@ -37,7 +37,7 @@ describe('package entry points', () => {
       encoding: 'utf8',
     });
     expect(JSON.parse(cjs)).toEqual({ got: 'cjs', checksum: 0xbaff });
-  });
+  }, 120_000); // tsc twice and two node processes: slow under ASan on a loaded machine
 
   it('exposes the constants both as one object and as named exports', () => {
     const code = `import * as m from 'sockfd'; console.log(JSON.stringify([m.constants.SOCK_SEQPACKET, m.SOCK_SEQPACKET, typeof m.socket]));`;
