@@ -374,6 +374,11 @@ export function packageTable(c, pkg) {
     if_nametoindex: { args: [['any', S.string]] },
     if_indextoname: { args: [['any', S.number]] },
     errnoName: { args: [['any', S.number]] },
+    // Takes no arguments; whatever it is given, it lists the open socket objects.
+    openSockets: {
+      args: [['any', S.anything]],
+      check: (r) => (Array.isArray(r) ? null : 'openSockets returned no array'),
+    },
     formatAddress: { args: [['any', fc.oneof(S.address, S.scalar)]] },
     // The inspector's formatters render what inspect() and listFds() return; they must answer
     // any change to it with text or a coded error.
