@@ -1,8 +1,12 @@
 // The one place that loads the addon, with the TypeScript shape of what it exports.
 // Native calls trust what this layer validated and report failure as a negative errno; they
+// never throw for a failed syscall.
+import { join } from 'node:path';
 // never throw for a failed syscall. A call whose value may itself be negative writes it to an
 // out-buffer (`intOutBuffer`) and returns 0 or -errno.
 import bindings from 'bindings';
+
+import { missingAddonError } from '../internal/missing-addon.js';
 
 /** An address as the native layer returns it. */
 export type NativeAddress =
@@ -215,7 +219,17 @@ export interface Native {
 // Copied into a plain object: the addon's exports object, its properties added one by one from
 // C++, is in V8's dictionary mode, so every `native.send` would be a hash lookup; the copy has
 // fast properties that optimized code loads directly.
-export const native: Native = { ...(bindings('sockfd') as Native) };
+export const native: Native = { ...load() };
+
+function load(): Native {
+  try {
+    return bindings('sockfd') as Native;
+  } catch (e) {
+    // Only "not found" carries `tries`; an addon that is there but fails to load says why itself.
+    if (e instanceof Error && 'tries' in e) throw missingAddonError(join(__dirname, '..', '..'), e);
+    throw e;
+  }
+}
 
 /**
  * The out-buffer of the calls whose value may be negative (getsockoptInt): they write the value

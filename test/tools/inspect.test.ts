@@ -1,7 +1,15 @@
 // The inspector: inspect(fd) for sockets of each kind and for other fds, listFds for the fd
 // table of a process, and the `sockfd` command on a child process.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -258,9 +266,93 @@ describe('the sockfd command', () => {
     expect(out).toContain('0 waiting for accept(), backlog 3');
   });
 
-  it('explains its usage on a bad command line', () => {
-    const r = spawnSync(process.execPath, [cli, 'inspect', 'x'], { encoding: 'utf8' });
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+  it.each([
+    [['inspect', 'x', '3'], 'pid must be a number >= 1, not x'],
+    [['inspect', 'x'], 'inspect takes a pid and an fd'],
+    [['inspect', '1', 'x'], 'fd must be a number >= 0, not x'],
+    [['fds', '0'], 'pid must be a number >= 1, not 0'],
+    [['fds', '1', '2'], 'fds takes at most one pid'],
+    [['--bogus'], "Unknown option '--bogus'"],
+    [['fds', '--json=yes'], "Option '--json' does not take an argument"],
+    [[], 'no command'],
+    [['listen'], 'unknown command listen'],
+  ])('exits 2 with its usage on a bad command line: %j', (args, message) => {
+    const r = run(...args);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('usage:');
+    expect(r.stderr).toBe(`sockfd: ${message}\n${run('--help').stdout}`);
+  });
+
+  it('prints its usage with --help, -h and help, and its version with --version and -V', () => {
+    const usage = run('--help');
+    expect(usage.status).toBe(0);
+    expect(usage.stdout).toMatch(/^usage:\n {2}sockfd fds /);
+    expect(run('-h').stdout).toBe(usage.stdout);
+    expect(run('help').stdout).toBe(usage.stdout);
+    const { version } = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(run('--version')).toMatchObject({ status: 0, stdout: `${version}\n` });
+    expect(run('-V').stdout).toBe(`${version}\n`);
+  });
+
+  // No process has this pid: pid_max is at most 2^22 (proc(5)).
+  const NO_SUCH_PID = '2147483647';
+
+  it.each([
+    [
+      ['fds', NO_SUCH_PID],
+      `no such process ${NO_SUCH_PID} (scandir ENOENT /proc/${NO_SUCH_PID}/fd)`,
+    ],
+    [['inspect', NO_SUCH_PID, '0'], `no such process ${NO_SUCH_PID} (pidfd_open ESRCH)`],
+  ])('says a failed call in words, the errno beside them: %j', (args, message) => {
+    const r = run(...args);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`sockfd: ${message}\n`);
+  });
+
+  it('says when the process has no such fd', async () => {
+    const { pid } = await holderChild();
+    const r = run('inspect', String(pid), '999');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`sockfd: process ${pid} has no fd 999 (pidfd_getfd EBADF)\n`);
+  });
+
+  // Another user's process: as root the command runs as nobody (setpriv), with no capabilities,
+  // against a child of ours; as anyone else, against init, which is root's.
+  it('says when it needs ptrace access', async (ctx) => {
+    const skip = (why: string) => {
+      console.warn(`skipping the ptrace message test: ${why}`);
+      ctx.skip(why);
+    };
+    let argv: string[];
+    let pid: number;
+    if (process.getuid?.() === 0) {
+      const drop = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'];
+      const probe = spawnSync('setpriv', [...drop, 'true'], { encoding: 'utf8' });
+      if (probe.error !== undefined) return skip('setpriv (util-linux) is not installed');
+      // uid 0 without CAP_SETUID (npm run test:unprivileged) cannot become another user.
+      if (probe.status !== 0) return skip(`cannot switch to uid 65534: ${probe.stderr.trim()}`);
+      const { pid: held } = await holderChild();
+      pid = held;
+      argv = ['setpriv', ...drop, '--bounding-set=-all', process.execPath, cli];
+    } else {
+      if (statSync('/proc/1').uid === process.getuid?.()) {
+        return skip('this user owns pid 1 (a container of its own)');
+      }
+      pid = 1;
+      argv = [process.execPath, cli];
+    }
+    const cmd = (...args: string[]) =>
+      spawnSync(argv[0]!, [...argv.slice(1), ...args], { encoding: 'utf8' });
+    const ptrace = `needs ptrace access to process ${pid}, as its user or with CAP_SYS_PTRACE`;
+    const inspected = cmd('inspect', String(pid), '0');
+    expect(inspected.stderr).toBe(`sockfd: ${ptrace} (pidfd_getfd EPERM)\n`);
+    expect(inspected.status).toBe(1);
+    const listed = cmd('fds', String(pid));
+    expect(listed.stderr).toBe(`sockfd: ${ptrace} (scandir EACCES /proc/${pid}/fd)\n`);
+    expect(listed.status).toBe(1);
   });
 });

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the vitest suite as a real unprivileged user (sockfd-ci, made if missing) in a copy of
+# this checkout that the user owns, with node_modules, build/ and dist/ as they are here.
+# Needs root to make the user and hand it the copy; for anyone else `npm test` is already a
+# plain user's pass. usage: npm run test:as-user [-- vitest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+  echo "test:as-user: skipped: needs root to make the user; as $(id -un), npm test is that pass"
+  exit 0
+fi
+user=${SOCKFD_CI_USER:-sockfd-ci}
+if ! id "$user" >/dev/null 2>&1; then
+  useradd --create-home --shell /bin/bash "$user"
+fi
+home=$(getent passwd "$user" | cut -d: -f6)
+copy=$home/sockfd
+started=$(date +%s)
+rm -rf "$copy"
+mkdir -p "$copy"
+# build/asan is test:asan's own copy of the package, with a link back to this node_modules.
+tar --exclude=./.git --exclude=./build/asan -cf - . | tar -C "$copy" -xf -
+chown -R "$user": "$copy"
+
+echo "test:as-user: running the suite as $user (uid $(id -u "$user")) in $copy"
+# A clean environment with the user's HOME: under `npm run`, npm_config_cache and the like
+# name root's directories, which the user cannot write.
+keep=(PATH="$PATH" HOME="$home" USER="$user" LOGNAME="$user" LANG="${LANG:-C.UTF-8}")
+if [ -n "${npm_config_nodedir:-}" ]; then keep+=(npm_config_nodedir="$npm_config_nodedir"); fi
+runuser -u "$user" -- env -i "${keep[@]}" \
+  bash -c 'cd "$1" && shift && node_modules/.bin/vitest run "$@"' test-as-user "$copy" "$@"
+rm -rf "$copy"
+echo "test:as-user: passed in $(($(date +%s) - started)) s"
