@@ -17,7 +17,29 @@ import {
 } from '../internal/errors.js';
 import { type AddrArgs, native } from '../sys/native.js';
 
-const { MSG_TRUNC } = native.constants as Record<'MSG_TRUNC', number>;
+const { MSG_TRUNC, POLLRDHUP, SIOCINQ } = native.constants as Record<
+  'MSG_TRUNC' | 'POLLRDHUP' | 'SIOCINQ',
+  number
+>;
+
+// poll(2)'s argument for the one check below: [fd, events, revents].
+const rdhup = new Int32Array(3);
+
+/**
+ * Whether a receive that returned 0 met the end of the connection rather than an empty record.
+ * recv(2) returns 0 for both. The end is where the peer closed or shut down writing (the socket
+ * reports POLLRDHUP) and nothing is left to read (SIOCINQ, the bytes of the queued records, is
+ * 0). So the one case read as the end by mistake is an empty record taken after the peer shut
+ * down, with no record of any bytes after it.
+ */
+function atEnd(fd: number): boolean {
+  rdhup[0] = fd;
+  rdhup[1] = POLLRDHUP;
+  rdhup[2] = 0;
+  // A poll that fails (it cannot on a live socket) leaves revents 0: the record is reported.
+  native.poll(rdhup, 0);
+  return (rdhup[2]! & POLLRDHUP) !== 0 && native.ioctlInt(fd, SIOCINQ) === 0;
+}
 
 /** One message received into a caller's buffer. */
 export interface ReceivedMessage {
@@ -71,8 +93,7 @@ export abstract class MessageSocket extends SocketBase {
   }
 
   /**
-   * recvFrom, or with `endAsNull` a zero-length message that is no truncated one read as null
-   * (the end of a connection, for seqpacket sockets).
+   * recvFrom, or with `endAsNull` the end of a connection (seqpacket sockets) read as null.
    */
   protected receive(
     buffer: ArrayBufferView,
@@ -110,7 +131,8 @@ export abstract class MessageSocket extends SocketBase {
         if (size === 0 && wanted > 0) {
           throw invalidArgValue('buffer', buffer, 'was detached while the receive waited');
         }
-        if (endAsNull && n === 0) return null;
+        // An empty record is a message; only the end of the connection reads as null.
+        if (endAsNull && n === 0 && atEnd(fd)) return null;
         const truncated = n > size;
         return { bytes: truncated ? size : n, address: addressFromMeta(host), truncated };
       },
@@ -158,20 +180,32 @@ export abstract class MessageSocket extends SocketBase {
     });
   }
 
-  /** Yields each message, copied out, until the socket is closed. */
+  /**
+   * Whether a receive can meet the end of a connection (seqpacket), which ends
+   * {@link messages}; datagram and raw sockets have no end.
+   */
+  protected get connectionOriented(): boolean {
+    return false;
+  }
+
+  /**
+   * Yields each message, copied out, until the socket is closed or, for a connection, its
+   * peer has shut it down.
+   */
   async *messages(options?: MessagesOptions): AsyncGenerator<Message, void, undefined> {
     waitSignal(options);
     const size = options?.bufferSize ?? 65536;
     validateInt(size, 'bufferSize', 1, 0x7fffffff);
     const buf = Buffer.allocUnsafe(size);
     while (!this.closed) {
-      let m: ReceivedMessage;
+      let m: ReceivedMessage | null;
       try {
-        m = await this.recvFrom(buf, options);
+        m = await this.receive(buf, options, this.connectionOriented);
       } catch (e) {
         if ((e as { code?: string }).code === 'ERR_SOCKET_CLOSED') return;
         throw e;
       }
+      if (m === null) return;
       yield {
         data: Buffer.from(buf.subarray(0, m.bytes)),
         address: m.address,

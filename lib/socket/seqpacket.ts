@@ -68,6 +68,10 @@ export class SeqPacketSocket extends MessageSocket {
     return new SeqPacketSocket(adoptable(fd, c.SOCK_SEQPACKET, 'SOCK_SEQPACKET'));
   }
 
+  protected override get connectionOriented(): boolean {
+    return true;
+  }
+
   /** Marks the socket as accepting connections. listen(2) */
   listen(backlog: number = c.SOMAXCONN): this {
     sys.listen(this.liveFd(), backlog);
@@ -104,7 +108,10 @@ export class SeqPacketSocket extends MessageSocket {
 
   /**
    * Receives one record, or null at end of connection (the peer closed or shut down writing).
-   * A zero-length record also reads as null, as recv(2) cannot tell the two apart.
+   * An empty record is a message of 0 bytes. recv(2) returns 0 for both; the end is told apart
+   * by the peer's shutdown (POLLRDHUP) with nothing left queued, so the one case that still reads
+   * as the end is an empty record taken after the peer shut down, with no record of any bytes
+   * after it.
    */
   recv(buffer: ArrayBufferView, options?: WaitOptions): Promise<ReceivedMessage | null> {
     return this.receive(buffer, options, true);

@@ -134,6 +134,40 @@ describe('SeqPacketSocket', () => {
     expect(await b.recv(Buffer.alloc(5))).toBeNull();
     b.close();
   });
+
+  it('ends for-await over its records at the end of the connection, empty records kept', async () => {
+    const [a, b] = SeqPacketSocket.pair();
+    await a.send('one');
+    await a.send(Buffer.alloc(0));
+    await a.send('three');
+    a.close();
+    const got: string[] = [];
+    for await (const m of b) got.push(m.data.toString());
+    expect(got).toEqual(['one', '', 'three']);
+    b.close();
+  });
+
+  it('reads an empty record as a message of 0 bytes, and the end as null', async () => {
+    const [a, b] = SeqPacketSocket.pair();
+    const buf = Buffer.alloc(8);
+    // Waiting for an empty record, and finding one already queued.
+    const pending = b.recv(buf);
+    await a.send(Buffer.alloc(0));
+    expect(await pending).toEqual({ bytes: 0, address: null, truncated: false });
+    await a.send(Buffer.alloc(0));
+    await a.send('x');
+    expect(await b.recv(buf)).toEqual({ bytes: 0, address: null, truncated: false });
+    expect(await b.recv(buf)).toMatchObject({ bytes: 1, truncated: false });
+    // The peer shuts down writing: the end, and it stays the end.
+    s.shutdown(a.fd, s.constants.SHUT_WR);
+    expect(await b.recv(buf)).toBeNull();
+    expect(await b.recv(buf)).toBeNull();
+    // The other direction still carries records, empty ones included.
+    await b.send(Buffer.alloc(0));
+    expect(await a.recv(buf)).toEqual({ bytes: 0, address: null, truncated: false });
+    a.close();
+    b.close();
+  });
 });
 
 describe('receives after request/response traffic', () => {
