@@ -38,7 +38,7 @@ function atEnd(fd: number): boolean {
   rdhup[2] = 0;
   // A poll that fails (it cannot on a live socket) leaves revents 0: the record is reported.
   native.poll(rdhup, 0);
-  return (rdhup[2]! & POLLRDHUP) !== 0 && native.ioctlInt(fd, SIOCINQ) === 0;
+  return (rdhup[2] & POLLRDHUP) !== 0 && native.ioctlInt(fd, SIOCINQ) === 0;
 }
 
 /** One message received into a caller's buffer. */
