@@ -109,6 +109,7 @@ export {
 export { RawSocket, type RawSocketOptions } from './socket/raw.js';
 export { SeqPacketSocket } from './socket/seqpacket.js';
 export { type ShutdownHow, StreamSocket } from './socket/stream.js';
+export { type ConnectionsOptions } from './socket/accept.js';
 export { type OpenSocket, openSockets } from './internal/owners.js';
 
 // Tools: packet helpers (also sockfd/packet), the inspector and /proc tables (also sockfd/inspect).

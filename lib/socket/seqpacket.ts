@@ -1,9 +1,8 @@
 // SOCK_SEQPACKET: connection-oriented with record boundaries (AF_UNIX; SCTP where the kernel
 // has it).
 import type { SocketAddress } from '../sys/address.js';
-import { addressMeta, addressMetaBuffer } from '../internal/addrmeta.js';
+import { type ConnectionsOptions, acceptAttempt, acceptLoop, onErrorOf } from './accept.js';
 import {
-  EAGAIN,
   type Family,
   type WaitOptions,
   adoptable,
@@ -11,7 +10,6 @@ import {
   familyOf,
   waitSignal,
 } from './base.js';
-import { SocketError } from '../internal/errors.js';
 import { MessageSocket, type ReceivedMessage } from './message.js';
 import { native } from '../sys/native.js';
 import * as sys from '../sys/syscalls.js';
@@ -78,27 +76,27 @@ export class SeqPacketSocket extends MessageSocket {
     return this;
   }
 
-  /** Waits for the next connection. accept4(2) */
+  /**
+   * Waits for the next connection. A connection that went away before it was taken
+   * (ECONNABORTED) is skipped. accept4(2)
+   */
   async accept(options?: WaitOptions): Promise<SeqPacketSocket> {
-    const fd = await this.io('read', waitSignal(options), (lfd) => {
-      const r = native.accept(lfd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC, addressMetaBuffer);
-      if (typeof r !== 'number') return addressMeta[0]!;
-      if (r === EAGAIN) return r;
-      throw new SocketError(r, 'accept');
-    });
-    return new SeqPacketSocket(fd);
+    return new SeqPacketSocket(await this.io('read', waitSignal(options), acceptAttempt));
   }
 
-  /** Yields each incoming connection until the listener is closed. */
-  async *connections(options: WaitOptions = {}): AsyncGenerator<SeqPacketSocket, void, undefined> {
-    while (!this.closed) {
-      try {
-        yield await this.accept(options);
-      } catch (e) {
-        if ((e as { code?: string }).code === 'ERR_SOCKET_CLOSED') return;
-        throw e;
-      }
-    }
+  /**
+   * Yields each incoming connection until the listener is closed. It survives connections
+   * aborted before they were taken and fds running out, and ends by throwing on any other
+   * error; `options.onError` sees each error it survives.
+   */
+  async *connections(
+    options: ConnectionsOptions = {},
+  ): AsyncGenerator<SeqPacketSocket, void, undefined> {
+    const signal = waitSignal(options);
+    const onError = onErrorOf(options);
+    const accept = async (): Promise<SeqPacketSocket> =>
+      new SeqPacketSocket(await this.io('read', signal, (fd) => acceptAttempt(fd, onError)));
+    yield* acceptLoop(this, accept, options);
   }
 
   /** Connects, waiting for the connection to be established. connect(2) */

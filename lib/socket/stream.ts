@@ -1,6 +1,6 @@
 // SOCK_STREAM: TCP and unix stream sockets, with reads and writes that wait on the event loop.
 import type { SocketAddress } from '../sys/address.js';
-import { addressMeta, addressMetaBuffer } from '../internal/addrmeta.js';
+import { type ConnectionsOptions, acceptAttempt, acceptLoop, onErrorOf } from './accept.js';
 import {
   EAGAIN,
   type Family,
@@ -31,14 +31,6 @@ const c = native.constants as Record<
 export type ShutdownHow = 'read' | 'write' | 'both';
 
 const HOW: Record<ShutdownHow, number> = { read: c.SHUT_RD, write: c.SHUT_WR, both: c.SHUT_RDWR };
-
-/** Runs a nonblocking accept4(2); returns the new fd, or EAGAIN. */
-function acceptFd(fd: number): number {
-  const r = native.accept(fd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC, addressMetaBuffer);
-  if (typeof r !== 'number') return addressMeta[0]!;
-  if (r === EAGAIN) return r;
-  throw new SocketError(r, 'accept');
-}
 
 /**
  * A SOCK_STREAM socket (TCP, or AF_UNIX stream): a byte stream with no message boundaries.
@@ -95,21 +87,27 @@ export class StreamSocket extends StreamOptionAccessors {
     return this;
   }
 
-  /** Waits for the next connection and returns it as a new StreamSocket. accept4(2) */
+  /**
+   * Waits for the next connection and returns it as a new StreamSocket. A connection that went
+   * away before it was taken (ECONNABORTED) is skipped. accept4(2)
+   */
   async accept(options?: WaitOptions): Promise<StreamSocket> {
-    return new StreamSocket(await this.io('read', waitSignal(options), acceptFd));
+    return new StreamSocket(await this.io('read', waitSignal(options), acceptAttempt));
   }
 
-  /** Yields each incoming connection until the listener is closed. */
-  async *connections(options: WaitOptions = {}): AsyncGenerator<StreamSocket, void, undefined> {
-    while (!this.closed) {
-      try {
-        yield await this.accept(options);
-      } catch (e) {
-        if ((e as { code?: string }).code === 'ERR_SOCKET_CLOSED') return;
-        throw e;
-      }
-    }
+  /**
+   * Yields each incoming connection until the listener is closed. It survives connections
+   * aborted before they were taken and fds running out, and ends by throwing on any other
+   * error; `options.onError` sees each error it survives.
+   */
+  async *connections(
+    options: ConnectionsOptions = {},
+  ): AsyncGenerator<StreamSocket, void, undefined> {
+    const signal = waitSignal(options);
+    const onError = onErrorOf(options);
+    const accept = async (): Promise<StreamSocket> =>
+      new StreamSocket(await this.io('read', signal, (fd) => acceptAttempt(fd, onError)));
+    yield* acceptLoop(this, accept, options);
   }
 
   /** `for await (const conn of listener)`: the connections, as {@link connections}. */
