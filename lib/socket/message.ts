@@ -7,10 +7,13 @@ import {
   addressMetaBuffer,
   sendtoArgs,
 } from '../internal/addrmeta.js';
-import { EAGAIN, SocketBase, type WaitOptions, rejection, waitSignal } from './base.js';
+import { SocketBase } from './base.js';
+import { EAGAIN } from './poll.js';
+import { type WaitOptions, waitSignal } from './signal.js';
 import {
   SocketError,
   invalidArgValue,
+  rejection,
   validateInt,
   validateView,
   viewByteLength,

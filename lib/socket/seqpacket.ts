@@ -2,15 +2,9 @@
 // has it).
 import type { SocketAddress } from '../sys/address.js';
 import { addressMeta, addressMetaBuffer } from '../internal/addrmeta.js';
-import {
-  EAGAIN,
-  type Family,
-  type WaitOptions,
-  adoptable,
-  familyConstant,
-  familyOf,
-  waitSignal,
-} from './base.js';
+import { type Family, adoptable, familyConstant, familyOf } from './base.js';
+import { EAGAIN } from './poll.js';
+import { type WaitOptions, waitSignal } from './signal.js';
 import { SocketError } from '../internal/errors.js';
 import { MessageSocket, type ReceivedMessage } from './message.js';
 import { native } from '../sys/native.js';

@@ -1,18 +1,16 @@
 // SOCK_STREAM: TCP and unix stream sockets, with reads and writes that wait on the event loop.
 import type { SocketAddress } from '../sys/address.js';
 import { addressMeta, addressMetaBuffer } from '../internal/addrmeta.js';
+import { type Family, SocketBase, adoptable, familyConstant, familyOf } from './base.js';
+import { EAGAIN } from './poll.js';
+import { type WaitOptions, waitSignal } from './signal.js';
 import {
-  EAGAIN,
-  type Family,
-  SocketBase,
-  type WaitOptions,
-  adoptable,
-  familyConstant,
-  familyOf,
+  SocketError,
+  invalidArgValue,
   rejection,
-  waitSignal,
-} from './base.js';
-import { SocketError, invalidArgValue, validateView, viewByteLength } from '../internal/errors.js';
+  validateView,
+  viewByteLength,
+} from '../internal/errors.js';
 import { native } from '../sys/native.js';
 import * as o from '../sys/options.js';
 import * as sys from '../sys/syscalls.js';
