@@ -275,7 +275,7 @@ export class PollDesc {
       const bit = kind === 'read' ? READABLE : WRITABLE;
       if ((this.#interest & bit) === 0) {
         const r = watcher.start(this.#interest | bit);
-        if (r < 0) throw new SocketError(r, 'epoll_ctl');
+        if (r < 0) throw new SocketError(r, 'uv_poll_start');
         this.#interest |= bit;
       }
       if (signal !== undefined) {
@@ -312,7 +312,7 @@ export class PollDesc {
     const r = watcher.open(this.#fd);
     if (r < 0) {
       watcher.close();
-      throw new SocketError(r, 'epoll_ctl');
+      throw new SocketError(r, 'uv_poll_init');
     }
     this.#watcher = watcher;
     this.#handleRef = true;
@@ -381,7 +381,7 @@ export class PollDesc {
       this.#interest = want;
       return;
     }
-    const err = new SocketError(r, 'epoll_ctl');
+    const err = new SocketError(r, 'uv_poll_start');
     for (const w of [...this.#readers.splice(0), ...this.#writers.splice(0)]) {
       forget(w);
       w.reject(err);
