@@ -150,13 +150,14 @@ export abstract class SocketBase implements FdOwner, Disposable, AsyncDisposable
   }
 
   /** Runs `attempt` until it does not return EAGAIN: {@link PollDesc.io}. */
-  protected io<T>(
+  protected io<T, A = undefined>(
     kind: Interest,
     signal: AbortSignal | undefined,
-    attempt: (fd: number) => T,
+    attempt: (fd: number, arg: A) => T,
     tryFirst = true,
+    arg?: A,
   ): Promise<T> {
-    return this.#poll.io(kind, signal, attempt, tryFirst);
+    return this.#poll.io(kind, signal, attempt, tryFirst, arg);
   }
 
   /** Resolves when the fd is readable (or writable), or rejects on abort or close. */

@@ -51,6 +51,13 @@ function toView(data: ArrayBufferView | string): ArrayBufferView {
   return v;
 }
 
+/** Runs a nonblocking send(2) of `view`; returns the byte count, or EAGAIN. */
+function sendAttempt(fd: number, view: ArrayBufferView): number {
+  const n = native.send(fd, view, 0);
+  if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'send');
+  return n;
+}
+
 /**
  * The base of DatagramSocket, SeqPacketSocket and RawSocket: each call sends or receives one
  * whole message.
@@ -154,11 +161,7 @@ export abstract class MessageSocket extends SocketBase {
     } catch (e) {
       return rejection(e);
     }
-    return this.io('write', signal, (fd) => {
-      const n = native.send(fd, view, 0);
-      if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'send');
-      return n;
-    });
+    return this.io('write', signal, sendAttempt, true, view);
   }
 
   /** Yields each message, copied out, until the socket is closed. */

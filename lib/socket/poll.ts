@@ -17,7 +17,8 @@ export type Interest = 'read' | 'write';
  * the promise to settle with what the syscall finally returns.
  */
 interface Waiter {
-  attempt: (fd: number) => unknown;
+  attempt: (fd: number, arg: unknown) => unknown;
+  arg: unknown;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
@@ -114,24 +115,26 @@ export class PollDesc {
    * Runs `attempt` now, and again each time the fd is ready while it returns EAGAIN; resolves
    * with the first thing it returns that is not EAGAIN. A throw from `attempt`, a closed
    * engine or an aborted signal rejects. With `tryFirst` false the first attempt waits for
-   * readiness, for a caller that knows the syscall would only report EAGAIN now.
+   * readiness, for a caller that knows the syscall would only report EAGAIN now. `attempt` is
+   * called with `arg`, so that it need not be a new closure per call.
    */
-  io<T>(
+  io<T, A = undefined>(
     kind: Interest,
     signal: AbortSignal | undefined,
-    attempt: (fd: number) => T,
+    attempt: (fd: number, arg: A) => T,
     tryFirst = true,
+    arg?: A,
   ): Promise<T> {
     try {
       const fd = this.#fd;
       if (fd < 0) throw socketClosedError();
       throwIfAborted(signal);
       if (tryFirst) {
-        const r = attempt(fd);
+        const r = attempt(fd, arg as A);
         if (r !== EAGAIN)
           return (r === undefined ? resolvedUndefined : Promise.resolve(r)) as Promise<T>;
       }
-      return this.#enqueue(kind, signal, attempt);
+      return this.#enqueue(kind, signal, attempt as Waiter['attempt'], arg);
     } catch (e) {
       // As from an async function: argument, syscall and closed-socket errors reject.
       return rejection(e);
@@ -253,12 +256,14 @@ export class PollDesc {
   #enqueue<T>(
     kind: Interest,
     signal: AbortSignal | undefined,
-    attempt: (fd: number) => T,
+    attempt: Waiter['attempt'],
+    arg: unknown,
   ): Promise<T> {
     const list = kind === 'read' ? this.#readers : this.#writers;
     const promise = new Promise<unknown>(capture) as Promise<T>;
     const w: Waiter = {
       attempt,
+      arg,
       resolve: capturedResolve,
       reject: capturedReject,
       signal,
@@ -325,7 +330,7 @@ export class PollDesc {
       const w = list[0]!;
       let r: unknown;
       try {
-        r = w.attempt(fd);
+        r = w.attempt(fd, w.arg);
       } catch (e) {
         list.shift();
         forget(w);
