@@ -44,7 +44,7 @@ const obj = (v) => tag('obj', { v });
 const SIGNAL = tag('signal');
 
 // Called only by subclasses (TypeScript's `protected`), so not fuzzed as public API.
-const PROTECTED = new Set(['constructor', 'liveFd', 'io', 'retry', 'wait', 'connectTo', 'receive']);
+const PROTECTED = new Set(['constructor', 'liveFd', 'io', 'wait', 'connectTo', 'receive']);
 // Methods that return an async iterator; a step asks it for `next` items.
 const ITERATORS = new Set(['connections', 'messages', 'Symbol.asyncIterator']);
 const isClose = (m) => m === 'close' || /dispose$/i.test(m);

@@ -98,7 +98,8 @@ export {
 export * from './sys/options.js';
 
 // The typed classes over the readiness engine.
-export { type Family, SocketBase, type WaitOptions } from './socket/base.js';
+export { type Family, SocketBase } from './socket/base.js';
+export type { WaitOptions } from './socket/signal.js';
 export { DatagramSocket } from './socket/datagram.js';
 export {
   type Message,

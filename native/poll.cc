@@ -39,7 +39,7 @@ struct PollHandle {
 // A JavaScript layer's hook into Dispatch (watcherControl): an ArrayBuffer of two int32s, whose
 // [0] Dispatch raises while the callback runs, and a function Dispatch calls once the callback
 // (and the microtasks it queued) are done, when [1] says work was deferred to that point.
-// lib/base.ts defers ref/unref of the handles this way, so that a socket that stops waiting
+// lib/socket/poll.ts defers ref/unref of the handles this way, so that a socket that stops waiting
 // and starts again within one callback crosses into C++ for neither.
 struct Control {
   napi_ref words;

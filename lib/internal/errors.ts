@@ -164,3 +164,15 @@ export function check(r: number, syscall: string, target?: ErrorTarget): number 
   if (r < 0) throw new SocketError(r, syscall, target);
   return r;
 }
+
+/** The error a call on a closed socket, or a wait the socket's close cut short, rejects with. */
+export function socketClosedError(): Error {
+  return Object.assign(new Error('Socket is closed'), { code: 'ERR_SOCKET_CLOSED' });
+}
+
+/** A promise rejected with `reason`, as an async function rejects with what it throws. */
+export function rejection<T = never>(reason: unknown): Promise<T> {
+  // Passed on untouched, as `async` would: an abort signal's reason may be any value.
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+  return Promise.reject(reason);
+}

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { addressMeta, addressMetaBuffer } from '../internal/addrmeta.js';
 import { SocketError, invalidArgType } from '../internal/errors.js';
 import { native } from '../sys/native.js';
-import type { WaitOptions } from './base.js';
+import type { WaitOptions } from './signal.js';
 
 const c = native.constants as Record<
   | 'SOCK_NONBLOCK'

@@ -1,13 +1,7 @@
 // SOCK_DGRAM: UDP, unix datagram sockets, and ICMP "ping" sockets.
 import type { SocketAddress } from '../sys/address.js';
-import {
-  type Family,
-  type WaitOptions,
-  adoptable,
-  familyConstant,
-  familyOf,
-  waitSignal,
-} from './base.js';
+import { type Family, adoptable, familyConstant, familyOf } from './base.js';
+import { type WaitOptions, waitSignal } from './signal.js';
 import type { ReceivedMessage } from './message.js';
 import { native } from '../sys/native.js';
 import { DatagramOptionAccessors } from './accessors.generated.js';

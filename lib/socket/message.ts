@@ -7,10 +7,13 @@ import {
   addressMetaBuffer,
   sendtoArgs,
 } from '../internal/addrmeta.js';
-import { EAGAIN, SocketBase, type WaitOptions, rejection, waitSignal } from './base.js';
+import { SocketBase } from './base.js';
+import { EAGAIN } from './poll.js';
+import { type WaitOptions, waitSignal } from './signal.js';
 import {
   SocketError,
   invalidArgValue,
+  rejection,
   validateInt,
   validateView,
   viewByteLength,
@@ -68,6 +71,13 @@ function toView(data: ArrayBufferView | string): ArrayBufferView {
   const v = typeof data === 'string' ? Buffer.from(data) : data;
   validateView(v, 'data');
   return v;
+}
+
+/** Runs a nonblocking send(2) of `view`; returns the byte count, or EAGAIN. */
+function sendAttempt(fd: number, view: ArrayBufferView): number {
+  const n = native.send(fd, view, 0);
+  if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'send');
+  return n;
 }
 
 /**
@@ -173,11 +183,7 @@ export abstract class MessageSocket extends SocketBase {
     } catch (e) {
       return rejection(e);
     }
-    return this.io('write', signal, (fd) => {
-      const n = native.send(fd, view, 0);
-      if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'send');
-      return n;
-    });
+    return this.io('write', signal, sendAttempt, true, view);
   }
 
   /**

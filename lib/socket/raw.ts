@@ -1,5 +1,6 @@
 // SOCK_RAW: IPv4/IPv6 packets of one protocol, as the kernel gives them.
-import { type WaitOptions, adoptable, familyConstant } from './base.js';
+import { adoptable, familyConstant } from './base.js';
+import type { WaitOptions } from './signal.js';
 import { SocketError, invalidArgType, invalidArgValue } from '../internal/errors.js';
 import type { ReceivedMessage } from './message.js';
 import { native } from '../sys/native.js';

@@ -2,14 +2,8 @@
 // has it).
 import type { SocketAddress } from '../sys/address.js';
 import { type ConnectionsOptions, acceptAttempt, acceptLoop, onErrorOf } from './accept.js';
-import {
-  type Family,
-  type WaitOptions,
-  adoptable,
-  familyConstant,
-  familyOf,
-  waitSignal,
-} from './base.js';
+import { type Family, adoptable, familyConstant, familyOf } from './base.js';
+import { type WaitOptions, waitSignal } from './signal.js';
 import { MessageSocket, type ReceivedMessage } from './message.js';
 import { native } from '../sys/native.js';
 import * as sys from '../sys/syscalls.js';

@@ -1,17 +1,16 @@
 // SOCK_STREAM: TCP and unix stream sockets, with reads and writes that wait on the event loop.
 import type { SocketAddress } from '../sys/address.js';
 import { type ConnectionsOptions, acceptAttempt, acceptLoop, onErrorOf } from './accept.js';
+import { type Family, adoptable, familyConstant, familyOf } from './base.js';
+import { EAGAIN } from './poll.js';
+import { type WaitOptions, waitSignal } from './signal.js';
 import {
-  EAGAIN,
-  type Family,
-  type WaitOptions,
-  adoptable,
-  familyConstant,
-  familyOf,
+  SocketError,
+  invalidArgValue,
   rejection,
-  waitSignal,
-} from './base.js';
-import { SocketError, invalidArgValue, validateView, viewByteLength } from '../internal/errors.js';
+  validateView,
+  viewByteLength,
+} from '../internal/errors.js';
 import { native } from '../sys/native.js';
 import { StreamOptionAccessors } from './accessors.generated.js';
 import * as sys from '../sys/syscalls.js';
@@ -32,6 +31,41 @@ export type ShutdownHow = 'read' | 'write' | 'both';
 
 const HOW: Record<ShutdownHow, number> = { read: c.SHUT_RD, write: c.SHUT_WR, both: c.SHUT_RDWR };
 
+/** A write under way: what is left of it is `bytes` from `off` on. */
+interface PendingWrite {
+  bytes: ArrayBufferView;
+  total: number;
+  off: number;
+  rest: Uint8Array | undefined;
+}
+
+/**
+ * Sends until every byte of `w` is taken or the send buffer is full (EAGAIN); a zero-length
+ * write is still one send(2).
+ */
+function writeAttempt(fd: number, w: PendingWrite): undefined | number {
+  const { bytes, total } = w;
+  do {
+    let chunk = bytes;
+    if (w.off > 0) {
+      // The caller detached or shrank the buffer while the write waited: its rest is gone (and
+      // a view of it would throw TypeError's own uncoded error).
+      if (viewByteLength(bytes) < total) {
+        throw invalidArgValue('data', bytes, 'was detached or shrunk while being written');
+      }
+      w.rest ??= new Uint8Array(bytes.buffer, bytes.byteOffset, total);
+      chunk = w.rest.subarray(w.off);
+    }
+    const n = native.send(fd, chunk, 0);
+    if (n === EAGAIN) return n;
+    if (n < 0) throw new SocketError(n, 'send');
+    // Linux never takes 0 bytes of a nonempty write; if it did, wait rather than spin.
+    if (n === 0 && total > 0) return EAGAIN;
+    w.off += n;
+  } while (w.off < total);
+  return undefined;
+}
+
 /**
  * A SOCK_STREAM socket (TCP, or AF_UNIX stream): a byte stream with no message boundaries.
  * The fd is nonblocking; reads and writes wait for readiness on the event loop, never in the
@@ -39,6 +73,8 @@ const HOW: Record<ShutdownHow, number> = { read: c.SHUT_RD, write: c.SHUT_WR, bo
  */
 export class StreamSocket extends StreamOptionAccessors {
   #drained = false;
+  // The read attempt, made at the first read and shared by all: the buffer is its argument.
+  #readAttempt: ((fd: number, buffer: ArrayBufferView) => number | null) | null = null;
 
   /** Creates a socket of `family`. socket(2) with SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC */
   static create(family: Family = 'inet', protocol = 0): StreamSocket {
@@ -136,25 +172,29 @@ export class StreamSocket extends StreamOptionAccessors {
     // A detached or out-of-bounds view counts as empty (a DataView's byteLength throws then).
     const size = viewByteLength(buffer);
     if (size === 0) return Promise.resolve(0);
-    const attempt = (fd: number): number | null => {
-      const n = native.recv(fd, buffer, 0);
-      if (n === EAGAIN) return n;
-      if (n < 0) throw new SocketError(n, 'recv');
-      // Nothing read into a buffer detached while the read waited is no end of stream.
-      if (n === 0 && viewByteLength(buffer) === 0) {
-        throw invalidArgValue('buffer', buffer, 'was detached while the read waited');
-      }
-      // A read that did not fill the buffer emptied the receive queue (tcp(7) and unix(7)
-      // copy until either is done), so the next one waits for readiness before its syscall,
-      // as libuv does, instead of spending one on EAGAIN.
-      this.#drained = n < size;
-      return n === 0 ? null : n;
-    };
+    const attempt = (this.#readAttempt ??= (fd, buf) => this.#tryRead(fd, buf));
     if (this.#drained) {
       this.#drained = false;
-      return this.io('read', signal, attempt, false);
+      return this.io('read', signal, attempt, false, buffer);
     }
-    return this.io('read', signal, attempt);
+    return this.io('read', signal, attempt, true, buffer);
+  }
+
+  /** Runs a nonblocking recv(2) into `buffer`: the byte count, null at end of stream, or EAGAIN. */
+  #tryRead(fd: number, buffer: ArrayBufferView): number | null {
+    const n = native.recv(fd, buffer, 0);
+    if (n === EAGAIN) return n;
+    if (n < 0) throw new SocketError(n, 'recv');
+    const size = viewByteLength(buffer);
+    // Nothing read into a buffer detached while the read waited is no end of stream.
+    if (n === 0 && size === 0) {
+      throw invalidArgValue('buffer', buffer, 'was detached while the read waited');
+    }
+    // A read that did not fill the buffer emptied the receive queue (tcp(7) and unix(7) copy
+    // until either is done), so the next one waits for readiness before its syscall, as libuv
+    // does, instead of spending one on EAGAIN.
+    this.#drained = n < size;
+    return n === 0 ? null : n;
   }
 
   /** Alias of {@link read}, under the syscall's name. recv(2) */
@@ -176,32 +216,8 @@ export class StreamSocket extends StreamOptionAccessors {
     } catch (e) {
       return rejection(e);
     }
-    const total = viewByteLength(bytes);
-    let off = 0;
-    let rest: Uint8Array | undefined;
-    // One attempt sends until everything is taken or the send buffer is full; a zero-length
-    // write is still one send(2).
-    return this.io('write', signal, (fd): undefined | number => {
-      do {
-        let chunk = bytes;
-        if (off > 0) {
-          // The caller detached or shrank the buffer while the write waited: its rest is gone
-          // (and a view of it would throw TypeError's own uncoded error).
-          if (viewByteLength(bytes) < total) {
-            throw invalidArgValue('data', bytes, 'was detached or shrunk while being written');
-          }
-          rest ??= new Uint8Array(bytes.buffer, bytes.byteOffset, total);
-          chunk = rest.subarray(off);
-        }
-        const n = native.send(fd, chunk, 0);
-        if (n === EAGAIN) return n;
-        if (n < 0) throw new SocketError(n, 'send');
-        // Linux never takes 0 bytes of a nonempty write; if it did, wait rather than spin.
-        if (n === 0 && total > 0) return EAGAIN;
-        off += n;
-      } while (off < total);
-      return undefined;
-    }) as Promise<void>;
+    const write: PendingWrite = { bytes, total: viewByteLength(bytes), off: 0, rest: undefined };
+    return this.io('write', signal, writeAttempt, true, write) as Promise<void>;
   }
 
   /** Writes all of `data` like {@link write} and returns its length. send(2) */

@@ -208,7 +208,7 @@ export interface Native {
 
   /**
    * Registers a layer's hook into readiness callbacks: poll.cc sets words[0] while it runs one,
-   * then calls `after` if words[1] is not 0. lib/socket/base.ts coalesces ref/unref with it.
+   * then calls `after` if words[1] is not 0. lib/socket/poll.ts coalesces ref/unref with it.
    */
   watcherControl(words: ArrayBuffer, after: () => void): void;
 
