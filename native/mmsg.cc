@@ -4,6 +4,7 @@
 // The TypeScript layer hands these calls fresh plain arrays it built itself, so no user getter
 // can run (and detach a buffer) between reading a view's pointer and the syscall.
 #include <limits.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -203,8 +204,9 @@ Napi::Value SendMmsg(const Napi::CallbackInfo& info) {
   ScratchLease s;
   size_t vlen = b.n < kMaxBatch ? b.n : kMaxBatch;
   if (!FillBatch(info, &b, vlen, false, s.operator->())) return Napi::Value();
-  int r = Retry([&] {
-    return sendmmsg(b.fd, s->msgs.data(), static_cast<unsigned>(vlen), b.flags | MSG_NOSIGNAL);
+  int r = Blocking(b.fd, POLLOUT, SO_SNDTIMEO, b.flags, false, [&](int extra) {
+    return sendmmsg(b.fd, s->msgs.data(), static_cast<unsigned>(vlen),
+                    b.flags | extra | MSG_NOSIGNAL);
   });
   for (int i = 0; i < r; i++) b.state[3 * i] = static_cast<int32_t>(s->msgs[i].msg_len);
   return Result(info.Env(), r);
@@ -228,8 +230,8 @@ Napi::Value RecvMmsg(const Napi::CallbackInfo& info) {
   // No control buffer, so no fd can arrive: the kernel discards any and sets MSG_CTRUNC.
   int flags = b.flags;
   timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
-  int r = Retry([&] {
-    return recvmmsg(b.fd, s->msgs.data(), static_cast<unsigned>(vlen), flags,
+  int r = Blocking(b.fd, POLLIN, SO_RCVTIMEO, flags, false, [&](int extra) {
+    return recvmmsg(b.fd, s->msgs.data(), static_cast<unsigned>(vlen), flags | extra,
                     timeout_ms < 0 ? nullptr : &ts);
   });
   for (int i = 0; i < r; i++) {

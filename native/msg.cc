@@ -6,6 +6,7 @@
 #include "msg.h"
 
 #include <limits.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <memory>
@@ -110,7 +111,9 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   m.msg_iovlen = iovlen;
   m.msg_control = clen ? cdata : nullptr;
   m.msg_controllen = clen;
-  return Result(env, Retry([&] { return sendmsg(fd, &m, flags | MSG_NOSIGNAL); }));
+  return Result(env, Blocking(fd, POLLOUT, SO_SNDTIMEO, flags, false, [&](int extra) {
+                  return sendmsg(fd, &m, flags | extra | MSG_NOSIGNAL);
+                }));
 }
 
 // Whether fd is an AF_UNIX socket, the one family that passes fds.
@@ -158,7 +161,7 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   if (clen > 0) cloexec = MSG_CMSG_CLOEXEC;
 #endif
   auto call = [&](int f) {
-    return Retry([&] {
+    return Blocking(fd, POLLIN, SO_RCVTIMEO, f, !(f & MSG_WAITALL), [&](int extra) {
       // The kernel rewrites the lengths; set them again for each try.
       m = msghdr{};
       m.msg_name = &ss;
@@ -167,7 +170,7 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
       m.msg_iovlen = iovlen;
       m.msg_control = clen ? cdata : nullptr;
       m.msg_controllen = static_cast<size_t>(clen);
-      return recvmsg(fd, &m, f);
+      return recvmsg(fd, &m, f | extra);
     });
   };
   ssize_t r = call(flags | cloexec);

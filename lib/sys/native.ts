@@ -4,6 +4,8 @@
 // out-buffer (`intOutBuffer`) and returns 0 or -errno.
 import bindings from 'bindings';
 
+import { trackSignalListeners } from '../internal/signals.js';
+
 /** An address as the native layer returns it. */
 export type NativeAddress =
   | { family: 'inet'; address: string; port: number }
@@ -208,6 +210,9 @@ export interface Native {
    */
   watcherControl(words: ArrayBuffer, after: () => void): void;
 
+  /** How many signal listeners JavaScript on this thread has (lib/internal/signals.ts). */
+  signalListeners(count: number): void;
+
   Watcher: new (callback: (status: number, events: number) => void) => NativeWatcher;
   watcherEvents: { READABLE: number; WRITABLE: number; DISCONNECT: number; PRIORITIZED: number };
 }
@@ -216,6 +221,8 @@ export interface Native {
 // C++, is in V8's dictionary mode, so every `native.send` would be a hash lookup; the copy has
 // fast properties that optimized code loads directly.
 export const native: Native = { ...(bindings('sockfd') as Native) };
+
+trackSignalListeners((count) => native.signalListeners(count));
 
 /**
  * The out-buffer of the calls whose value may be negative (getsockoptInt): they write the value
