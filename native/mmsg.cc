@@ -34,7 +34,9 @@ struct Batch {
   int fd;
   int32_t flags;
   napi_value views;
-  const int32_t* counts;
+  // iovCounts as validated, for the messages one call handles: read once, since the array may
+  // live in a SharedArrayBuffer that another thread writes to meanwhile.
+  int32_t counts[kMaxBatch];
   size_t n;
   unsigned char* names;
   int32_t* state;
@@ -55,7 +57,6 @@ bool ArgBatch(const Napi::CallbackInfo& info, Batch* b, bool slab = false) {
       !ArgInt(info, at + 3, "flags", INT32_MIN, INT32_MAX, &b->flags)) {
     return false;
   }
-  b->counts = counts;
   b->n = n;
   if (slen < 3 * n) return ThrowArgType(env, "state", "an Int32Array of 3 entries per message");
   b->names = nullptr;
@@ -69,8 +70,10 @@ bool ArgBatch(const Napi::CallbackInfo& info, Batch* b, bool slab = false) {
   }
   size_t total = 0;
   for (size_t i = 0; i < n; i++) {
-    if (counts[i] < 0 || counts[i] > IOV_MAX) return ThrowArgRange(env, "iovCounts[i]", 0, IOV_MAX);
-    total += static_cast<size_t>(counts[i]);
+    const int32_t count = counts[i];
+    if (count < 0 || count > IOV_MAX) return ThrowArgRange(env, "iovCounts[i]", 0, IOV_MAX);
+    total += static_cast<size_t>(count);
+    if (i < kMaxBatch) b->counts[i] = count;
   }
   if (slab) {
     bool is = false;

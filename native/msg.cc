@@ -178,14 +178,20 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   if (r < 0) return Result(env, r);
   // What the kernel wrote never exceeds what was offered; trust no more than that.
   if (m.msg_controllen > static_cast<size_t>(clen)) m.msg_controllen = static_cast<size_t>(clen);
-  Napi::Value control = ControlToJs(env, &m, true);
-  if (control.IsEmpty()) return Napi::Value();
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("bytes", Napi::Number::New(env, static_cast<double>(r)));
-  o.Set("address", MakeAddress(env, &ss, m.msg_namelen));
-  o.Set("control", control);
-  o.Set("flags", Napi::Number::New(env, ReportedFlags(m.msg_flags)));
-  return o;
+  // From here on any failure (out of memory, a terminating environment, a setter JavaScript
+  // put on Object.prototype) leaves the caller without the fds that arrived: close them.
+  Napi::Value control = ControlToJs(env, &m);
+  Napi::Value address;
+  if (!control.IsEmpty()) address = MakeAddress(env, &ss, m.msg_namelen);
+  Napi::Object o;
+  if (!address.IsEmpty()) o = Napi::Object::New(env);
+  const bool ok = !o.IsEmpty() && o.Set("bytes", Napi::Number::New(env, static_cast<double>(r))) &&
+                  o.Set("address", address) && o.Set("control", control) &&
+                  o.Set("flags", Napi::Number::New(env, ReportedFlags(m.msg_flags))) &&
+                  !env.IsExceptionPending();
+  if (ok) return o;
+  CloseReceivedFds(&m);
+  return Napi::Value();
 }
 
 }  // namespace
