@@ -18,6 +18,7 @@
         "native/poll.cc",
         "native/sockaddr.cc",
         "native/sockaddr_napi.cc",
+        "native/signals.cc",
         "native/socket.cc",
         "native/sockopt.cc"
       ],

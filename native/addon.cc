@@ -34,6 +34,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitCmsg(env, exports);
   InitMsg(env, exports);
   InitMmsg(env, exports);
+  InitSignals(env, exports);
   return exports;
 }
 

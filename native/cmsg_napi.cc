@@ -286,7 +286,7 @@ Napi::Value DecodeControl(const Napi::CallbackInfo& info) {
   msghdr m{};
   m.msg_control = copy.get();
   m.msg_controllen = b.len;
-  return ControlToJs(info.Env(), &m, false);
+  return ControlToJs(info.Env(), &m);
 }
 
 }  // namespace
@@ -325,27 +325,29 @@ bool ResolveControl(napi_env env, ControlList* list) {
   return true;
 }
 
-Napi::Value ControlToJs(Napi::Env env, const msghdr* m, bool own_fds) {
+Napi::Value ControlToJs(Napi::Env env, const msghdr* m) {
   Napi::Array list = Napi::Array::New(env);
   CmsgReader reader(m);
   Cmsg c;
   uint32_t k = 0;
   while (reader.Next(&c) && !env.IsExceptionPending()) list.Set(k++, CmsgToJs(env, c));
   if (!env.IsExceptionPending()) return list;
-  if (own_fds) {
-    CmsgReader again(m);
-    while (again.Next(&c)) {
-      // Not retried after EINTR: see Retry() in syscall.h.
-      if (c.kind == CmsgKind::kPidfd) close(c.value);
-      if (c.kind != CmsgKind::kRights) continue;
-      for (size_t off = 0; off + sizeof(int) <= c.data_len; off += sizeof(int)) {
-        int fd;
-        memcpy(&fd, c.data + off, sizeof(int));
-        close(fd);
-      }
+  return Napi::Value();
+}
+
+void CloseReceivedFds(const msghdr* m) {
+  CmsgReader reader(m);
+  Cmsg c;
+  while (reader.Next(&c)) {
+    // Not retried after EINTR: see Retry() in syscall.h.
+    if (c.kind == CmsgKind::kPidfd) close(c.value);
+    if (c.kind != CmsgKind::kRights) continue;
+    for (size_t off = 0; off + sizeof(int) <= c.data_len; off += sizeof(int)) {
+      int fd;
+      memcpy(&fd, c.data + off, sizeof(int));
+      close(fd);
     }
   }
-  return Napi::Value();
 }
 
 void InitCmsg(Napi::Env env, Napi::Object exports) {

@@ -35,8 +35,12 @@ bool ReadControl(napi_env env, napi_value v, ControlList* out);
 // Points each raw control message at its payload as it is now. Runs no JavaScript.
 bool ResolveControl(napi_env env, ControlList* list);
 
-// The control messages of `m` as a JS array. When building it fails (a pending exception), the
-// fds that arrived (rights and pidfd) are closed when `own_fds`, so a failed call leaks none.
-Napi::Value ControlToJs(Napi::Env env, const msghdr* m, bool own_fds);
+// The control messages of `m` as a JS array, or empty (a pending exception). The fds in it stay
+// the caller's either way: see CloseReceivedFds.
+Napi::Value ControlToJs(Napi::Env env, const msghdr* m);
+
+// Closes the fds that arrived in `m` (SCM_RIGHTS and SCM_PIDFD): what a receive that fails
+// after the syscall must do, since its caller never learns them.
+void CloseReceivedFds(const msghdr* m);
 
 }  // namespace sockfd

@@ -63,23 +63,14 @@ static Napi::Value Poll(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   size_t n = length / 3;
-  std::vector<pollfd> fds(n);
+  std::vector<pollfd> fds(n + 1);  // the last entry is PollForSignals
   for (size_t i = 0; i < n; i++) {
     // A negative fd is allowed: poll(2) ignores the entry, which is how C callers skip one.
     fds[i] = {a[3 * i], static_cast<short>(a[3 * i + 1]), 0};
   }
   const int64_t deadline = timeout < 0 ? -1 : MonotonicMs() + timeout;
-  int r;
-  for (;;) {
-    int wait = timeout;
-    if (deadline >= 0) {
-      int64_t left = deadline - MonotonicMs();
-      wait = left > 0 ? static_cast<int>(left) : 0;
-    }
-    r = poll(fds.data(), n, wait);
-    if (r != -1 || errno != EINTR) break;
-  }
-  if (r == -1) return Result(env, -errno);
+  int r = PollForSignals(fds.data(), n, deadline);
+  if (r < 0) return Result(env, r);
   for (size_t i = 0; i < n; i++) a[3 * i + 2] = fds[i].revents;
   return Result(env, r);
 }

@@ -3,6 +3,7 @@
 //
 // These run once per message in a packet loop, so they are written against plain Node-API
 // (args.h's Args and Read*): one call to read the arguments and one per argument.
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cstddef>
@@ -27,8 +28,8 @@ static napi_value Send(napi_env env, napi_callback_info info) {
   Bytes b;
   int32_t flags;
   if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags)) return nullptr;
-  return NumberValue(env, RetryTimed(fd, SO_SNDTIMEO, [&] {
-                       return send(fd, b.data, b.len, flags | MSG_NOSIGNAL);
+  return NumberValue(env, Blocking(fd, POLLOUT, SO_SNDTIMEO, flags, false, [&](int extra) {
+                       return send(fd, b.data, b.len, flags | extra | MSG_NOSIGNAL);
                      }));
 }
 
@@ -58,9 +59,9 @@ static bool ReadSlot(napi_env env, napi_value v, SentAddress** out) {
 
 static ssize_t SendToAddress(int fd, const Bytes& b, int flags, const sockaddr_storage* ss,
                              socklen_t len) {
-  return RetryTimed(fd, SO_SNDTIMEO, [&] {
-    return sendto(fd, b.data, b.len, flags | MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(ss),
-                  len);
+  return Blocking(fd, POLLOUT, SO_SNDTIMEO, flags, false, [&](int extra) {
+    return sendto(fd, b.data, b.len, flags | extra | MSG_NOSIGNAL,
+                  reinterpret_cast<const sockaddr*>(ss), len);
   });
 }
 
@@ -118,7 +119,8 @@ static napi_value Recv(napi_env env, napi_callback_info info) {
   int32_t flags;
   if (!a.ok || !ReadIo(env, a.argv, &fd, &b, &flags)) return nullptr;
   return NumberValue(env,
-                     RetryTimed(fd, SO_RCVTIMEO, [&] { return recv(fd, b.data, b.len, flags); }));
+                     Blocking(fd, POLLIN, SO_RCVTIMEO, flags, !(flags & MSG_WAITALL),
+                              [&](int extra) { return recv(fd, b.data, b.len, flags | extra); }));
 }
 
 // recvfrom(fd, buffer, flags, meta) -> the sender's host (see AddressToMeta) with the byte count
@@ -134,8 +136,9 @@ static napi_value RecvFrom(napi_env env, napi_callback_info info) {
   }
   sockaddr_storage ss;
   socklen_t len = sizeof(ss);
-  ssize_t r = RetryTimed(fd, SO_RCVTIMEO, [&] {
-    return recvfrom(fd, b.data, b.len, flags, reinterpret_cast<sockaddr*>(&ss), &len);
+  ssize_t r = Blocking(fd, POLLIN, SO_RCVTIMEO, flags, !(flags & MSG_WAITALL), [&](int extra) {
+    len = sizeof(ss);
+    return recvfrom(fd, b.data, b.len, flags | extra, reinterpret_cast<sockaddr*>(&ss), &len);
   });
   if (r < 0) return NumberValue(env, r);
   return AddressToMeta(env, &ss, len, static_cast<double>(r), meta);

@@ -4,6 +4,7 @@
 // The TypeScript layer hands these calls fresh plain arrays it built itself, so no user getter
 // can run (and detach a buffer) between reading a view's pointer and the syscall.
 #include <limits.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -33,7 +34,9 @@ struct Batch {
   int fd;
   int32_t flags;
   napi_value views;
-  const int32_t* counts;
+  // iovCounts as validated, for the messages one call handles: read once, since the array may
+  // live in a SharedArrayBuffer that another thread writes to meanwhile.
+  int32_t counts[kMaxBatch];
   size_t n;
   unsigned char* names;
   int32_t* state;
@@ -54,7 +57,6 @@ bool ArgBatch(const Napi::CallbackInfo& info, Batch* b, bool slab = false) {
       !ArgInt(info, at + 3, "flags", INT32_MIN, INT32_MAX, &b->flags)) {
     return false;
   }
-  b->counts = counts;
   b->n = n;
   if (slen < 3 * n) return ThrowArgType(env, "state", "an Int32Array of 3 entries per message");
   b->names = nullptr;
@@ -68,8 +70,10 @@ bool ArgBatch(const Napi::CallbackInfo& info, Batch* b, bool slab = false) {
   }
   size_t total = 0;
   for (size_t i = 0; i < n; i++) {
-    if (counts[i] < 0 || counts[i] > IOV_MAX) return ThrowArgRange(env, "iovCounts[i]", 0, IOV_MAX);
-    total += static_cast<size_t>(counts[i]);
+    const int32_t count = counts[i];
+    if (count < 0 || count > IOV_MAX) return ThrowArgRange(env, "iovCounts[i]", 0, IOV_MAX);
+    total += static_cast<size_t>(count);
+    if (i < kMaxBatch) b->counts[i] = count;
   }
   if (slab) {
     bool is = false;
@@ -203,8 +207,9 @@ Napi::Value SendMmsg(const Napi::CallbackInfo& info) {
   ScratchLease s;
   size_t vlen = b.n < kMaxBatch ? b.n : kMaxBatch;
   if (!FillBatch(info, &b, vlen, false, s.operator->())) return Napi::Value();
-  int r = Retry([&] {
-    return sendmmsg(b.fd, s->msgs.data(), static_cast<unsigned>(vlen), b.flags | MSG_NOSIGNAL);
+  int r = Blocking(b.fd, POLLOUT, SO_SNDTIMEO, b.flags, false, [&](int extra) {
+    return sendmmsg(b.fd, s->msgs.data(), static_cast<unsigned>(vlen),
+                    b.flags | extra | MSG_NOSIGNAL);
   });
   for (int i = 0; i < r; i++) b.state[3 * i] = static_cast<int32_t>(s->msgs[i].msg_len);
   return Result(info.Env(), r);
@@ -228,8 +233,8 @@ Napi::Value RecvMmsg(const Napi::CallbackInfo& info) {
   // No control buffer, so no fd can arrive: the kernel discards any and sets MSG_CTRUNC.
   int flags = b.flags;
   timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
-  int r = Retry([&] {
-    return recvmmsg(b.fd, s->msgs.data(), static_cast<unsigned>(vlen), flags,
+  int r = Blocking(b.fd, POLLIN, SO_RCVTIMEO, flags, false, [&](int extra) {
+    return recvmmsg(b.fd, s->msgs.data(), static_cast<unsigned>(vlen), flags | extra,
                     timeout_ms < 0 ? nullptr : &ts);
   });
   for (int i = 0; i < r; i++) {

@@ -6,6 +6,7 @@
 #include "msg.h"
 
 #include <limits.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <memory>
@@ -110,7 +111,9 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   m.msg_iovlen = iovlen;
   m.msg_control = clen ? cdata : nullptr;
   m.msg_controllen = clen;
-  return Result(env, Retry([&] { return sendmsg(fd, &m, flags | MSG_NOSIGNAL); }));
+  return Result(env, Blocking(fd, POLLOUT, SO_SNDTIMEO, flags, false, [&](int extra) {
+                  return sendmsg(fd, &m, flags | extra | MSG_NOSIGNAL);
+                }));
 }
 
 // Whether fd is an AF_UNIX socket, the one family that passes fds.
@@ -158,7 +161,7 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   if (clen > 0) cloexec = MSG_CMSG_CLOEXEC;
 #endif
   auto call = [&](int f) {
-    return Retry([&] {
+    return Blocking(fd, POLLIN, SO_RCVTIMEO, f, !(f & MSG_WAITALL), [&](int extra) {
       // The kernel rewrites the lengths; set them again for each try.
       m = msghdr{};
       m.msg_name = &ss;
@@ -167,7 +170,7 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
       m.msg_iovlen = iovlen;
       m.msg_control = clen ? cdata : nullptr;
       m.msg_controllen = static_cast<size_t>(clen);
-      return recvmsg(fd, &m, f);
+      return recvmsg(fd, &m, f | extra);
     });
   };
   ssize_t r = call(flags | cloexec);
@@ -175,14 +178,20 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   if (r < 0) return Result(env, r);
   // What the kernel wrote never exceeds what was offered; trust no more than that.
   if (m.msg_controllen > static_cast<size_t>(clen)) m.msg_controllen = static_cast<size_t>(clen);
-  Napi::Value control = ControlToJs(env, &m, true);
-  if (control.IsEmpty()) return Napi::Value();
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("bytes", Napi::Number::New(env, static_cast<double>(r)));
-  o.Set("address", MakeAddress(env, &ss, m.msg_namelen));
-  o.Set("control", control);
-  o.Set("flags", Napi::Number::New(env, ReportedFlags(m.msg_flags)));
-  return o;
+  // From here on any failure (out of memory, a terminating environment, a setter JavaScript
+  // put on Object.prototype) leaves the caller without the fds that arrived: close them.
+  Napi::Value control = ControlToJs(env, &m);
+  Napi::Value address;
+  if (!control.IsEmpty()) address = MakeAddress(env, &ss, m.msg_namelen);
+  Napi::Object o;
+  if (!address.IsEmpty()) o = Napi::Object::New(env);
+  const bool ok = !o.IsEmpty() && o.Set("bytes", Napi::Number::New(env, static_cast<double>(r))) &&
+                  o.Set("address", address) && o.Set("control", control) &&
+                  o.Set("flags", Napi::Number::New(env, ReportedFlags(m.msg_flags))) &&
+                  !env.IsExceptionPending();
+  if (ok) return o;
+  CloseReceivedFds(&m);
+  return Napi::Value();
 }
 
 }  // namespace

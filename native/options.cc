@@ -41,8 +41,15 @@ const char* OptErrorMessage(OptError e) {
 OptError EncodeTimeval(double ms, timeval* out) {
   if (!std::isfinite(ms) || ms < 0) return OptError::kBadTimeout;
   double sec = std::floor(ms / 1000);
-  // time_t may be 32 bits; a double compares exactly against its largest value here.
-  if (sec > static_cast<double>(std::numeric_limits<time_t>::max())) return OptError::kBadTimeout;
+  // More seconds than time_t holds cannot be passed, and the kernel treats far fewer as forever
+  // anyway (socket(7): past MAX_SCHEDULE_TIMEOUT), so they mean forever, which it spells 0. The
+  // bound is 2^digits, time_t's largest value plus one, which a double holds exactly; the
+  // largest value itself (2^63 - 1) rounds up to 2^63 as a double, so no test against it can
+  // tell 2^63 from what fits, and converting 2^63 to time_t is undefined.
+  if (sec >= std::ldexp(1.0, std::numeric_limits<time_t>::digits)) {
+    *out = timeval{};
+    return OptError::kOk;
+  }
   double usec = std::round((ms - sec * 1000) * 1000);
   if (usec >= 1000000) {  // 999.9996 ms rounds up to the next second.
     sec += 1;

@@ -17,7 +17,7 @@ namespace sockfd {
 
 enum class OptError {
   kOk = 0,
-  kBadTimeout,    // negative, NaN, infinite, or more seconds than time_t holds
+  kBadTimeout,    // negative, NaN or infinite
   kBadIpv4,       // unparsable IPv4 text
   kBadIpv6,       // unparsable IPv6 text
   kNameTooLong,   // a name longer than the option's buffer (IFNAMSIZ - 1 for a device)

@@ -19,6 +19,17 @@ static bool ThrowOptError(Napi::Env env, OptError e) {
                          OptErrorMessage(e));
 }
 
+// getsockopt(2) under the EINTR rule (Retry), with the length the kernel rewrites set again
+// for each try: 0 or -errno.
+template <typename F>
+static int GetOpt(socklen_t* len, F call) {
+  const socklen_t want = *len;
+  return Retry([&] {
+    *len = want;
+    return call();
+  });
+}
+
 static bool ArgLevelName(const Napi::CallbackInfo& info, int* fd, int32_t* level, int32_t* name) {
   return ArgFd(info, 0, fd) && ArgInt(info, 1, "level", INT32_MIN, INT32_MAX, level) &&
          ArgInt(info, 2, "name", INT32_MIN, INT32_MAX, name);
@@ -53,7 +64,8 @@ static Napi::Value GetTimeval(const Napi::CallbackInfo& info) {
   if (!ArgLevelName(info, &fd, &level, &name)) return Napi::Value();
   timeval tv{};
   socklen_t len = sizeof(tv);
-  if (getsockopt(fd, level, name, &tv, &len) == -1) return Result(info.Env(), -errno);
+  int r = GetOpt(&len, [&] { return getsockopt(fd, level, name, &tv, &len); });
+  if (r < 0) return Result(info.Env(), r);
   double ms;
   if (DecodeTimeval(&tv, len, &ms) != OptError::kOk) return Result(info.Env(), -EINVAL);
   return Napi::Number::New(info.Env(), ms);
@@ -84,7 +96,8 @@ static Napi::Value GetLinger(const Napi::CallbackInfo& info) {
   if (!ArgFd(info, 0, &fd)) return Napi::Value();
   linger l{};
   socklen_t len = sizeof(l);
-  if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == -1) return Result(info.Env(), -errno);
+  int r = GetOpt(&len, [&] { return getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len); });
+  if (r < 0) return Result(info.Env(), r);
   Linger v;
   if (DecodeLinger(&l, len, &v) != OptError::kOk) return Result(info.Env(), -EINVAL);
   return v.on ? Napi::Number::New(info.Env(), v.seconds) : info.Env().Null();
@@ -111,7 +124,8 @@ static Napi::Value GetPeerCred(const Napi::CallbackInfo& info) {
 #ifdef SO_PEERCRED
   ucred c{};
   socklen_t len = sizeof(c);
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) == -1) return Result(info.Env(), -errno);
+  int r = GetOpt(&len, [&] { return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len); });
+  if (r < 0) return Result(info.Env(), r);
   PeerCred v;
   if (DecodePeerCred(&c, len, &v) != OptError::kOk) return Result(info.Env(), -EINVAL);
   Napi::Object o = Napi::Object::New(info.Env());
@@ -175,9 +189,8 @@ static Napi::Value GetMulticastIf4(const Napi::CallbackInfo& info) {
   if (!ArgFd(info, 0, &fd)) return Napi::Value();
   in_addr a{};
   socklen_t len = sizeof(a);
-  if (getsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &a, &len) == -1) {
-    return Result(info.Env(), -errno);
-  }
+  int r = GetOpt(&len, [&] { return getsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &a, &len); });
+  if (r < 0) return Result(info.Env(), r);
   char text[INET_ADDRSTRLEN];
   if (DecodeInAddr(&a, len, text, sizeof(text)) != OptError::kOk) {
     return Result(info.Env(), -EINVAL);
@@ -215,7 +228,8 @@ static Napi::Value GetName(const Napi::CallbackInfo& info) {
   if (!ArgLevelName(info, &fd, &level, &name)) return Napi::Value();
   char buf[kMaxText + 1] = {};
   socklen_t len = kMaxText;
-  if (getsockopt(fd, level, name, buf, &len) == -1) return Result(info.Env(), -errno);
+  int r = GetOpt(&len, [&] { return getsockopt(fd, level, name, buf, &len); });
+  if (r < 0) return Result(info.Env(), r);
   if (len > kMaxText) len = kMaxText;
   return Napi::String::New(info.Env(), buf, DecodeNameLength(buf, len));
 }
@@ -252,7 +266,8 @@ static Napi::Value GetTcpInfo(const Napi::CallbackInfo& info) {
   alignas(8) unsigned char buf[1024];
   if (size > sizeof(buf)) size = sizeof(buf);
   socklen_t len = static_cast<socklen_t>(size);
-  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, buf, &len) == -1) return Result(info.Env(), -errno);
+  int r = GetOpt(&len, [&] { return getsockopt(fd, IPPROTO_TCP, TCP_INFO, buf, &len); });
+  if (r < 0) return Result(info.Env(), r);
   if (len > size) len = static_cast<socklen_t>(size);
   TcpInfoField fields[kTcpInfoMaxFields];
   size_t n = DecodeTcpInfo(buf, len, fields, kTcpInfoMaxFields);

@@ -68,8 +68,10 @@ static Napi::Value Accept(const Napi::CallbackInfo& info) {
   }
   sockaddr_storage ss;
   socklen_t len = sizeof(ss);
-  int r = RetryTimed(fd, SO_RCVTIMEO,
-                     [&] { return accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags); });
+  int r = Blocking(fd, POLLIN, SO_RCVTIMEO, 0, false, [&](int) {
+    len = sizeof(ss);
+    return accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags);
+  });
   if (r < 0) return Result(info.Env(), r);
   napi_value host = AddressToMeta(info.Env(), &ss, len, r, meta);
   // Only out of memory gets here; the caller never learns the fd, so it must not stay open.
@@ -77,42 +79,62 @@ static Napi::Value Accept(const Napi::CallbackInfo& info) {
   return Napi::Value(info.Env(), host);
 }
 
-// Waits for an interrupted blocking connect to finish and returns its outcome, as a blocking
-// connect would have: 0 or -errno from SO_ERROR, or EINPROGRESS once SO_SNDTIMEO has passed
-// since `start`, which is how connect(2) reports its timeout.
+// Waits for an interrupted blocking TCP connect, which goes on in the background, to finish
+// and returns its outcome as a blocking connect would have: 0 or -errno from SO_ERROR, or
+// EINPROGRESS once SO_SNDTIMEO has passed since `start`, which is how connect(2) reports its
+// timeout. -EINTR when a signal JavaScript listens to arrives meanwhile (the connect goes on,
+// as after EINTR in C). 1 when the socket turns out not to be connecting at all (the EINTR
+// came before the connect began): the caller connects again.
 static int FinishInterruptedConnect(int fd, int64_t start) {
   const int64_t timeout = SocketTimeoutMs(fd, SO_SNDTIMEO);
-  pollfd p = {fd, POLLOUT, 0};
-  for (;;) {
-    int wait = -1;
-    if (timeout > 0) {
-      int64_t left = start + timeout - MonotonicMs();
-      if (left <= 0) return -EINPROGRESS;
-      wait = left < INT32_MAX ? static_cast<int>(left) : INT32_MAX;
-    }
-    int r = poll(&p, 1, wait);
-    if (r == 0) return -EINPROGRESS;
-    if (r > 0) break;
-    if (errno != EINTR) return -errno;
-  }
+  pollfd p[2] = {{fd, POLLOUT, 0}, {}};
+  int r = PollForSignals(p, 1, timeout > 0 ? start + timeout : -1);
+  if (r == 0) return -EINPROGRESS;
+  if (r < 0) return r;
   int err = 0;
   socklen_t len = sizeof(err);
   if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1) return -errno;
-  return -err;
+  if (err != 0) return -err;
+  // A socket that is not connecting polls writable too (with POLLHUP) and has no error: only
+  // a peer name tells a connection.
+  sockaddr_storage ss;
+  len = sizeof(ss);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) return 0;
+  return errno == ENOTCONN ? 1 : -errno;
+}
+
+// Whether fd is an AF_UNIX socket (false when that cannot be read).
+static bool IsUnix(int fd) {
+  int domain = 0;
+  socklen_t len = sizeof(domain);
+  return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX;
 }
 
 // connect(fd, ...address) -> 0 or -errno. connect(2)
+// Not Retry(): an interrupted TCP connect goes on in the background (calling connect again
+// would report EALREADY), so the call waits for its result the way a blocking connect does.
+// An interrupted unix connect does not go on: it is made again, within SO_SNDTIMEO from the
+// first try (a unix connect's timeout reports EAGAIN). Either way a signal JavaScript listens
+// to ends the call with EINTR (signals.h).
 static Napi::Value Connect(const Napi::CallbackInfo& info) {
   int fd;
   sockaddr_storage ss;
   socklen_t len;
   if (!ArgFd(info, 0, &fd) || !ArgSockaddr(info, 1, &ss, &len)) return Napi::Value();
-  // Not Retry(): an interrupted connect goes on in the background and calling connect again
-  // would report EALREADY, so wait for the result the way a blocking connect does.
   const int64_t start = MonotonicMs();
-  int r = connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
-  if (r == -1) r = errno == EINTR ? FinishInterruptedConnect(fd, start) : -errno;
-  return Result(info.Env(), r);
+  int64_t timeout = -1;  // read at the first EINTR
+  for (;;) {
+    if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0) return Result(info.Env(), 0);
+    if (errno != EINTR) return Result(info.Env(), -errno);
+    if (JsSignalPending()) return Result(info.Env(), -EINTR);
+    if (IsUnix(fd)) {
+      if (timeout < 0) timeout = SocketTimeoutMs(fd, SO_SNDTIMEO);
+      if (timeout > 0 && MonotonicMs() - start >= timeout) return Result(info.Env(), -EAGAIN);
+      continue;
+    }
+    int r = FinishInterruptedConnect(fd, start);
+    if (r <= 0) return Result(info.Env(), r);
+  }
 }
 
 // shutdown(fd, how) -> 0 or -errno. shutdown(2)
@@ -143,8 +165,11 @@ static Napi::Value SockName(const Napi::CallbackInfo& info) {
   if (!ArgFd(info, 0, &fd)) return Napi::Value();
   sockaddr_storage ss;
   socklen_t len = sizeof(ss);
-  int r = Call(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  if (r == -1) return Result(info.Env(), -errno);
+  int r = Retry([&] {
+    len = sizeof(ss);
+    return Call(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  });
+  if (r < 0) return Result(info.Env(), r);
   return MakeAddress(info.Env(), &ss, len);
 }
 

@@ -37,7 +37,11 @@ static napi_value GetInt(napi_env env, napi_callback_info info) {
   }
   int value = 0;
   socklen_t len = sizeof(value);
-  if (getsockopt(fd, level, name, &value, &len) == -1) return NumberValue(env, -errno);
+  int r = Retry([&] {
+    len = sizeof(value);
+    return getsockopt(fd, level, name, &value, &len);
+  });
+  if (r < 0) return NumberValue(env, r);
   // A few options (IP_MULTICAST_TTL/LOOP on some kernels) answer with a single byte.
   if (len == 1) value = *reinterpret_cast<unsigned char*>(&value);
   *static_cast<int32_t*>(out) = value;
@@ -70,7 +74,11 @@ static Napi::Value GetBytes(const Napi::CallbackInfo& info) {
   }
   std::vector<unsigned char> buf(static_cast<size_t>(max) + 1);
   socklen_t len = static_cast<socklen_t>(max);
-  if (getsockopt(fd, level, name, buf.data(), &len) == -1) return Result(info.Env(), -errno);
+  int r = Retry([&] {
+    len = static_cast<socklen_t>(max);
+    return getsockopt(fd, level, name, buf.data(), &len);
+  });
+  if (r < 0) return Result(info.Env(), r);
   // Some options report the length they would need; hand back only what was written.
   if (len > static_cast<socklen_t>(max)) len = static_cast<socklen_t>(max);
   return Napi::Buffer<unsigned char>::Copy(info.Env(), buf.data(), len);

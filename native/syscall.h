@@ -1,7 +1,8 @@
 // The conventions every native call follows, libuv-style: a call returns its value or -errno
 // and never throws for a failed syscall. Where a legitimate value may itself be negative
 // (getsockopt of an int), the call writes it to out[0] of a caller-supplied Int32Array and
-// returns 0 or -errno. EINTR is retried only where a retry is correct. Argument readers
+// returns 0 or -errno. EINTR follows one rule (signals.h): retried, unless a signal JavaScript
+// listens to is waiting for its handler, and never around close(2). Argument readers
 // (args.h) check what JavaScript passed, so no input can crash the process; a bad argument
 // throws (errors.h).
 #pragma once
@@ -16,18 +17,19 @@
 #include <cstdint>
 
 #include "args.h"
+#include "signals.h"
 
 namespace sockfd {
 
-// Runs `call` until it stops failing with EINTR and returns its result, or -errno on failure.
-// Not for close(2) (the fd is released even when it reports EINTR) nor connect(2) (an
-// interrupted connect goes on in the background; see socket.cc).
+// Runs `call` until it stops failing with EINTR and returns its result, or -errno on failure;
+// -EINTR when a signal JavaScript listens to interrupted it (signals.h). Not for close(2) (the
+// fd is released even when it reports EINTR) nor connect(2) (see socket.cc).
 template <typename F>
 inline auto Retry(F call) -> decltype(call()) {
   decltype(call()) r;
   do {
     r = call();
-  } while (r == -1 && errno == EINTR);
+  } while (r == -1 && errno == EINTR && !JsSignalPending());
   return r == -1 ? -errno : r;
 }
 
@@ -63,10 +65,55 @@ inline auto RetryTimed(int fd, int optname, F call) -> decltype(call()) {
   const int64_t start = MonotonicMs();
   const int64_t timeout = SocketTimeoutMs(fd, optname);
   do {
+    if (JsSignalPending()) return -EINTR;
     if (timeout > 0 && MonotonicMs() - start >= timeout) return -EAGAIN;
     r = call();
   } while (r == -1 && errno == EINTR);
   return r == -1 ? -errno : r;
+}
+
+// A call that may sleep until its socket is ready: recv and accept (`events` POLLIN, SO_RCVTIMEO),
+// send (POLLOUT, SO_SNDTIMEO). `call(extra)` makes the syscall with `extra` ORed into its flags
+// and returns -1 with errno on failure. `flags` are the caller's.
+//
+// While JavaScript on this thread listens to no signal this is RetryTimed() (and the benchmarks'
+// path). Otherwise a call on a blocking socket waits in PollForSignals() for readiness within
+// the socket's timeout, so a signal JavaScript listens to ends it with EINTR, and then makes
+// the call. With `nowait_first` (reads: neither the result nor what is consumed differs) the call
+// is tried with MSG_DONTWAIT first, so data already queued costs no more syscalls, and after
+// readiness it is made with MSG_DONTWAIT again (another reader may have taken the data: the
+// wait resumes). Without it (accept, sends, MSG_WAITALL) the call after readiness is the
+// blocking call itself, which makes progress (a signal after that returns the partial count,
+// as in C); only if another thread takes the readiness first does it sleep in the kernel.
+template <typename F>
+inline auto Blocking(int fd, short events, int optname, int flags, bool nowait_first, F call)
+    -> decltype(call(0)) {
+  if (!JsListensForSignals() || (flags & MSG_DONTWAIT)) {
+    return RetryTimed(fd, optname, [&] { return call(0); });
+  }
+  decltype(call(0)) r;
+  if (nowait_first) {
+    r = call(MSG_DONTWAIT);
+    const int e = r >= 0 ? 0 : errno;
+    if (r >= 0 || (e != EAGAIN && e != EINTR)) return r >= 0 ? r : -e;
+    if (e == EINTR && JsSignalPending()) return -EINTR;
+    if (IsNonblocking(fd)) return e == EAGAIN ? -EAGAIN : Retry([&] { return call(0); });
+  } else if (IsNonblocking(fd)) {
+    return Retry([&] { return call(0); });
+  }
+  const int64_t timeout = SocketTimeoutMs(fd, optname);
+  const int64_t deadline = timeout > 0 ? MonotonicMs() + timeout : -1;
+  for (;;) {
+    pollfd p[2] = {{fd, events, 0}, {}};
+    int w = PollForSignals(p, 1, deadline);
+    if (w == 0) return -EAGAIN;  // the socket's timeout, reported as the call reports it
+    if (w < 0) return w;
+    r = call(nowait_first ? MSG_DONTWAIT : 0);
+    if (r >= 0) return r;
+    if (errno == EAGAIN && nowait_first) continue;
+    if (errno == EINTR && !JsSignalPending()) continue;
+    return -errno;
+  }
 }
 
 // A native call's result as a JS number (a small integer: no allocation): the value, or -errno.

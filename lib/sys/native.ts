@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import bindings from 'bindings';
 
 import { missingAddonError } from '../internal/missing-addon.js';
+import { trackSignalListeners } from '../internal/signals.js';
 
 /** An address as the native layer returns it. */
 export type NativeAddress =
@@ -212,6 +213,9 @@ export interface Native {
    */
   watcherControl(words: ArrayBuffer, after: () => void): void;
 
+  /** How many signal listeners JavaScript on this thread has (lib/internal/signals.ts). */
+  signalListeners(count: number): void;
+
   Watcher: new (callback: (status: number, events: number) => void) => NativeWatcher;
   watcherEvents: { READABLE: number; WRITABLE: number; DISCONNECT: number; PRIORITIZED: number };
 }
@@ -230,6 +234,8 @@ function load(): Native {
     throw e;
   }
 }
+
+trackSignalListeners((count) => native.signalListeners(count));
 
 /**
  * The out-buffer of the calls whose value may be negative (getsockoptInt): they write the value

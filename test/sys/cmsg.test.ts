@@ -643,3 +643,43 @@ describe('bad control messages', () => {
     expect(() => s.recv(b, Buffer.alloc(4))).toThrow(expect.objectContaining({ code: 'EAGAIN' }));
   });
 });
+
+describe('fds that arrive in a recvmsg that fails after the syscall', () => {
+  // The result's object and the address are built with plain property sets, so a setter on
+  // Object.prototype runs in the middle of building them: after the fds arrived and before
+  // the caller could learn them. Each must be closed, not leaked.
+  it.each(['family', 'flags'])('are closed when setting "%s" throws', (key) => {
+    // Named sockets, so the sender's address is an object to build ("family").
+    const name = (side: string): s.UnixAddress => ({
+      family: 'unix',
+      abstract: Buffer.from(`sockfd-late-failure-${process.pid}-${side}`),
+    });
+    const a = sock(AF_UNIX, SOCK_DGRAM);
+    const b = sock(AF_UNIX, SOCK_DGRAM);
+    s.bind(a, name('a'));
+    s.bind(b, name('b'));
+    const passed = sock(AF_UNIX, SOCK_DGRAM);
+    s.sendmsg(a, {
+      buffers: [Buffer.from('x')],
+      control: [{ type: 'rights', fds: [passed, passed, passed] }],
+      address: name('b'),
+    });
+    const before = readdirSync('/proc/self/fd').sort();
+    let thrown: unknown;
+    Object.defineProperty(Object.prototype, key, {
+      set() {
+        throw new Error(`setter of ${key}`);
+      },
+      configurable: true,
+    });
+    try {
+      s.recvmsg(b, { buffers: [Buffer.alloc(4)], controlLength: s.cmsgSpace(12) });
+    } catch (e) {
+      thrown = e;
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)[key];
+    }
+    expect((thrown as Error | undefined)?.message).toBe(`setter of ${key}`);
+    expect(readdirSync('/proc/self/fd').sort()).toEqual(before);
+  });
+});

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import * as s from '../../lib/index.js';
+import { runNode } from '../helpers/child.js';
 import { own, pair, release, sock, tcpPair } from '../helpers/fds.js';
 import {
   OPTIONS,
@@ -150,6 +151,38 @@ describe('timeouts (struct timeval as milliseconds)', () => {
     set(fd, 1000);
     set(fd, 0);
     expect(get(fd)).toBe(0);
+  });
+
+  // 2 ** 63 s does not fit time_t; the largest time_t rounds up to it as a double.
+  const PAST_THE_KERNEL = 2 ** 63 * 1000;
+
+  it.each([
+    ['SO_RCVTIMEO', s.getRecvTimeout, s.setRecvTimeout],
+    ['SO_SNDTIMEO', s.getSendTimeout, s.setSendTimeout],
+  ] as const)('%s past what the kernel can hold means forever, read back as 0', (_n, get, set) => {
+    const fd = udp();
+    for (const ms of [PAST_THE_KERNEL, Number.MAX_VALUE]) {
+      set(fd, 1000);
+      set(fd, ms);
+      expect(get(fd)).toBe(0);
+    }
+  });
+
+  it('a blocking recv with a timeout past what the kernel can hold waits', async () => {
+    // In a child, killed after WAIT_MS: the recv must still be waiting then, not have failed
+    // at once with EAGAIN as with a zero timeout.
+    const WAIT_MS = 1500;
+    const script = `
+      const s = require('./dist/index.js');
+      const [a] = s.socketpair(s.constants.AF_UNIX, s.constants.SOCK_DGRAM);
+      s.setRecvTimeout(a, ${PAST_THE_KERNEL});
+      const t0 = Date.now();
+      console.log('waiting');
+      try { s.recv(a, Buffer.alloc(1)); console.log('returned'); }
+      catch (e) { console.log(e.code + ' after ' + (Date.now() - t0) + ' ms'); }`;
+    const r = await runNode(['-e', script], { timeoutMs: WAIT_MS });
+    expect(r.stdout).toBe('waiting\n');
+    expect(r.signal, r.output).toBe('SIGKILL');
   });
 
   it('a blocking recv gives up with EAGAIN after SO_RCVTIMEO', () => {

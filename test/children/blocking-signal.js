@@ -1,0 +1,40 @@
+// A child: one blocking call on a socket with nothing to give, to be interrupted from outside.
+// argv: the call (recv | accept | poll) and whether JavaScript listens to SIGINT (listen |
+// none). Prints 'ready' just before the call, then what the call did; with a listener, the
+// handler prints 'handler ran' on the event loop's next turn, and then nothing keeps the
+// process alive.
+const s = require('../../dist/index.js');
+const c = s.constants;
+
+const [call, listen] = process.argv.slice(2);
+if (listen === 'listen') process.on('SIGINT', () => console.log('handler ran'));
+
+const fds = [];
+function run() {
+  if (call === 'recv') {
+    const [a, b] = s.socketpair(c.AF_UNIX, c.SOCK_STREAM);
+    fds.push(a, b);
+    return s.recv(a, Buffer.alloc(16));
+  }
+  if (call === 'accept') {
+    const l = s.socket(c.AF_INET, c.SOCK_STREAM);
+    fds.push(l);
+    s.bind(l, { family: 'inet', address: '127.0.0.1', port: 0 });
+    s.listen(l, 1);
+    return s.accept(l).fd;
+  }
+  const [a, b] = s.socketpair(c.AF_UNIX, c.SOCK_STREAM);
+  fds.push(a, b);
+  return s.poll([{ fd: a, events: c.POLLIN }], -1)[0].revents;
+}
+
+console.log('ready');
+try {
+  console.log(`${call} returned ${run()}`);
+} catch (e) {
+  console.log(`${call} threw ${e.code} errno ${e.errno} syscall ${e.syscall}`);
+} finally {
+  for (const fd of fds) s.close(fd);
+}
+// Signal handles do not keep the loop alive: one more turn lets a handler that waits run.
+setImmediate(() => {});
