@@ -589,6 +589,9 @@ export function nativeTable(c, native) {
       scanFds: () => true,
     },
     getsockoptTimeval: { args: [fdRo, level, optname], scanFds: peerPidfd(c) },
+    // The count of JavaScript signal listeners, which decides whether an interrupted blocking
+    // call fails with EINTR; lib/internal/signals.ts sets it again on the next listener change.
+    signalListeners: { args: [['any', fc.oneof(fc.constantFrom(0, 1, 2), S.number)]] },
     setsockoptTimeval: { args: [fdArg, level, optname, ms], prepare: defuseNamed },
     getLinger: { args: [fdRo] },
     setLinger: {
