@@ -30,6 +30,8 @@ export const lo = s.if_nametoindex('lo');
 // A value each int option takes and what it reads back: the ranges the setters check are the C
 // types', and the kernel takes less (TCP_MAXSEG at least 88, TCP_KEEPCNT at most 127, …).
 const INT_SAMPLES: Record<string, [set: number, read: number]> = {
+  SO_BUSY_POLL: [50, 50], // needs CAP_NET_ADMIN to raise
+  SO_INCOMING_CPU: [0, 0],
   SO_MARK: [0xdeadbeef, 0xdeadbeef], // read back unsigned
   SO_PRIORITY: [5, 5], // above 6 needs CAP_NET_ADMIN
   SO_RCVBUF: [65536, 65536 * LINUX_DOUBLES_BUFFER_SIZES],
@@ -45,6 +47,7 @@ const INT_SAMPLES: Record<string, [set: number, read: number]> = {
   TCP_KEEPCNT: [4, 4],
   TCP_KEEPIDLE: [30, 30],
   TCP_KEEPINTVL: [5, 5],
+  TCP_NOTSENT_LOWAT: [16384, 16384],
   TCP_MAXSEG: [1000, 1000], // before connect it reads back the value set; after, the MSS in use
   TCP_USER_TIMEOUT: [1500, 1500],
 };
