@@ -10,6 +10,7 @@
         "native/constants.cc",
         "native/errors.cc",
         "native/fd.cc",
+        "native/file.cc",
         "native/io.cc",
         "native/mmsg.cc",
         "native/msg.cc",

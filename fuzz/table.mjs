@@ -371,6 +371,16 @@ export function packageTable(c, pkg) {
       args: [fdRo, ['any', fc.oneof(fc.constantFrom(0, 1, 2, 3), S.number)]],
       creates: created,
     },
+    // From any pool fd (the regular file among them) to any other, at an offset or the file
+    // position; every pool fd is nonblocking, so a full socket throws EAGAIN.
+    sendfile: {
+      args: [
+        fdArg,
+        fdRo,
+        ['any', fc.oneof(fc.constant(null), fc.integer({ min: 0, max: 1 << 20 }), S.number)],
+        ['any', fc.oneof(fc.integer({ min: 0, max: 1 << 16 }), S.number)],
+      ],
+    },
     if_nametoindex: { args: [['any', S.string]] },
     if_indextoname: { args: [['any', S.number]] },
     errnoName: { args: [['any', S.number]] },
@@ -708,6 +718,14 @@ export function nativeTable(c, native) {
     },
     ioctlArgSize: { args: [['any', S.oneOfConstants(IOCTLS, c)]] },
     pidfdOpen: { args: [['any', pid]], creates: created },
+    sendfile: {
+      args: [
+        fdArg,
+        fdRo,
+        ['any', fc.oneof(fc.constantFrom(-1, 0), fc.integer({ min: 0, max: 1 << 20 }), S.number)],
+        ['any', fc.oneof(fc.integer({ min: 0, max: 1 << 16 }), S.number)],
+      ],
+    },
     pidfdGetfd: {
       args: [fdRo, ['any', fc.oneof(fc.constantFrom(0, 1, 2, 3), S.number)]],
       creates: created,

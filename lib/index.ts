@@ -38,6 +38,7 @@ export {
   if_nametoindex,
   if_indextoname,
 } from './sys/syscalls.js';
+export { type SendfileResult, sendfile } from './sys/file.js';
 export {
   type Address,
   type AnySocketAddress,

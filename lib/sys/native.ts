@@ -182,6 +182,8 @@ export interface Native {
   ioctlArgSize(request: number): number;
   pidfdOpen(pid: number): number;
   pidfdGetfd(pidfd: number, fd: number): number;
+  /** Bytes sent or -errno; offset -1 reads from the file position. */
+  sendfile(outFd: number, inFd: number, offset: number, count: number): number;
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string | number;
 
