@@ -462,7 +462,7 @@ export function messageArbitraries(c) {
       type: S.oneOfConstants(['SCM_RIGHTS', 'SCM_CREDENTIALS', 'IP_TTL', 'IP_TOS'], c),
       data: S.buffer,
     }),
-    obj({ type: fc.constantFrom('timestamp', 'pidfd', 'recverr', 'nope') }),
+    obj({ type: fc.constantFrom('timestamp', 'pidfd', 'recverr', 'origDstAddr', 'nope') }),
     S.scalar,
   );
   const sendMessage = fc.oneof(

@@ -71,6 +71,7 @@ export {
   type RxqOverflowMessage,
   type RecvErrMessage,
   type PidfdMessage,
+  type OrigDstAddrMessage,
   type RawControlMessage,
   type ControlMessage,
   type SendControlMessage,

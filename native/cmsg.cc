@@ -198,6 +198,13 @@ static CmsgKind Classify(Cmsg* out) {
       memcpy(&out->value, d, sizeof(int));
       return CmsgKind::kTtl;
     }
+#ifdef IP_ORIGDSTADDR
+    if (type == IP_ORIGDSTADDR && n >= sizeof(sockaddr_in)) {
+      memcpy(&out->offender, d, sizeof(sockaddr_in));
+      out->offender_len = sizeof(sockaddr_in);
+      return CmsgKind::kOrigDstAddr;
+    }
+#endif
     if (type == IP_TOS && n >= 1) {
       // IP_RECVTOS delivers the header's single byte; a sent IP_TOS is an int.
       if (n >= sizeof(int)) {
@@ -221,6 +228,13 @@ static CmsgKind Classify(Cmsg* out) {
       memcpy(&out->value, d, sizeof(int));
       return CmsgKind::kTclass;
     }
+#ifdef IPV6_ORIGDSTADDR
+    if (type == IPV6_ORIGDSTADDR && n >= sizeof(sockaddr_in6)) {
+      memcpy(&out->offender, d, sizeof(sockaddr_in6));
+      out->offender_len = sizeof(sockaddr_in6);
+      return CmsgKind::kOrigDstAddr;
+    }
+#endif
   }
 #ifdef __linux__
   if (((out->level == IPPROTO_IP && type == IP_RECVERR) ||

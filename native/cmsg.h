@@ -32,6 +32,7 @@ enum class CmsgKind : uint8_t {
   kRxqOverflow,  // SOL_SOCKET SO_RXQ_OVFL: uint32 drop counter
   kRecvErr,      // IPPROTO_IP IP_RECVERR / IPPROTO_IPV6 IPV6_RECVERR: sock_extended_err + offender
   kPidfd,        // SOL_SOCKET SCM_PIDFD: int, a pidfd installed for the receiver (SO_PASSPIDFD)
+  kOrigDstAddr,  // IP_ORIGDSTADDR / IPV6_ORIGDSTADDR: the sockaddr a datagram was sent to
 };
 
 // One control message as C values. Which fields count depends on `kind`; `level` and `type` are
@@ -56,7 +57,8 @@ struct Cmsg {
 #ifdef __linux__
   sock_extended_err ee;  // kRecvErr
 #endif
-  sockaddr_storage offender;  // kRecvErr: SO_EE_OFFENDER, copied out; offender_len 0 when none
+  // kRecvErr: SO_EE_OFFENDER, copied out; offender_len 0 when none. kOrigDstAddr: the address.
+  sockaddr_storage offender;
   socklen_t offender_len;
 };
 

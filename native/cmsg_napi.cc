@@ -82,6 +82,7 @@ constexpr Kind kKinds[] = {
     {"rxqOverflow", CmsgKind::kRxqOverflow, false},
     {"recverr", CmsgKind::kRecvErr, false},
     {"pidfd", CmsgKind::kPidfd, false},
+    {"origDstAddr", CmsgKind::kOrigDstAddr, false},
 };
 
 const char* KindName(CmsgKind k) {
@@ -234,6 +235,9 @@ Napi::Value CmsgToJs(Napi::Env env, const Cmsg& c) {
       break;
     case CmsgKind::kPidfd:
       o.Set("fd", Napi::Number::New(env, c.value));
+      break;
+    case CmsgKind::kOrigDstAddr:
+      o.Set("address", MakeAddress(env, &c.offender, c.offender_len));
       break;
 #ifdef __linux__
     case CmsgKind::kRecvErr: {

@@ -1,7 +1,7 @@
 // Control messages (ancillary data): the typed forms sendmsg takes and recvmsg returns, their
 // checks, and CMSG_SPACE/CMSG_LEN. The byte layouts are native/cmsg.cc's. cmsg(3)
 import { isIPv4, isIPv6 } from 'node:net';
-import { type Address } from './address.js';
+import { type Address, type Inet6Address, type InetAddress } from './address.js';
 import {
   invalidArgType,
   invalidArgValue,
@@ -152,6 +152,16 @@ export interface PidfdMessage {
 }
 
 /**
+ * The address a datagram was sent to: its original destination, where a transparent proxy
+ * (TPROXY) received it on another address. Received with IP_RECVORIGDSTADDR or
+ * IPV6_RECVORIGDSTADDR on; IPPROTO_IP IP_ORIGDSTADDR / IPPROTO_IPV6 IPV6_ORIGDSTADDR.
+ */
+export interface OrigDstAddrMessage {
+  type: 'origDstAddr';
+  address: InetAddress | Inet6Address;
+}
+
+/**
  * Any control message as raw bytes: the escape hatch for the ones not typed above. `data` is
  * the payload after the header, laid out as the C struct for (`level`, `type`).
  */
@@ -176,6 +186,7 @@ export type ControlMessage =
   | RxqOverflowMessage
   | RecvErrMessage
   | PidfdMessage
+  | OrigDstAddrMessage
   | RawControlMessage;
 
 /** A control message {@link sendmsg} can send. The receive-only kinds are refused. */
@@ -190,7 +201,14 @@ export type SendControlMessage =
   | TclassMessage
   | { level: number; type: number; data: ArrayBufferView };
 
-const RECEIVE_ONLY = new Set(['timestamp', 'timestampns', 'rxqOverflow', 'recverr', 'pidfd']);
+const RECEIVE_ONLY = new Set([
+  'timestamp',
+  'timestampns',
+  'rxqOverflow',
+  'recverr',
+  'pidfd',
+  'origDstAddr',
+]);
 
 // The range each single-int control message takes; the kernel refuses values outside it.
 const INT_KINDS: Record<string, [number, number]> = {

@@ -140,7 +140,7 @@ static void TestEncodeRefusals() {
   size_t len = 0;
   CHECK(!sockfd::EncodeCmsgs(items.data(), items.size(), small.get(), need - 1, &len));
   for (CmsgKind k : {CmsgKind::kTimestamp, CmsgKind::kTimestampNs, CmsgKind::kRxqOverflow,
-                     CmsgKind::kRecvErr, CmsgKind::kPidfd}) {
+                     CmsgKind::kRecvErr, CmsgKind::kPidfd, CmsgKind::kOrigDstAddr}) {
     Cmsg c = Make(k);
     CHECK(sockfd::CmsgEncodedLength(&c, 1) == SIZE_MAX);
   }
@@ -176,6 +176,20 @@ static void TestShortPayloads() {
   h->cmsg_len = CMSG_LEN(sizeof(sock_extended_err) + 2);  // Offender cut to its family.
   got = Decode(buf, CMSG_LEN(sizeof(sock_extended_err) + 2));
   CHECK(got.size() == 1 && got[0].kind == CmsgKind::kRecvErr && got[0].c.offender_len == 0);
+  // IP_ORIGDSTADDR: a whole sockaddr_in is the address; one byte short comes back raw.
+  sockaddr_in sin = {};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(4242);
+  h->cmsg_type = IP_ORIGDSTADDR;
+  memcpy(CMSG_DATA(h), &sin, sizeof(sin));
+  h->cmsg_len = CMSG_LEN(sizeof(sin));
+  got = Decode(buf, CMSG_LEN(sizeof(sin)));
+  CHECK(got.size() == 1 && got[0].kind == CmsgKind::kOrigDstAddr &&
+        got[0].c.offender_len == sizeof(sin) &&
+        reinterpret_cast<const sockaddr_in*>(&got[0].c.offender)->sin_port == htons(4242));
+  h->cmsg_len = CMSG_LEN(sizeof(sin) - 1);
+  got = Decode(buf, CMSG_LEN(sizeof(sin) - 1));
+  CHECK(got.size() == 1 && got[0].kind == CmsgKind::kRaw);
 }
 
 static void Fuzz() {

@@ -283,6 +283,28 @@ describe('IP and IPv6 packet metadata', () => {
     });
   });
 
+  it('IP_RECVORIGDSTADDR reports the address each datagram was sent to', () => {
+    const r = udp();
+    s.setsockopt(r.fd, IPPROTO_IP, c.IP_RECVORIGDSTADDR, 1);
+    const snd = udp();
+    s.sendto(snd.fd, Buffer.from('x'), 0, r.address);
+    expect(find(recvWithControl(r.fd), 'origDstAddr')).toEqual({
+      type: 'origDstAddr',
+      address: r.address,
+    });
+  });
+
+  it.runIf(hasIPv6)('IPV6_RECVORIGDSTADDR reports it for IPv6', () => {
+    const r = udp('inet6');
+    s.setsockopt(r.fd, IPPROTO_IPV6, c.IPV6_RECVORIGDSTADDR, 1);
+    const snd = udp('inet6');
+    s.sendto(snd.fd, Buffer.from('x'), 0, r.address);
+    expect(find(recvWithControl(r.fd), 'origDstAddr')).toMatchObject({
+      type: 'origDstAddr',
+      address: { family: 'inet6', address: '::1', port: (r.address as s.Inet6Address).port },
+    });
+  });
+
   it('IP_RECVTTL reports the socket TTL and a per-datagram IP_TTL', () => {
     const r = udp();
     s.setsockopt(r.fd, IPPROTO_IP, c.IP_RECVTTL, 1);
@@ -328,9 +350,9 @@ describe('IP and IPv6 packet metadata', () => {
     expect(find(got, 'tclass').value).toBe(0x20);
   });
 
-  it('anything untyped arrives raw: IP_ORIGDSTADDR is a struct sockaddr_in', () => {
+  it('anything untyped arrives raw: SO_RCVMARK delivers the fwmark as a C u32', () => {
     const r = udp();
-    s.setsockopt(r.fd, IPPROTO_IP, c.IP_RECVORIGDSTADDR, 1);
+    s.setsockopt(r.fd, SOL_SOCKET, c.SO_RCVMARK, 1);
     const snd = udp();
     // Sent raw too: an IP_TTL whose payload is a C int in host byte order.
     s.sendmsg(snd.fd, {
@@ -340,9 +362,8 @@ describe('IP and IPv6 packet metadata', () => {
     });
     const got = recvWithControl(r.fd);
     const raw = got.control.find((m): m is s.RawControlMessage => typeof m.type === 'number');
-    expect(raw).toMatchObject({ level: IPPROTO_IP, type: c.IP_ORIGDSTADDR });
-    expect(raw!.data.readUInt16BE(2)).toBe(r.address.port); // sin_port, network byte order
-    expect([...raw!.data.subarray(4, 8)]).toEqual([127, 0, 0, 1]); // sin_addr
+    expect(raw).toMatchObject({ level: SOL_SOCKET, type: c.SO_MARK });
+    expect(raw!.data.readUInt32LE(0)).toBe(0); // no mark on loopback traffic of this test
   });
 });
 
