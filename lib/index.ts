@@ -114,6 +114,7 @@ export { SeqPacketSocket } from './socket/seqpacket.js';
 export { type ShutdownHow, StreamSocket } from './socket/stream.js';
 export { type ConnectionsOptions } from './socket/accept.js';
 export { type OpenSocket, openSockets } from './internal/owners.js';
+export { type Interest } from './socket/poll.js';
 
 // Tools: packet helpers (also sockfd/packet), the inspector and /proc tables (also sockfd/inspect).
 export * from './tools/packet/index.js';

@@ -76,7 +76,8 @@ export function adoptable(fd: unknown, type: number, typeName: string): number {
  * The base of StreamSocket, DatagramSocket, SeqPacketSocket and RawSocket. It owns its fd:
  * `close()` closes it exactly once, and nothing else does; garbage collection never does (an
  * object dropped without close() leaks its fd rather than closing a number someone else may
- * have been given since). Its calls wait for readiness through one {@link PollDesc}.
+ * have been given since). Its calls wait for readiness through one readiness engine (PollDesc,
+ * lib/socket/poll.ts).
  */
 // The option accessors (reuseAddress(), setReuseAddress(on), …) come from the options table
 // through the generated SocketOptionAccessors.
@@ -155,7 +156,10 @@ export abstract class SocketBase
     return this;
   }
 
-  /** Runs `attempt` until it does not return EAGAIN: {@link PollDesc.io}. */
+  /**
+   * Runs `attempt`, a nonblocking syscall, now and again each time the fd is ready, until it
+   * returns something other than EAGAIN, and resolves with that (the engine's io()).
+   */
   protected io<T, A = undefined>(
     kind: Interest,
     signal: AbortSignal | undefined,
