@@ -20,10 +20,13 @@ import {
 } from '../internal/errors.js';
 import { type AddrArgs, native } from '../sys/native.js';
 
-const { MSG_TRUNC, POLLRDHUP, SIOCINQ } = native.constants as Record<
-  'MSG_TRUNC' | 'POLLRDHUP' | 'SIOCINQ',
+const { MSG_DONTWAIT, MSG_TRUNC, POLLRDHUP, SIOCINQ } = native.constants as Record<
+  'MSG_DONTWAIT' | 'MSG_TRUNC' | 'POLLRDHUP' | 'SIOCINQ',
   number
 >;
+// The fds are nonblocking already; MSG_DONTWAIT also tells the addon so, which then skips the
+// checks a blocking fd needs while JavaScript listens to a signal (native/syscall.h Blocking).
+const RECV_FLAGS = MSG_TRUNC | MSG_DONTWAIT;
 
 // poll(2)'s argument for the one check below: [fd, events, revents].
 const rdhup = new Int32Array(3);
@@ -75,7 +78,7 @@ function toView(data: ArrayBufferView | string): ArrayBufferView {
 
 /** Runs a nonblocking send(2) of `view`; returns the byte count, or EAGAIN. */
 function sendAttempt(fd: number, view: ArrayBufferView): number {
-  const n = native.send(fd, view, 0);
+  const n = native.send(fd, view, MSG_DONTWAIT);
   if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'send');
   return n;
 }
@@ -89,7 +92,7 @@ interface PendingSendTo {
 
 /** Runs a nonblocking sendto(2) of `s.view` to `s.args`; returns the byte count, or EAGAIN. */
 function sendToAttempt(fd: number, s: PendingSendTo): number {
-  const n = sendtoArgs(fd, s.view, 0, s.args);
+  const n = sendtoArgs(fd, s.view, MSG_DONTWAIT, s.args);
   if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'sendto', errorTarget(s.address));
   return n;
 }
@@ -165,7 +168,7 @@ export abstract class MessageSocket extends SocketBase {
    */
   static #receiveAttempt(fd: number, r: PendingReceive): ReceivedMessage | null | number {
     const { buffer } = r;
-    const host = native.recvfrom(fd, buffer, MSG_TRUNC, addressMetaBuffer);
+    const host = native.recvfrom(fd, buffer, RECV_FLAGS, addressMetaBuffer);
     if (r.first) {
       r.first = false;
       r.socket.#waitFirst = host === EAGAIN;
