@@ -672,7 +672,12 @@ export function nativeTable(c, native) {
     bind: { args: [fdArg, addr] },
     listen: { args: [fdArg, int] },
     accept: {
-      args: [fdArg, ['any', S.flagsOf(['SOCK_NONBLOCK', 'SOCK_CLOEXEC'], c)], meta],
+      args: [
+        fdArg,
+        ['any', S.flagsOf(['SOCK_NONBLOCK', 'SOCK_CLOEXEC'], c)],
+        meta,
+        ['any', S.flagsOf(['MSG_DONTWAIT'], c)],
+      ],
       creates: acceptedFd,
       scanFds: () => true,
     },

@@ -56,19 +56,25 @@ static Napi::Value Listen(const Napi::CallbackInfo& info) {
   return Result(info.Env(), Retry([&] { return listen(fd, backlog); }));
 }
 
-// accept4(fd, flags, meta) -> the peer's host (see AddressToMeta) with the new fd in meta[0], or
-// -errno. accept(2)
+// accept4(fd, flags, meta[, ioFlags]) -> the peer's host (see AddressToMeta) with the new fd in
+// meta[0], or -errno. accept(2)
+// accept4 takes no MSG_DONTWAIT, so a caller whose listener is nonblocking says so by passing it
+// in `ioFlags` (lib/socket does): the call then never waits in poll(2) for signals (Blocking in
+// syscall.h), and pays no fcntl(2) to learn what the caller knows. Anything else in `ioFlags`
+// is ignored.
 static Napi::Value Accept(const Napi::CallbackInfo& info) {
   int fd;
   int32_t flags;
   double* meta;
+  int32_t io_flags = 0;
   if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "flags", 0, INT32_MAX, &flags) ||
-      !ReadMeta(info.Env(), info[2], &meta)) {
+      !ReadMeta(info.Env(), info[2], &meta) ||
+      (!info[3].IsUndefined() && !ArgInt(info, 3, "ioFlags", INT32_MIN, INT32_MAX, &io_flags))) {
     return Napi::Value();
   }
   sockaddr_storage ss;
   socklen_t len = sizeof(ss);
-  int r = Blocking(fd, POLLIN, SO_RCVTIMEO, 0, false, [&](int) {
+  int r = Blocking(fd, POLLIN, SO_RCVTIMEO, io_flags & MSG_DONTWAIT, false, [&](int) {
     len = sizeof(ss);
     return accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags);
   });

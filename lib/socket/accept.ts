@@ -11,6 +11,7 @@ import type { WaitOptions } from './signal.js';
 const c = native.constants as Record<
   | 'SOCK_NONBLOCK'
   | 'SOCK_CLOEXEC'
+  | 'MSG_DONTWAIT'
   | 'EAGAIN'
   | 'ECONNABORTED'
   | 'EPROTO'
@@ -27,6 +28,7 @@ const c = native.constants as Record<
   | 'ENOMEM',
   number
 >;
+const { SOCK_NONBLOCK, SOCK_CLOEXEC, MSG_DONTWAIT } = c;
 
 // accept(2): a connection reset before it was taken, or one of the network errors the man page
 // says to "treat like EAGAIN by retrying", or one a firewall rule refused. The next connection
@@ -79,7 +81,9 @@ export function onErrorOf(options: ConnectionsOptions): ConnectionsOptions['onEr
  */
 export function acceptAttempt(fd: number, onError?: (error: SocketError) => void): number {
   for (;;) {
-    const r = native.accept(fd, c.SOCK_NONBLOCK | c.SOCK_CLOEXEC, addressMetaBuffer);
+    // MSG_DONTWAIT tells the addon the listener is nonblocking (the classes keep it so): it then
+    // skips the checks a blocking fd needs while JavaScript listens to a signal.
+    const r = native.accept(fd, SOCK_NONBLOCK | SOCK_CLOEXEC, addressMetaBuffer, MSG_DONTWAIT);
     if (typeof r !== 'number') return addressMeta[0]!;
     if (r === -c.EAGAIN) return r;
     if (!ABORTED.has(-r)) throw new SocketError(r, 'accept');

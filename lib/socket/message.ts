@@ -20,10 +20,13 @@ import {
 } from '../internal/errors.js';
 import { type AddrArgs, native } from '../sys/native.js';
 
-const { MSG_TRUNC, POLLRDHUP, SIOCINQ } = native.constants as Record<
-  'MSG_TRUNC' | 'POLLRDHUP' | 'SIOCINQ',
+const { MSG_DONTWAIT, MSG_TRUNC, POLLRDHUP, SIOCINQ } = native.constants as Record<
+  'MSG_DONTWAIT' | 'MSG_TRUNC' | 'POLLRDHUP' | 'SIOCINQ',
   number
 >;
+// The fds are nonblocking already; MSG_DONTWAIT also tells the addon so, which then skips the
+// checks a blocking fd needs while JavaScript listens to a signal (native/syscall.h Blocking).
+const RECV_FLAGS = MSG_TRUNC | MSG_DONTWAIT;
 
 // poll(2)'s argument for the one check below: [fd, events, revents].
 const rdhup = new Int32Array(3);
@@ -75,9 +78,34 @@ function toView(data: ArrayBufferView | string): ArrayBufferView {
 
 /** Runs a nonblocking send(2) of `view`; returns the byte count, or EAGAIN. */
 function sendAttempt(fd: number, view: ArrayBufferView): number {
-  const n = native.send(fd, view, 0);
+  const n = native.send(fd, view, MSG_DONTWAIT);
   if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'send');
   return n;
+}
+
+/** A sendTo under way: what its attempts need, passed as their argument (no closure per call). */
+interface PendingSendTo {
+  view: ArrayBufferView;
+  args: AddrArgs;
+  address: SocketAddress;
+}
+
+/** Runs a nonblocking sendto(2) of `s.view` to `s.args`; returns the byte count, or EAGAIN. */
+function sendToAttempt(fd: number, s: PendingSendTo): number {
+  const n = sendtoArgs(fd, s.view, MSG_DONTWAIT, s.args);
+  if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'sendto', errorTarget(s.address));
+  return n;
+}
+
+/** A receive under way: what its attempts need, passed as their argument (no closure per call). */
+interface PendingReceive {
+  socket: MessageSocket;
+  buffer: ArrayBufferView;
+  /** The buffer's length when the receive began. */
+  wanted: number;
+  endAsNull: boolean;
+  /** The next attempt is the receive's first, made without waiting (it updates the guess). */
+  first: boolean;
 }
 
 /**
@@ -117,37 +145,50 @@ export abstract class MessageSocket extends SocketBase {
     } catch (e) {
       return rejection(e);
     }
-    const wanted = viewByteLength(buffer);
-    let first = !this.#waitFirst || (++this.#receives & 15) === 0;
-    const tryFirst = first;
+    const first = !this.#waitFirst || (++this.#receives & 15) === 0;
+    const r: PendingReceive = {
+      socket: this,
+      buffer,
+      wanted: viewByteLength(buffer),
+      endAsNull,
+      first,
+    };
     return this.io(
       'read',
       signal,
-      (fd) => {
-        const host = native.recvfrom(fd, buffer, MSG_TRUNC, addressMetaBuffer);
-        if (first) {
-          first = false;
-          this.#waitFirst = host === EAGAIN;
-        }
-        if (typeof host === 'number') {
-          if (host === EAGAIN) return host;
-          throw new SocketError(host, 'recvfrom');
-        }
-        // Read addressMeta now, synchronously: the next native call anywhere reuses it.
-        const n = addressMeta[0]!;
-        const size = viewByteLength(buffer);
-        // An empty message read into a buffer detached while the receive waited is no end of
-        // connection, and a longer one no truncation: the buffer is what went wrong.
-        if (size === 0 && wanted > 0) {
-          throw invalidArgValue('buffer', buffer, 'was detached while the receive waited');
-        }
-        // An empty record is a message; only the end of the connection reads as null.
-        if (endAsNull && n === 0 && atEnd(fd)) return null;
-        const truncated = n > size;
-        return { bytes: truncated ? size : n, address: addressFromMeta(host), truncated };
-      },
-      tryFirst,
+      MessageSocket.#receiveAttempt,
+      first,
+      r,
     ) as Promise<ReceivedMessage | null>;
+  }
+
+  /**
+   * Runs a nonblocking recvfrom(2) for `r`: the message, null at the end of a connection (with
+   * `r.endAsNull`), or EAGAIN.
+   */
+  static #receiveAttempt(fd: number, r: PendingReceive): ReceivedMessage | null | number {
+    const { buffer } = r;
+    const host = native.recvfrom(fd, buffer, RECV_FLAGS, addressMetaBuffer);
+    if (r.first) {
+      r.first = false;
+      r.socket.#waitFirst = host === EAGAIN;
+    }
+    if (typeof host === 'number') {
+      if (host === EAGAIN) return host;
+      throw new SocketError(host, 'recvfrom');
+    }
+    // Read addressMeta now, synchronously: the next native call anywhere reuses it.
+    const n = addressMeta[0]!;
+    const size = viewByteLength(buffer);
+    // An empty message read into a buffer detached while the receive waited is no end of
+    // connection, and a longer one no truncation: the buffer is what went wrong.
+    if (size === 0 && r.wanted > 0) {
+      throw invalidArgValue('buffer', buffer, 'was detached while the receive waited');
+    }
+    // An empty record is a message; only the end of the connection reads as null.
+    if (r.endAsNull && n === 0 && atEnd(fd)) return null;
+    const truncated = n > size;
+    return { bytes: truncated ? size : n, address: addressFromMeta(host), truncated };
   }
 
   /** Sends one message to `address`, waiting while the send buffer is full. sendto(2) */
@@ -166,11 +207,8 @@ export abstract class MessageSocket extends SocketBase {
     } catch (e) {
       return rejection(e);
     }
-    return this.io('write', signal, (fd) => {
-      const n = sendtoArgs(fd, view, 0, args);
-      if (n < 0 && n !== EAGAIN) throw new SocketError(n, 'sendto', errorTarget(address));
-      return n;
-    });
+    const pending: PendingSendTo = { view, args, address };
+    return this.io('write', signal, sendToAttempt, true, pending);
   }
 
   /** Sends one message to the connected peer. send(2) */

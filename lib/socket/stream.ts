@@ -19,12 +19,16 @@ const c = native.constants as Record<
   | 'SOCK_STREAM'
   | 'SOCK_NONBLOCK'
   | 'SOCK_CLOEXEC'
+  | 'MSG_DONTWAIT'
   | 'SHUT_RD'
   | 'SHUT_WR'
   | 'SHUT_RDWR'
   | 'SOMAXCONN',
   number
 >;
+// The fd is nonblocking already; MSG_DONTWAIT also tells the addon so, which then skips the
+// checks a blocking fd needs while JavaScript listens to a signal (native/syscall.h Blocking).
+const { MSG_DONTWAIT } = c;
 
 /** How shutdown() stops the connection: SHUT_RD, SHUT_WR or SHUT_RDWR. */
 export type ShutdownHow = 'read' | 'write' | 'both';
@@ -56,7 +60,7 @@ function writeAttempt(fd: number, w: PendingWrite): undefined | number {
       w.rest ??= new Uint8Array(bytes.buffer, bytes.byteOffset, total);
       chunk = w.rest.subarray(w.off);
     }
-    const n = native.send(fd, chunk, 0);
+    const n = native.send(fd, chunk, MSG_DONTWAIT);
     if (n === EAGAIN) return n;
     if (n < 0) throw new SocketError(n, 'send');
     // Linux never takes 0 bytes of a nonempty write; if it did, wait rather than spin.
@@ -182,7 +186,7 @@ export class StreamSocket extends StreamOptionAccessors {
 
   /** Runs a nonblocking recv(2) into `buffer`: the byte count, null at end of stream, or EAGAIN. */
   #tryRead(fd: number, buffer: ArrayBufferView): number | null {
-    const n = native.recv(fd, buffer, 0);
+    const n = native.recv(fd, buffer, MSG_DONTWAIT);
     if (n === EAGAIN) return n;
     if (n < 0) throw new SocketError(n, 'recv');
     const size = viewByteLength(buffer);

@@ -61,8 +61,16 @@ export interface Native {
   socketpair(domain: number, type: number, protocol: number): [number, number] | number;
   bind(fd: number, ...addr: AddrArgs): number;
   listen(fd: number, backlog: number): number;
-  /** The new fd goes to meta[0]; see {@link NativeHost}. */
-  accept(fd: number, flags: number, meta: ArrayBuffer): NativeHost | undefined | number;
+  /**
+   * The new fd goes to meta[0]; see {@link NativeHost}. `ioFlags` MSG_DONTWAIT: the listener is
+   * nonblocking, so the call never waits in poll(2) for signals (native/socket.cc).
+   */
+  accept(
+    fd: number,
+    flags: number,
+    meta: ArrayBuffer,
+    ioFlags?: number,
+  ): NativeHost | undefined | number;
   connect(fd: number, ...addr: AddrArgs): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
