@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { addressMeta, addressMetaBuffer } from '../internal/addrmeta.js';
 import { SocketError, invalidArgType } from '../internal/errors.js';
 import { native } from '../sys/native.js';
-import type { WaitOptions } from './signal.js';
+import { type WaitOptions, waitSignal } from './signal.js';
 
 const c = native.constants as Record<
   | 'SOCK_NONBLOCK'
@@ -66,7 +66,7 @@ export interface ConnectionsOptions extends WaitOptions {
 }
 
 /** `options.onError`, checked: a function or undefined. */
-export function onErrorOf(options: ConnectionsOptions): ConnectionsOptions['onError'] {
+function onErrorOf(options: ConnectionsOptions): ConnectionsOptions['onError'] {
   const { onError } = options;
   if (onError !== undefined && typeof onError !== 'function') {
     throw invalidArgType('options.onError', 'of type function', onError);
@@ -92,26 +92,29 @@ export function acceptAttempt(fd: number, onError?: (error: SocketError) => void
 }
 
 /**
- * The connections of a listener until it is closed: `accept` waits for the next one. Errors
- * that pass (see {@link ConnectionsOptions.onError}) are survived; any other error ends the
- * loop by throwing.
+ * The connections of a listener until it is closed. `next` waits for one (a wait for
+ * readability running {@link acceptAttempt} with `onError`) and wraps its fd. Errors that pass
+ * (see {@link ConnectionsOptions.onError}) are survived; any other error ends the loop by
+ * throwing. The options are checked at the first iteration, as an async generator's are.
  */
-export async function* acceptLoop<T>(
+export async function* connectionsOf<T>(
   listener: { readonly closed: boolean },
-  accept: () => Promise<T>,
   options: ConnectionsOptions,
+  next: (signal: AbortSignal | undefined, onError: ConnectionsOptions['onError']) => Promise<T>,
 ): AsyncGenerator<T, void, undefined> {
+  const signal = waitSignal(options);
+  const onError = onErrorOf(options);
   let backoff = 0;
   let warned = false;
   while (!listener.closed) {
     let conn: T;
     try {
-      conn = await accept();
+      conn = await next(signal, onError);
     } catch (e) {
       if ((e as { code?: string }).code === 'ERR_SOCKET_CLOSED') return;
       if (!(e instanceof SocketError) || !EXHAUSTED.has(-e.errno)) throw e;
-      if (options.onError !== undefined) {
-        options.onError(e);
+      if (onError !== undefined) {
+        onError(e);
       } else if (!warned) {
         warned = true;
         process.emitWarning(
@@ -121,7 +124,7 @@ export async function* acceptLoop<T>(
       }
       backoff = Math.min(backoff === 0 ? FIRST_BACKOFF_MS : 2 * backoff, MAX_BACKOFF_MS);
       // The wait ends early on abort, which the next accept then reports.
-      await sleep(backoff, undefined, { signal: options.signal }).catch(() => undefined);
+      await sleep(backoff, undefined, { signal }).catch(() => undefined);
       continue;
     }
     backoff = 0;

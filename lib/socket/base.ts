@@ -72,6 +72,16 @@ export function adoptable(fd: unknown, type: number, typeName: string): number {
   return fd;
 }
 
+/** What the classes' static methods pass their constructor; user code has no way to. */
+export const CONSTRUCT: unique symbol = Symbol('sockfd.construct');
+
+function illegalConstructor(name: string): TypeError {
+  return Object.assign(
+    new TypeError(`Illegal constructor: make a ${name} with ${name}.create() or ${name}.from(fd)`),
+    { code: 'ERR_ILLEGAL_CONSTRUCTOR' },
+  );
+}
+
 /**
  * The base of StreamSocket, DatagramSocket, SeqPacketSocket and RawSocket. It owns its fd:
  * `close()` closes it exactly once, and nothing else does; garbage collection never does (an
@@ -88,8 +98,13 @@ export abstract class SocketBase
   #fd: number;
   readonly #poll: PollDesc;
 
-  protected constructor(fd: number) {
+  /**
+   * Not for users: the classes' static methods (`create`, `from`, `listen`, `connect`, `pair`)
+   * make sockets. `new StreamSocket()` throws ERR_ILLEGAL_CONSTRUCTOR.
+   */
+  protected constructor(key: typeof CONSTRUCT, fd: number) {
     super();
+    if (key !== CONSTRUCT) throw illegalConstructor(new.target.name);
     owners.set(fd, this);
     this.#fd = fd;
     this.#poll = new PollDesc(fd);

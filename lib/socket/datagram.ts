@@ -1,6 +1,6 @@
 // SOCK_DGRAM: UDP, unix datagram sockets, and ICMP "ping" sockets.
 import type { SocketAddress } from '../sys/address.js';
-import { type Family, adoptable, familyConstant, familyOf } from './base.js';
+import { CONSTRUCT, type Family, adoptable, familyConstant, familyOf } from './base.js';
 import { type WaitOptions, waitSignal } from './signal.js';
 import type { ReceivedMessage } from './message.js';
 import { native } from '../sys/native.js';
@@ -18,6 +18,7 @@ export class DatagramSocket extends DatagramOptionAccessors {
   /** Creates a socket of `family`. socket(2) with SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC */
   static create(family: Family = 'inet', protocol = 0): DatagramSocket {
     return new DatagramSocket(
+      CONSTRUCT,
       sys.socket(familyConstant(family), c.SOCK_DGRAM | c.SOCK_NONBLOCK, protocol),
     );
   }
@@ -35,7 +36,7 @@ export class DatagramSocket extends DatagramOptionAccessors {
 
   /** Adopts an existing SOCK_DGRAM fd (made nonblocking); the object owns it from now on. */
   static from(fd: number): DatagramSocket {
-    return new DatagramSocket(adoptable(fd, c.SOCK_DGRAM, 'SOCK_DGRAM'));
+    return new DatagramSocket(CONSTRUCT, adoptable(fd, c.SOCK_DGRAM, 'SOCK_DGRAM'));
   }
 
   /** Sets the default peer: send() goes there and only its datagrams are received. connect(2) */

@@ -1,5 +1,5 @@
 // SOCK_RAW: IPv4/IPv6 packets of one protocol, as the kernel gives them.
-import { adoptable, familyConstant } from './base.js';
+import { CONSTRUCT, adoptable, familyConstant } from './base.js';
 import type { WaitOptions } from './signal.js';
 import { SocketError, invalidArgType, invalidArgValue } from '../internal/errors.js';
 import type { ReceivedMessage } from './message.js';
@@ -47,7 +47,7 @@ export class RawSocket extends RawOptionAccessors {
       }
       throw e;
     }
-    const s = new RawSocket(fd);
+    const s = new RawSocket(CONSTRUCT, fd);
     if (headerIncluded) {
       if (family !== 'inet') {
         s.close();
@@ -60,7 +60,7 @@ export class RawSocket extends RawOptionAccessors {
 
   /** Adopts an existing SOCK_RAW fd (made nonblocking); the object owns it from now on. */
   static from(fd: number): RawSocket {
-    return new RawSocket(adoptable(fd, c.SOCK_RAW, 'SOCK_RAW'));
+    return new RawSocket(CONSTRUCT, adoptable(fd, c.SOCK_RAW, 'SOCK_RAW'));
   }
 
   /** Receives one packet; like {@link recvFrom}. recv(2) */

@@ -1,8 +1,8 @@
 // SOCK_SEQPACKET: connection-oriented with record boundaries (AF_UNIX; SCTP where the kernel
 // has it).
 import type { SocketAddress } from '../sys/address.js';
-import { type ConnectionsOptions, acceptAttempt, acceptLoop, onErrorOf } from './accept.js';
-import { type Family, adoptable, familyConstant, familyOf } from './base.js';
+import { type ConnectionsOptions, acceptAttempt, connectionsOf } from './accept.js';
+import { CONSTRUCT, type Family, adoptable, familyConstant, familyOf } from './base.js';
 import { type WaitOptions, waitSignal } from './signal.js';
 import { MessageSocket, type ReceivedMessage } from './message.js';
 import { native } from '../sys/native.js';
@@ -22,6 +22,7 @@ export class SeqPacketSocket extends MessageSocket {
   /** Creates a socket of `family` (default 'unix'). socket(2) with SOCK_SEQPACKET | SOCK_NONBLOCK */
   static create(family: Family = 'unix', protocol = 0): SeqPacketSocket {
     return new SeqPacketSocket(
+      CONSTRUCT,
       sys.socket(familyConstant(family), c.SOCK_SEQPACKET | c.SOCK_NONBLOCK, protocol),
     );
   }
@@ -29,7 +30,7 @@ export class SeqPacketSocket extends MessageSocket {
   /** A connected pair of unix seqpacket sockets. socketpair(2) */
   static pair(): [SeqPacketSocket, SeqPacketSocket] {
     const [a, b] = sys.socketpair(native.constants.AF_UNIX!, c.SOCK_SEQPACKET | c.SOCK_NONBLOCK);
-    return [new SeqPacketSocket(a), new SeqPacketSocket(b)];
+    return [new SeqPacketSocket(CONSTRUCT, a), new SeqPacketSocket(CONSTRUCT, b)];
   }
 
   /** Creates, binds and listens in one step. socket(2), bind(2), listen(2) */
@@ -57,7 +58,7 @@ export class SeqPacketSocket extends MessageSocket {
 
   /** Adopts an existing SOCK_SEQPACKET fd (made nonblocking); the object owns it from now on. */
   static from(fd: number): SeqPacketSocket {
-    return new SeqPacketSocket(adoptable(fd, c.SOCK_SEQPACKET, 'SOCK_SEQPACKET'));
+    return new SeqPacketSocket(CONSTRUCT, adoptable(fd, c.SOCK_SEQPACKET, 'SOCK_SEQPACKET'));
   }
 
   protected override get connectionOriented(): boolean {
@@ -75,7 +76,10 @@ export class SeqPacketSocket extends MessageSocket {
    * (ECONNABORTED) is skipped. accept4(2)
    */
   async accept(options?: WaitOptions): Promise<SeqPacketSocket> {
-    return new SeqPacketSocket(await this.io('read', waitSignal(options), acceptAttempt));
+    return new SeqPacketSocket(
+      CONSTRUCT,
+      await this.io('read', waitSignal(options), acceptAttempt),
+    );
   }
 
   /**
@@ -83,14 +87,11 @@ export class SeqPacketSocket extends MessageSocket {
    * aborted before they were taken and fds running out, and ends by throwing on any other
    * error; `options.onError` sees each error it survives.
    */
-  async *connections(
-    options: ConnectionsOptions = {},
-  ): AsyncGenerator<SeqPacketSocket, void, undefined> {
-    const signal = waitSignal(options);
-    const onError = onErrorOf(options);
-    const accept = async (): Promise<SeqPacketSocket> =>
-      new SeqPacketSocket(await this.io('read', signal, (fd) => acceptAttempt(fd, onError)));
-    yield* acceptLoop(this, accept, options);
+  connections(options: ConnectionsOptions = {}): AsyncGenerator<SeqPacketSocket, void, undefined> {
+    return connectionsOf(this, options, async (signal, onError) => {
+      const fd = await this.io('read', signal, acceptAttempt, true, onError);
+      return new SeqPacketSocket(CONSTRUCT, fd);
+    });
   }
 
   /** Connects, waiting for the connection to be established. connect(2) */

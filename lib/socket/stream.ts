@@ -1,7 +1,7 @@
 // SOCK_STREAM: TCP and unix stream sockets, with reads and writes that wait on the event loop.
 import type { SocketAddress } from '../sys/address.js';
-import { type ConnectionsOptions, acceptAttempt, acceptLoop, onErrorOf } from './accept.js';
-import { type Family, adoptable, familyConstant, familyOf } from './base.js';
+import { type ConnectionsOptions, acceptAttempt, connectionsOf } from './accept.js';
+import { CONSTRUCT, type Family, adoptable, familyConstant, familyOf } from './base.js';
 import { EAGAIN } from './poll.js';
 import { type WaitOptions, waitSignal } from './signal.js';
 import {
@@ -83,13 +83,14 @@ export class StreamSocket extends StreamOptionAccessors {
   /** Creates a socket of `family`. socket(2) with SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC */
   static create(family: Family = 'inet', protocol = 0): StreamSocket {
     return new StreamSocket(
+      CONSTRUCT,
       sys.socket(familyConstant(family), c.SOCK_STREAM | c.SOCK_NONBLOCK, protocol),
     );
   }
 
   /** Adopts an existing SOCK_STREAM fd (made nonblocking); the object owns it from now on. */
   static from(fd: number): StreamSocket {
-    return new StreamSocket(adoptable(fd, c.SOCK_STREAM, 'SOCK_STREAM'));
+    return new StreamSocket(CONSTRUCT, adoptable(fd, c.SOCK_STREAM, 'SOCK_STREAM'));
   }
 
   /**
@@ -132,7 +133,7 @@ export class StreamSocket extends StreamOptionAccessors {
    * away before it was taken (ECONNABORTED) is skipped. accept4(2)
    */
   async accept(options?: WaitOptions): Promise<StreamSocket> {
-    return new StreamSocket(await this.io('read', waitSignal(options), acceptAttempt));
+    return new StreamSocket(CONSTRUCT, await this.io('read', waitSignal(options), acceptAttempt));
   }
 
   /**
@@ -140,14 +141,11 @@ export class StreamSocket extends StreamOptionAccessors {
    * aborted before they were taken and fds running out, and ends by throwing on any other
    * error; `options.onError` sees each error it survives.
    */
-  async *connections(
-    options: ConnectionsOptions = {},
-  ): AsyncGenerator<StreamSocket, void, undefined> {
-    const signal = waitSignal(options);
-    const onError = onErrorOf(options);
-    const accept = async (): Promise<StreamSocket> =>
-      new StreamSocket(await this.io('read', signal, (fd) => acceptAttempt(fd, onError)));
-    yield* acceptLoop(this, accept, options);
+  connections(options: ConnectionsOptions = {}): AsyncGenerator<StreamSocket, void, undefined> {
+    return connectionsOf(this, options, async (signal, onError) => {
+      const fd = await this.io('read', signal, acceptAttempt, true, onError);
+      return new StreamSocket(CONSTRUCT, fd);
+    });
   }
 
   /** `for await (const conn of listener)`: the connections, as {@link connections}. */

@@ -19,6 +19,23 @@ const isOpen = (fd: number): boolean => {
 };
 
 describe('ownership', () => {
+  it.each(['StreamSocket', 'DatagramSocket', 'SeqPacketSocket', 'RawSocket'] as const)(
+    'new %s() from JavaScript throws ERR_ILLEGAL_CONSTRUCTOR and adopts nothing',
+    (name) => {
+      const Class = s[name] as unknown as new (...args: unknown[]) => unknown;
+      for (const args of [[], [0], [Symbol('sockfd.construct'), 0]]) {
+        expect(() => new Class(...args)).toThrow(
+          expect.objectContaining({
+            name: 'TypeError',
+            code: 'ERR_ILLEGAL_CONSTRUCTOR',
+            message: expect.stringContaining(`${name}.create()`) as unknown,
+          }),
+        );
+      }
+      expect(s.openSockets().filter((o) => o.fd === 0)).toEqual([]);
+    },
+  );
+
   it('close() closes the fd once; calling it again does nothing', () => {
     const sock = DatagramSocket.create('inet');
     const fd = sock.fd;
