@@ -54,6 +54,34 @@ export function familyConstant(family: unknown): number {
   }
 }
 
+/**
+ * Sets up a socket a static constructor just made, and closes it if the setup fails: the
+ * caller gets a ready socket or an error, never a half-made one it would have to close.
+ */
+export function setUp<S extends { close(): void }>(s: S, setup: (s: S) => unknown): S {
+  try {
+    setup(s);
+    return s;
+  } catch (e) {
+    s.close();
+    throw e;
+  }
+}
+
+/** {@link setUp} for a setup that waits (a connect). */
+export async function setUpAsync<S extends { close(): void }>(
+  s: S,
+  setup: (s: S) => Promise<unknown>,
+): Promise<S> {
+  try {
+    await setup(s);
+    return s;
+  } catch (e) {
+    s.close();
+    throw e;
+  }
+}
+
 /** Checks that an fd about to be adopted is a socket of the expected type, and makes it nonblocking. */
 export function adoptable(fd: unknown, type: number, typeName: string): number {
   validateFd(fd);

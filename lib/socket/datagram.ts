@@ -1,6 +1,6 @@
 // SOCK_DGRAM: UDP, unix datagram sockets, and ICMP "ping" sockets.
 import type { SocketAddress } from '../sys/address.js';
-import { CONSTRUCT, type Family, adoptable, familyConstant, familyOf } from './base.js';
+import { CONSTRUCT, setUp, type Family, adoptable, familyConstant, familyOf } from './base.js';
 import { type WaitOptions, waitSignal } from './signal.js';
 import type { ReceivedMessage } from './message.js';
 import { native } from '../sys/native.js';
@@ -25,13 +25,7 @@ export class DatagramSocket extends DatagramOptionAccessors {
 
   /** Creates a socket bound to `address` (port 0 picks an ephemeral port). socket(2), bind(2) */
   static bound(address: SocketAddress): DatagramSocket {
-    const s = DatagramSocket.create(familyOf(address) as Family);
-    try {
-      return s.bind(address);
-    } catch (e) {
-      s.close();
-      throw e;
-    }
+    return setUp(DatagramSocket.create(familyOf(address) as Family), (s) => s.bind(address));
   }
 
   /** Adopts an existing SOCK_DGRAM fd (made nonblocking); the object owns it from now on. */

@@ -1,5 +1,5 @@
 // SOCK_RAW: IPv4/IPv6 packets of one protocol, as the kernel gives them.
-import { CONSTRUCT, adoptable, familyConstant } from './base.js';
+import { CONSTRUCT, setUp, adoptable, familyConstant } from './base.js';
 import type { WaitOptions } from './signal.js';
 import { SocketError, invalidArgType, invalidArgValue } from '../internal/errors.js';
 import type { ReceivedMessage } from './message.js';
@@ -47,15 +47,13 @@ export class RawSocket extends RawOptionAccessors {
       }
       throw e;
     }
-    const s = new RawSocket(CONSTRUCT, fd);
-    if (headerIncluded) {
+    return setUp(new RawSocket(CONSTRUCT, fd), (s) => {
+      if (!headerIncluded) return;
       if (family !== 'inet') {
-        s.close();
         throw invalidArgValue('options.headerIncluded', true, 'applies to IPv4 raw sockets only');
       }
       s.setHeaderIncluded(true);
-    }
-    return s;
+    });
   }
 
   /** Adopts an existing SOCK_RAW fd (made nonblocking); the object owns it from now on. */

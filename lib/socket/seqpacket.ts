@@ -2,7 +2,15 @@
 // has it).
 import type { SocketAddress } from '../sys/address.js';
 import { type ConnectionsOptions, acceptAttempt, connectionsOf } from './accept.js';
-import { CONSTRUCT, type Family, adoptable, familyConstant, familyOf } from './base.js';
+import {
+  CONSTRUCT,
+  setUp,
+  setUpAsync,
+  type Family,
+  adoptable,
+  familyConstant,
+  familyOf,
+} from './base.js';
 import { type WaitOptions, waitSignal } from './signal.js';
 import { MessageSocket, type ReceivedMessage } from './message.js';
 import { native } from '../sys/native.js';
@@ -35,25 +43,16 @@ export class SeqPacketSocket extends MessageSocket {
 
   /** Creates, binds and listens in one step. socket(2), bind(2), listen(2) */
   static listen(address: SocketAddress, backlog: number = c.SOMAXCONN): SeqPacketSocket {
-    const s = SeqPacketSocket.create(familyOf(address) as Family);
-    try {
-      return s.bind(address).listen(backlog);
-    } catch (e) {
-      s.close();
-      throw e;
-    }
+    return setUp(SeqPacketSocket.create(familyOf(address) as Family), (s) =>
+      s.bind(address).listen(backlog),
+    );
   }
 
   /** Creates a socket and connects it to `address`. socket(2), connect(2) */
   static async connect(address: SocketAddress, options?: WaitOptions): Promise<SeqPacketSocket> {
-    const s = SeqPacketSocket.create(familyOf(address) as Family);
-    try {
-      await s.connect(address, options);
-      return s;
-    } catch (e) {
-      s.close();
-      throw e;
-    }
+    return setUpAsync(SeqPacketSocket.create(familyOf(address) as Family), (s) =>
+      s.connect(address, options),
+    );
   }
 
   /** Adopts an existing SOCK_SEQPACKET fd (made nonblocking); the object owns it from now on. */

@@ -1,7 +1,15 @@
 // SOCK_STREAM: TCP and unix stream sockets, with reads and writes that wait on the event loop.
 import type { SocketAddress } from '../sys/address.js';
 import { type ConnectionsOptions, acceptAttempt, connectionsOf } from './accept.js';
-import { CONSTRUCT, type Family, adoptable, familyConstant, familyOf } from './base.js';
+import {
+  CONSTRUCT,
+  setUp,
+  setUpAsync,
+  type Family,
+  adoptable,
+  familyConstant,
+  familyOf,
+} from './base.js';
 import { EAGAIN } from './poll.js';
 import { type WaitOptions, waitSignal } from './signal.js';
 import {
@@ -99,27 +107,17 @@ export class StreamSocket extends StreamOptionAccessors {
    */
   static listen(address: SocketAddress, backlog: number = c.SOMAXCONN): StreamSocket {
     const family = familyOf(address) as Family;
-    const s = StreamSocket.create(family);
-    try {
+    return setUp(StreamSocket.create(family), (s) => {
       if (family !== 'unix') s.setReuseAddress(true);
       s.bind(address).listen(backlog);
-      return s;
-    } catch (e) {
-      s.close();
-      throw e;
-    }
+    });
   }
 
   /** Creates a socket and connects it to `address`. socket(2), connect(2) */
   static async connect(address: SocketAddress, options?: WaitOptions): Promise<StreamSocket> {
-    const s = StreamSocket.create(familyOf(address) as Family);
-    try {
-      await s.connect(address, options);
-      return s;
-    } catch (e) {
-      s.close();
-      throw e;
-    }
+    return setUpAsync(StreamSocket.create(familyOf(address) as Family), (s) =>
+      s.connect(address, options),
+    );
   }
 
   /** Marks the socket as accepting connections. listen(2) */
