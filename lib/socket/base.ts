@@ -24,7 +24,13 @@ import { EAGAIN, type Interest, PollDesc } from './poll.js';
 import { type WaitOptions, throwIfAborted, waitSignal } from './signal.js';
 
 const c = native.constants as Record<
-  'EINPROGRESS' | 'SOL_SOCKET' | 'SO_ERROR' | 'SO_TYPE' | 'SO_DOMAIN' | 'O_NONBLOCK',
+  | 'EINPROGRESS'
+  | 'SOL_SOCKET'
+  | 'SO_ERROR'
+  | 'SO_TYPE'
+  | 'SO_DOMAIN'
+  | 'O_NONBLOCK'
+  | 'MSG_ERRQUEUE',
   number
 >;
 
@@ -223,10 +229,15 @@ export abstract class SocketBase
 
   /**
    * Waits for one message and receives it scattered into several buffers, with its sender,
-   * control messages and flags (MSG_TRUNC, MSG_CTRUNC). recvmsg(2)
+   * control messages and flags (MSG_TRUNC, MSG_CTRUNC). With MSG_ERRQUEUE in `flags` it waits
+   * for an entry of the error queue instead (IP_RECVERR, MSG_ZEROCOPY, SO_TIMESTAMPING), which
+   * it reads before any data reader is woken. recvmsg(2)
    */
   async recvMsg(receive: RecvMsgOptions, options?: WaitOptions): Promise<RecvMsgResult> {
-    const r = await this.io('read', waitSignal(options), (fd) => tryRecvmsg(fd, receive));
+    // A wrong `flags` is tryRecvmsg's to report; here it only picks the queue.
+    const flags = (receive as { flags?: unknown } | null | undefined)?.flags;
+    const kind = typeof flags === 'number' && (flags & c.MSG_ERRQUEUE) !== 0 ? 'error' : 'read';
+    const r = await this.io(kind, waitSignal(options), (fd) => tryRecvmsg(fd, receive));
     if (typeof r === 'number') throw new SocketError(r, 'recvmsg');
     return r;
   }
