@@ -35,6 +35,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMsg(env, exports);
   InitMmsg(env, exports);
   InitSignals(env, exports);
+  InitOwners(env, exports);
   return exports;
 }
 

@@ -80,9 +80,10 @@ export function adoptable(fd: unknown, type: number, typeName: string): number {
 
 /**
  * The base of StreamSocket, DatagramSocket, SeqPacketSocket and RawSocket. It owns its fd:
- * `close()` closes it exactly once, and nothing else does; garbage collection never does (an
- * object dropped without close() leaks its fd rather than closing a number someone else may
- * have been given since). Its calls wait for readiness through one {@link PollDesc}.
+ * `close()` closes it exactly once, or the end of the thread's environment does (a worker
+ * ending or terminated) if it is still owned then; garbage collection never does (an object
+ * dropped without close() leaks its fd rather than closing a number someone else may have been
+ * given since). Its calls wait for readiness through one {@link PollDesc}.
  */
 // The option accessors (reuseAddress(), setReuseAddress(on), …) come from the options table
 // through the generated SocketOptionAccessors.
@@ -96,6 +97,8 @@ export abstract class SocketBase
   protected constructor(fd: number) {
     super();
     owners.set(fd, this);
+    // Closed with the environment (a worker's end) if still owned then: nothing else could.
+    native.ownFd(fd);
     this.#fd = fd;
     this.#poll = new PollDesc(fd);
   }
@@ -131,6 +134,7 @@ export abstract class SocketBase
   detach(): number {
     const fd = this.liveFd();
     this.#release();
+    native.disownFd(fd);
     return fd;
   }
 
