@@ -16,6 +16,7 @@
         "native/msg.cc",
         "native/options.cc",
         "native/options_napi.cc",
+        "native/owners.cc",
         "native/poll.cc",
         "native/sockaddr.cc",
         "native/sockaddr_napi.cc",

@@ -602,6 +602,16 @@ export function nativeTable(c, native) {
     // The count of JavaScript signal listeners, which decides whether an interrupted blocking
     // call fails with EINTR; lib/internal/signals.ts sets it again on the next listener change.
     signalListeners: { args: [['any', fc.oneof(fc.constantFrom(0, 1, 2), S.number)]] },
+    // The fds the environment's teardown closes. Given back at once: a pool fd left owned would
+    // be closed at this process's exit, where a linger a fuzzed call set could hold it up.
+    ownFd: {
+      args: [fdArg],
+      check: (r, [fd]) => {
+        if (Number.isInteger(fd) && fd >= 0 && fd <= 0x7fffffff) native.disownFd(fd);
+        return null;
+      },
+    },
+    disownFd: { args: [fdRo] },
     setsockoptTimeval: { args: [fdArg, level, optname, ms], prepare: defuseNamed },
     getLinger: { args: [fdRo] },
     setLinger: {

@@ -4,6 +4,8 @@
 
 #include <napi.h>
 
+#include <unordered_set>
+
 namespace sockfd {
 
 struct EnvState;  // poll.cc: the event-loop watchers
@@ -13,6 +15,8 @@ struct EnvData {
   // A JS array of the property names MakeAddress sets, made once instead of interned per call.
   // See sockaddr_napi.cc.
   napi_ref strings = nullptr;
+  // The fds the socket classes own, closed at teardown. owners.cc
+  std::unordered_set<int> owned;
 };
 
 // This environment's state; null only before the addon's Init has run.
@@ -20,5 +24,11 @@ EnvData* GetEnvData(napi_env env);
 
 // Deletes a poll.cc EnvState. poll.cc
 void DeletePollState(EnvState* state);
+
+// Forgets an owned fd, which its owner has closed or given up. owners.cc
+void DisownFd(napi_env env, int fd);
+
+// Closes every owned fd; the environment is ending and its watchers are stopped. owners.cc
+void CloseOwnedFds(EnvData* data);
 
 }  // namespace sockfd

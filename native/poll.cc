@@ -10,7 +10,8 @@
 //   close(fd) through this addon closes any watcher on that fd first (CloseWatchersForFd).
 // - Environment teardown (a worker ending or terminated) closes every open handle from an
 //   async cleanup hook and reports completion only after the last close callback, so the
-//   addon is never unloaded while libuv still holds one of its handles.
+//   addon is never unloaded while libuv still holds one of its handles. The same hook then
+//   closes the fds the socket classes own (owners.cc), once no handle watches them.
 // - A Watcher that is garbage-collected closes its uv handle, not the fd (fd numbers are
 //   reused: a late close could hit another file).
 #include <fcntl.h>
@@ -47,6 +48,7 @@ struct Control {
 };
 
 struct EnvState {
+  EnvData* data = nullptr;
   std::unordered_multimap<int, PollHandle*> by_fd;  // handles not yet closing
   std::vector<Control> controls;
   size_t live = 0;  // handles whose close callback is pending
@@ -287,13 +289,15 @@ static void OnClose(uv_handle_t* handle) {
   }
 }
 
-// Runs when the environment is torn down: closes every handle, and reports completion once
-// libuv has called back for the last one.
+// Runs when the environment is torn down: closes every handle, then the fds the socket classes
+// own, and reports completion once libuv has called back for the last handle.
 static void OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
   auto* st = static_cast<EnvState*>(arg);
   st->tearing_down = true;
   st->cleanup = handle;
   while (!st->by_fd.empty()) CloseHandle(st->by_fd.begin()->second);
+  // uv_poll_stop has taken each fd out of epoll, so closing them now cannot make libuv fail.
+  CloseOwnedFds(st->data);
   if (st->live == 0) {
     st->cleanup = nullptr;
     napi_remove_async_cleanup_hook(handle);
@@ -339,7 +343,8 @@ static Napi::Value WatcherControl(const Napi::CallbackInfo& info) {
 
 void InitPoll(Napi::Env env, Napi::Object exports) {
   auto* st = new EnvState();
-  GetEnvData(env)->poll = st;  // deleted with the environment, after the hook is done
+  st->data = GetEnvData(env);
+  st->data->poll = st;  // deleted with the environment, after the hook is done
   napi_add_async_cleanup_hook(env, OnTeardown, st, nullptr);
   Napi::Function cls = Watcher::Define(env);
   st->watcher_class = Napi::Persistent(cls);

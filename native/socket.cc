@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "exports.h"
 #include "sockaddr_napi.h"
 #include "syscall.h"
@@ -159,6 +160,7 @@ static Napi::Value Close(const Napi::CallbackInfo& info) {
   if (!ArgFd(info, 0, &fd)) return Napi::Value();
   // libuv must stop watching an fd before it is closed (it aborts if epoll_ctl fails later).
   CloseWatchersForFd(info.Env(), fd);
+  DisownFd(info.Env(), fd);
   // Never retried: on Linux the fd is released even when close reports EINTR, and a second
   // close could hit an fd another thread has just been given. EINTR therefore means success.
   int r = close(fd);

@@ -2,8 +2,9 @@
 // is closed exactly once; close(fd) on an owned fd goes through its owner, which stops the
 // owner's watcher before the fd is released.
 //
-// An owner that is never closed keeps its fd for the life of the process: closing it from a
-// finalizer could hit whatever file was given that number since. SOCKFD_LEAK_REPORT makes the
+// An owner that is never closed keeps its fd for the life of its thread: closing it from a
+// finalizer could hit whatever file was given that number since. When a worker's environment
+// ends, native/owners.cc closes the fds still owned, since no code can reach them afterwards. SOCKFD_LEAK_REPORT makes the
 // leak visible instead: each owner's creation stack is kept, and at exit the ones still open
 // are listed on stderr.
 

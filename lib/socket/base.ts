@@ -24,7 +24,14 @@ import { EAGAIN, type Interest, PollDesc } from './poll.js';
 import { type WaitOptions, throwIfAborted, waitSignal } from './signal.js';
 
 const c = native.constants as Record<
-  'EINPROGRESS' | 'SOL_SOCKET' | 'SO_ERROR' | 'SO_TYPE' | 'SO_DOMAIN' | 'O_NONBLOCK',
+  | 'EINPROGRESS'
+  | 'SOL_SOCKET'
+  | 'SO_ERROR'
+  | 'SO_TYPE'
+  | 'SO_DOMAIN'
+  | 'O_NONBLOCK'
+  | 'MSG_ERRQUEUE'
+  | 'MSG_DONTWAIT',
   number
 >;
 
@@ -112,10 +119,11 @@ function illegalConstructor(name: string): TypeError {
 
 /**
  * The base of StreamSocket, DatagramSocket, SeqPacketSocket and RawSocket. It owns its fd:
- * `close()` closes it exactly once, and nothing else does; garbage collection never does (an
- * object dropped without close() leaks its fd rather than closing a number someone else may
- * have been given since). Its calls wait for readiness through one readiness engine (PollDesc,
- * lib/socket/poll.ts).
+ * `close()` closes it exactly once, or the end of the thread's environment does (a worker
+ * ending or terminated) if it is still owned then; garbage collection never does (an object
+ * dropped without close() leaks its fd rather than closing a number someone else may have been
+ * given since). Its calls wait for readiness through one readiness engine
+ * (PollDesc, lib/socket/poll.ts).
  */
 // The option accessors (reuseAddress(), setReuseAddress(on), …) come from the options table
 // through the generated SocketOptionAccessors.
@@ -134,6 +142,8 @@ export abstract class SocketBase
     super();
     if (key !== CONSTRUCT) throw illegalConstructor(new.target.name);
     owners.set(fd, this);
+    // Closed with the environment (a worker's end) if still owned then: nothing else could.
+    native.ownFd(fd);
     this.#fd = fd;
     this.#poll = new PollDesc(fd);
   }
@@ -169,6 +179,7 @@ export abstract class SocketBase
   detach(): number {
     const fd = this.liveFd();
     this.#release();
+    native.disownFd(fd);
     return fd;
   }
 
@@ -260,7 +271,9 @@ export abstract class SocketBase
    * source address …), waiting while the send buffer is full. sendmsg(2)
    */
   async sendMsg(message: SendMsgOptions, options?: WaitOptions): Promise<number> {
-    const n = await this.io('write', waitSignal(options), (fd) => trySendmsg(fd, message));
+    const n = await this.io('write', waitSignal(options), (fd) =>
+      trySendmsg(fd, message, c.MSG_DONTWAIT),
+    );
     if (n < 0) {
       const address = message.address;
       throw new SocketError(n, 'sendmsg', address === undefined ? undefined : errorTarget(address));
@@ -270,10 +283,17 @@ export abstract class SocketBase
 
   /**
    * Waits for one message and receives it scattered into several buffers, with its sender,
-   * control messages and flags (MSG_TRUNC, MSG_CTRUNC). recvmsg(2)
+   * control messages and flags (MSG_TRUNC, MSG_CTRUNC). With MSG_ERRQUEUE in `flags` it waits
+   * for an entry of the error queue instead (IP_RECVERR, MSG_ZEROCOPY, SO_TIMESTAMPING), which
+   * it reads before any data reader is woken. recvmsg(2)
    */
   async recvMsg(receive: RecvMsgOptions, options?: WaitOptions): Promise<RecvMsgResult> {
-    const r = await this.io('read', waitSignal(options), (fd) => tryRecvmsg(fd, receive));
+    // A wrong `flags` is tryRecvmsg's to report; here it only picks the queue.
+    const flags = (receive as { flags?: unknown } | null | undefined)?.flags;
+    const kind = typeof flags === 'number' && (flags & c.MSG_ERRQUEUE) !== 0 ? 'error' : 'read';
+    const r = await this.io(kind, waitSignal(options), (fd) =>
+      tryRecvmsg(fd, receive, c.MSG_DONTWAIT),
+    );
     if (typeof r === 'number') throw new SocketError(r, 'recvmsg');
     return r;
   }

@@ -4,13 +4,20 @@ import { SocketError, rejection, socketClosedError } from '../internal/errors.js
 import { type NativeWatcher, native } from '../sys/native.js';
 import { abortReason, throwIfAborted, unlisten } from './signal.js';
 
-const { READABLE, WRITABLE } = native.watcherEvents;
+const { READABLE, WRITABLE, PRIORITIZED } = native.watcherEvents;
 
 /** The negative errno that means "would block": the engine waits on it, never throws it. */
 export const EAGAIN = -native.constants.EAGAIN!;
 
-/** What a call waits for: readability or writability. */
-export type Interest = 'read' | 'write';
+/**
+ * What a call waits for: readability, writability, or an entry in the socket's error queue
+ * (IP_RECVERR, MSG_ZEROCOPY completions, SO_TIMESTAMPING transmit timestamps), which epoll
+ * reports as EPOLLERR.
+ */
+export type Interest = 'read' | 'write' | 'error';
+
+// The longest pause between retries while readiness events settle nothing (see #backOff).
+const MAX_BACKOFF_MS = 100;
 
 /**
  * A call waiting for readiness: its nonblocking syscall, retried each time the fd is ready, and
@@ -40,6 +47,11 @@ const noop = (): void => undefined;
 // Settled promises cannot change, so the calls that finish at once with nothing to report
 // (writes) share one.
 const resolvedUndefined = Promise.resolve(undefined);
+
+// What #drain found: nobody waiting, calls retried, and whether any was settled.
+const NONE = 0;
+const TRIED = 1;
+const SETTLED = 2;
 
 /** What `wait` retries: nothing, so it settles on the first readiness event. */
 const ready = (): undefined => undefined;
@@ -91,7 +103,10 @@ native.watcherControl(control.buffer, applyDeferred);
  * event is added when a call starts waiting and dropped lazily, when an event finds nobody
  * waiting. The handle is opened at the first wait and keeps the loop alive only while a call
  * waits and the owner has not unref()'d it; changes made inside a readiness callback are applied
- * once after it, through the control words shared with native/poll.cc.
+ * once after it, through the control words shared with native/poll.cc. An error's readiness
+ * (POLLERR) that settles no waiting call twice in a row, as an error-queue entry nobody reads
+ * does (epoll reports it whatever the interest), makes the handle rest and watch again on a
+ * backing-off timer, so a wait never spins; calls waiting for the error queue are served first.
  *
  * The engine watches an fd it does not own: its owner calls {@link close} before closing the
  * fd, which stops the handle and rejects what still waits with ERR_SOCKET_CLOSED.
@@ -102,6 +117,11 @@ export class PollDesc {
   #interest = 0;
   #readers: Waiter[] = [];
   #writers: Waiter[] = [];
+  #errors: Waiter[] = [];
+  // Readiness callbacks in a row that retried waiting calls and settled none, and the timer
+  // that watches again while they back off (see #backOff).
+  #idle = 0;
+  #backoff: NodeJS.Timeout | null = null;
   #userRef = true;
   #handleRef = true;
   #deferred = false;
@@ -193,6 +213,8 @@ export class PollDesc {
         else sleeper.timer.unref();
       }
     }
+    if (on) this.#backoff?.ref();
+    else this.#backoff?.unref();
     this.#syncRef();
   }
 
@@ -202,7 +224,8 @@ export class PollDesc {
     this.#watcher?.close();
     this.#watcher = null;
     this.#interest = 0;
-    const waiters = [...this.#readers.splice(0), ...this.#writers.splice(0)];
+    this.#stopBackoff();
+    const waiters = this.#takeAll();
     for (const w of waiters) {
       forget(w);
       w.reject(socketClosedError());
@@ -223,7 +246,7 @@ export class PollDesc {
   // The uv handle keeps the loop alive only while a call is waiting and the user wants it to.
   #syncRef(): void {
     if (this.#watcher === null) return;
-    const want = this.#userRef && this.#readers.length + this.#writers.length > 0;
+    const want = this.#userRef && this.#waiting();
     if (want === this.#handleRef) {
       // Back where it was before the callback: nothing left to apply.
       if (this.#deferred) {
@@ -245,12 +268,20 @@ export class PollDesc {
 
   #applyRef(): void {
     this.#deferred = false;
-    const want = this.#userRef && this.#readers.length + this.#writers.length > 0;
+    const want = this.#userRef && this.#waiting();
     if (this.#watcher !== null && want !== this.#handleRef) {
       if (want) this.#watcher.ref();
       else this.#watcher.unref();
       this.#handleRef = want;
     }
+  }
+
+  #waiting(): boolean {
+    return this.#readers.length + this.#writers.length + this.#errors.length > 0;
+  }
+
+  #takeAll(): Waiter[] {
+    return [...this.#errors.splice(0), ...this.#readers.splice(0), ...this.#writers.splice(0)];
   }
 
   #enqueue<T>(
@@ -259,7 +290,7 @@ export class PollDesc {
     attempt: Waiter['attempt'],
     arg: unknown,
   ): Promise<T> {
-    const list = kind === 'read' ? this.#readers : this.#writers;
+    const list = kind === 'read' ? this.#readers : kind === 'write' ? this.#writers : this.#errors;
     const promise = new Promise<unknown>(capture) as Promise<T>;
     const w: Waiter = {
       attempt,
@@ -277,8 +308,12 @@ export class PollDesc {
     list.push(w);
     try {
       const watcher = this.#watcher ?? this.#openWatcher();
-      const bit = kind === 'read' ? READABLE : WRITABLE;
-      if ((this.#interest & bit) === 0) {
+      // epoll reports an error queue's entries (EPOLLERR) whatever the events, but a handle
+      // needs some event to be started: POLLPRI, which a socket raises only for TCP urgent
+      // data or beside EPOLLERR (SO_SELECT_ERR_QUEUE).
+      const bit = kind === 'read' ? READABLE : kind === 'write' ? WRITABLE : PRIORITIZED;
+      // While backing off the handle rests; the timer watches again for every waiting call.
+      if ((this.#interest & bit) === 0 && this.#backoff === null) {
         const r = watcher.start(this.#interest | bit);
         if (r < 0) throw new SocketError(r, 'uv_poll_start');
         this.#interest |= bit;
@@ -305,6 +340,7 @@ export class PollDesc {
     if (i < 0) return false;
     list.splice(i, 1);
     forget(w);
+    if (!this.#waiting()) this.#stopBackoff();
     this.#syncRef();
     return true;
   }
@@ -324,8 +360,12 @@ export class PollDesc {
     return watcher;
   }
 
-  /** Retries the calls waiting in `list`, oldest first, until one would block again. */
-  #drain(list: Waiter[], fd: number): void {
+  /**
+   * Retries the calls waiting in `list`, oldest first, until one would block again. Returns
+   * NONE when nobody waited, else TRIED, with SETTLED added when a call was settled.
+   */
+  #drain(list: Waiter[], fd: number): number {
+    let result = list.length > 0 ? TRIED : NONE;
     while (list.length > 0) {
       const w = list[0]!;
       let r: unknown;
@@ -335,38 +375,61 @@ export class PollDesc {
         list.shift();
         forget(w);
         w.reject(e);
+        result = TRIED | SETTLED;
         continue;
       }
-      if (r === EAGAIN) return;
+      if (r === EAGAIN) return result;
       list.shift();
       forget(w);
       w.resolve(r);
+      result = TRIED | SETTLED;
     }
+    return result;
   }
 
   #onEvents(status: number, events: number): void {
     const fd = this.#fd;
     if (fd < 0) return;
     if (status < 0) {
-      // libuv stopped the handle (POLLERR). Retry every waiting call, whose syscall reports
-      // the error, and watch again for any that still would block.
+      // libuv stopped the handle on POLLERR: an error is pending (sk_err), which the next
+      // recv or send reports, or the error queue holds an entry. Its readers go first: reading
+      // the queue's last ICMP entry also clears the pending error, which would otherwise fail
+      // a data reader's recv.
       this.#interest = 0;
-      this.#drain(this.#readers, fd);
-      this.#drain(this.#writers, fd);
-      this.#rearm();
+      const result =
+        this.#drain(this.#errors, fd) |
+        this.#drain(this.#readers, fd) |
+        this.#drain(this.#writers, fd);
+      if (!this.#idleRound(result)) this.#rearm();
       this.#syncRef();
       return;
     }
     // Interest is dropped lazily, when an event finds nobody waiting: a reader that waits again
     // right after being served (the common case) then costs no epoll_ctl.
     let drop = 0;
+    let result = NONE;
+    // libuv adds every watched event to a lone POLLERR, POLLPRI included (so it does not stop the
+    // handle then): the error queue's readers go first here too.
+    if (events & PRIORITIZED) {
+      const r = this.#drain(this.#errors, fd);
+      if (r === NONE) drop |= PRIORITIZED;
+      result |= r;
+    }
     if (events & READABLE) {
-      if (this.#readers.length > 0) this.#drain(this.#readers, fd);
-      else drop |= READABLE;
+      const r = this.#drain(this.#readers, fd);
+      if (r === NONE) drop |= READABLE;
+      result |= r;
     }
     if (events & WRITABLE) {
-      if (this.#writers.length > 0) this.#drain(this.#writers, fd);
-      else drop |= WRITABLE;
+      const r = this.#drain(this.#writers, fd);
+      if (r === NONE) drop |= WRITABLE;
+      result |= r;
+    }
+    // Only a round with POLLPRI can be an error's: libuv adds it to a lone POLLERR. Elsewhere a
+    // call that had to wait again may still have made progress (part of a write).
+    if ((events & PRIORITIZED) !== 0 && this.#idleRound(result)) {
+      this.#syncRef();
+      return;
     }
     if (drop !== 0 && this.#watcher !== null) {
       this.#interest &= ~drop;
@@ -376,10 +439,53 @@ export class PollDesc {
     this.#syncRef();
   }
 
+  /**
+   * Counts an error's callback that retried calls and settled none; at the second in a row it
+   * backs off and returns true. A level-triggered condition that no waiting call consumes is reported
+   * again at once: an error-queue entry nobody reads (EPOLLERR comes whatever the interest, and
+   * libuv stops the handle on it), or urgent data while only the error queue is waited for.
+   * Watching again at once would spin.
+   */
+  #idleRound(result: number): boolean {
+    if (result !== TRIED) {
+      if (result !== NONE) this.#idle = 0;
+      return false;
+    }
+    if (++this.#idle < 2) return false;
+    this.#backOff();
+    return true;
+  }
+
+  // The handle rests, and is watched again after a delay that doubles from 1 ms up to
+  // MAX_BACKOFF_MS: each retry serves whatever became ready meanwhile, so a reader still gets
+  // its data, within that delay, while the error queue goes unread.
+  #backOff(): void {
+    this.#watcher?.stop();
+    this.#interest = 0;
+    const ms = Math.min(2 ** (this.#idle - 2), MAX_BACKOFF_MS);
+    const timer = setTimeout(() => {
+      this.#backoff = null;
+      this.#rearm();
+      this.#syncRef();
+    }, ms);
+    // A resting handle keeps nothing alive: the timer does, as the wait would have.
+    if (!this.#userRef) timer.unref();
+    this.#backoff = timer;
+  }
+
+  #stopBackoff(): void {
+    if (this.#backoff === null) return;
+    clearTimeout(this.#backoff);
+    this.#backoff = null;
+    this.#idle = 0;
+  }
+
   /** After libuv stopped the handle: watch again for the calls still waiting. */
   #rearm(): void {
     const want =
-      (this.#readers.length > 0 ? READABLE : 0) | (this.#writers.length > 0 ? WRITABLE : 0);
+      (this.#readers.length > 0 ? READABLE : 0) |
+      (this.#writers.length > 0 ? WRITABLE : 0) |
+      (this.#errors.length > 0 ? PRIORITIZED : 0);
     if (want === 0 || this.#watcher === null) return;
     const r = this.#watcher.start(want);
     if (r >= 0) {
@@ -387,7 +493,7 @@ export class PollDesc {
       return;
     }
     const err = new SocketError(r, 'uv_poll_start');
-    for (const w of [...this.#readers.splice(0), ...this.#writers.splice(0)]) {
+    for (const w of this.#takeAll()) {
       forget(w);
       w.reject(err);
     }

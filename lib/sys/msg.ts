@@ -81,10 +81,11 @@ export function sendmsg(fd: number, message: SendMsgOptions): number {
 
 /**
  * {@link sendmsg} that reports a failed syscall as a negative errno instead of throwing, so the
- * event-loop layer can wait on EAGAIN. Bad arguments still throw.
+ * event-loop layer can wait on EAGAIN. Bad arguments still throw. `addFlags` joins the caller's
+ * flags: the classes add MSG_DONTWAIT, which spares the addon its checks for a blocking fd.
  * @internal
  */
-export function trySendmsg(fd: number, message: SendMsgOptions): number {
+export function trySendmsg(fd: number, message: SendMsgOptions, addFlags = 0): number {
   validateFd(fd);
   const m = optionsObject(message, 'message');
   const { views, bytes } = bufferArgs(m.buffers, 'message.buffers');
@@ -106,7 +107,7 @@ export function trySendmsg(fd: number, message: SendMsgOptions): number {
       'must hold at least one byte to pass fds on a SOCK_STREAM socket (an empty send carries nothing)',
     );
   }
-  return native.sendmsg(fd, views, flags, list, ...addr);
+  return native.sendmsg(fd, views, flags | addFlags, list, ...addr);
 }
 
 /** What {@link recvmsg} receives into. */
@@ -152,10 +153,15 @@ export function recvmsg(fd: number, options: RecvMsgOptions): RecvMsgResult {
 }
 
 /**
- * {@link recvmsg} that reports a failed syscall as a negative errno instead of throwing.
+ * {@link recvmsg} that reports a failed syscall as a negative errno instead of throwing;
+ * `addFlags` as for {@link trySendmsg}.
  * @internal
  */
-export function tryRecvmsg(fd: number, options: RecvMsgOptions): RecvMsgResult | number {
+export function tryRecvmsg(
+  fd: number,
+  options: RecvMsgOptions,
+  addFlags = 0,
+): RecvMsgResult | number {
   validateFd(fd);
   const o = optionsObject(options, 'options');
   const { views } = bufferArgs(o.buffers, 'options.buffers');
@@ -163,5 +169,5 @@ export function tryRecvmsg(fd: number, options: RecvMsgOptions): RecvMsgResult |
   validateInt(controlLength, 'options.controlLength', 0, MAX_CONTROL);
   const flags = o.flags ?? 0;
   validateInt32(flags, 'options.flags');
-  return native.recvmsg(fd, views, controlLength, flags) as RecvMsgResult | number;
+  return native.recvmsg(fd, views, controlLength, flags | addFlags) as RecvMsgResult | number;
 }

@@ -223,6 +223,14 @@ export interface Native {
    */
   watcherControl(words: ArrayBuffer, after: () => void): void;
 
+  /**
+   * Adds `fd` to the fds this environment's teardown closes (a worker ending or terminated):
+   * those a socket object owns. native/owners.cc
+   */
+  ownFd(fd: number): void;
+  /** Takes `fd` out of them, for a detach; close() through the addon does that itself. */
+  disownFd(fd: number): void;
+
   /** How many signal listeners JavaScript on this thread has (lib/internal/signals.ts). */
   signalListeners(count: number): void;
 

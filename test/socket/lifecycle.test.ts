@@ -204,6 +204,16 @@ describe('processes and threads', () => {
     expect(out).toContain('main thread still works');
   });
 
+  it("a worker's class sockets close with it; its syscall-layer and detached fds stay open", () => {
+    // 30 workers, six class sockets each (three with a pending read or accept), ten each
+    // terminated, ended on their own and ended by process.exit() mid-wait.
+    const out = execFileSync(process.execPath, [child('worker-fds.js'), '30'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(JSON.parse(out)).toMatchObject({ workers: 30, left: 0, kept: 60, keptOpen: 60 });
+  });
+
   it('garbage collection of an unclosed socket object never closes its fd', () => {
     const out = execFileSync(process.execPath, ['--expose-gc', child('gc-no-close.js')], {
       encoding: 'utf8',
