@@ -861,7 +861,8 @@ const OPTION_KINDS = {
   bool: { ok: (r) => typeof r === 'boolean', set: () => ({ args: [['any', S.boolean]] }) },
   // Getters report the kernel's int; read-only ones (SO_TYPE, …) are never negative.
   int: {
-    ok: (r, o) => isInt(o.readOnly ? 0 : -1, INT32_MAX)(r),
+    // An option the kernel keeps any int for (SO_INCOMING_CPU) says so with its min.
+    ok: (r, o) => isInt(o.readOnly ? 0 : Math.min(-1, o.min ?? -1), INT32_MAX)(r),
     set: (o) => ({ args: [['any', ranged(o.min, o.max)]] }),
   },
   uint32: { ok: isInt(0, UINT32_MAX), set: () => ({ args: [['any', ranged(0, UINT32_MAX)]] }) },
