@@ -137,6 +137,7 @@ export abstract class SocketBase
   /**
    * Not for users: the classes' static methods (`create`, `from`, `listen`, `connect`, `pair`)
    * make sockets. `new StreamSocket()` throws ERR_ILLEGAL_CONSTRUCTOR.
+   * @internal
    */
   protected constructor(key: typeof CONSTRUCT, fd: number) {
     super();
