@@ -13,7 +13,7 @@ import {
   validateView,
   viewByteLength,
 } from '../internal/errors.js';
-import { type AddrArgs, intOut, intOutBuffer, native } from './native.js';
+import { type AddrArgs, native } from './native.js';
 import { MAX_CONTROL, controlArgs, type SendControlMessage, type ControlMessage } from './cmsg.js';
 
 const c = native.constants as Record<'IOV_MAX' | 'SOL_SOCKET' | 'SO_TYPE' | 'SOCK_STREAM', number>;
@@ -98,8 +98,7 @@ export function trySendmsg(fd: number, message: SendMsgOptions, addFlags = 0): n
   if (
     rights &&
     bytes === 0 &&
-    native.getsockoptInt(fd, c.SOL_SOCKET, c.SO_TYPE, intOutBuffer) === 0 &&
-    intOut[0] === c.SOCK_STREAM
+    native.getsockoptInt(fd, c.SOL_SOCKET, c.SO_TYPE) === c.SOCK_STREAM
   ) {
     throw invalidArgValue(
       'message.buffers',

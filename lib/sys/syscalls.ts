@@ -12,6 +12,7 @@ import {
 import {
   SocketError,
   check,
+  checkInt,
   invalidArgType,
   outOfRange,
   validateFd,
@@ -19,7 +20,7 @@ import {
   validateInt32,
   validateView,
 } from '../internal/errors.js';
-import { intOut, intOutBuffer, native } from './native.js';
+import { native } from './native.js';
 import { owners } from '../internal/owners.js';
 
 const c = native.constants as Record<
@@ -239,8 +240,7 @@ export function getsockopt(fd: number, level: number, name: number): number {
   validateFd(fd);
   validateInt32(level, 'level');
   validateInt32(name, 'name');
-  check(native.getsockoptInt(fd, level, name, intOutBuffer), 'getsockopt');
-  return intOut[0]!;
+  return checkInt(native.getsockoptInt(fd, level, name), 'getsockopt');
 }
 
 /**

@@ -6,6 +6,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import {
   SocketError,
   check,
+  checkInt,
   errnoName,
   invalidArgType,
   invalidArgValue,
@@ -14,7 +15,7 @@ import {
   validateInt,
 } from '../../internal/errors.js';
 import { tcpStateName } from '../../internal/names.js';
-import { intOut, intOutBuffer, native } from '../native.js';
+import { native } from '../native.js';
 import { type Kind, type OptionConstant, listOptions } from './table.js';
 import type { MulticastInterfaceV4, PeerCred, TcpInfo } from './types.js';
 
@@ -76,8 +77,7 @@ export function set<V extends unknown[]>(
 
 // The one place the C int options reach the addon.
 function readInt(fd: number, o: Option): number {
-  check(native.getsockoptInt(fd, o.level, o.name, intOutBuffer), 'getsockopt');
-  return intOut[0]!;
+  return checkInt(native.getsockoptInt(fd, o.level, o.name), 'getsockopt');
 }
 
 function writeInt(fd: number, o: Option, value: number): void {
