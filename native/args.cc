@@ -68,6 +68,10 @@ bool ReadView(napi_env env, napi_value v, Bytes* out, bool* is_view) {
   return true;
 }
 
+bool ArrayBufferArgError(napi_env env, const char* name, const char* expected) {
+  return ThrowArgType(env, name, expected);
+}
+
 bool ReadBytesSlow(napi_env env, napi_value v, const char* name, Bytes* out) {
   bool is_view = false;
   if (!ReadView(env, v, out, &is_view)) return false;

@@ -75,6 +75,9 @@ inline bool ReadBytes(napi_env env, napi_value v, const char* name, Bytes* out) 
 // ERR_INVALID_ARG_TYPE naming `name`.
 bool ReadInt32Array(napi_env env, napi_value v, const char* name, int32_t** data, size_t* length);
 
+// ReadArrayBuffer()'s failure: throws and returns false. Out of line, so the readers inline small.
+[[gnu::cold]] bool ArrayBufferArgError(napi_env env, const char* name, const char* expected);
+
 // Reads an ArrayBuffer of at least `min_len` bytes whose memory is aligned for `align`: an
 // out-buffer a call writes in place. Anything else, a detached buffer or a short one throws
 // ERR_INVALID_ARG_TYPE (`The "name" argument must be <expected>`) before anything is written.
@@ -86,7 +89,7 @@ inline bool ReadArrayBuffer(napi_env env, napi_value v, const char* name, size_t
   if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok || len < min_len ||
       reinterpret_cast<uintptr_t>(data) % align != 0) {
     *out = nullptr;
-    return ThrowArgType(env, name, expected);
+    return ArrayBufferArgError(env, name, expected);
   }
   *out = data;
   return true;

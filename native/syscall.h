@@ -85,11 +85,23 @@ inline auto RetryTimed(int fd, int optname, F call) -> decltype(call()) {
 // blocking call itself, which makes progress (a signal after that returns the partial count,
 // as in C); only if another thread takes the readiness first does it sleep in the kernel.
 template <typename F>
+[[gnu::noinline]] auto BlockingWait(int fd, short events, int optname, bool nowait_first, F call)
+    -> decltype(call(0));
+
+template <typename F>
 inline auto Blocking(int fd, short events, int optname, int flags, bool nowait_first, F call)
     -> decltype(call(0)) {
   if (!JsListensForSignals() || (flags & MSG_DONTWAIT)) {
     return RetryTimed(fd, optname, [&] { return call(0); });
   }
+  return BlockingWait(fd, events, optname, nowait_first, call);
+}
+
+// Blocking() while JavaScript listens to a signal, out of line: the common path above stays
+// small enough to inline into every caller.
+template <typename F>
+auto BlockingWait(int fd, short events, int optname, bool nowait_first, F call)
+    -> decltype(call(0)) {
   decltype(call(0)) r;
   if (nowait_first) {
     r = call(MSG_DONTWAIT);
