@@ -48,6 +48,12 @@ export function familyOf(address: unknown): unknown {
  */
 export type Family = 'inet' | 'inet6' | 'unix';
 
+/**
+ * The addresses the kernel returns for a socket of `F`: what `localAddress()`,
+ * `remoteAddress()` and the receives of a socket created for that family give.
+ */
+export type AddressOf<F extends Family> = Extract<Address, { family: F }>;
+
 export function familyConstant(family: unknown): number {
   switch (family) {
     case 'inet':
@@ -127,7 +133,9 @@ function illegalConstructor(name: string): TypeError {
  */
 // The option accessors (reuseAddress(), setReuseAddress(on), …) come from the options table
 // through the generated SocketOptionAccessors.
-export abstract class SocketBase
+// A is the address type the kernel returns for this socket: narrowed by the static
+// constructors from the family they make the socket in, Address for an adopted fd.
+export abstract class SocketBase<A extends Address = Address>
   extends SocketOptionAccessors
   implements FdOwner, Disposable, AsyncDisposable
 {
@@ -237,22 +245,23 @@ export abstract class SocketBase
   }
 
   /** The local address. getsockname(2) */
-  localAddress(): Address {
-    return sys.getsockname(this.liveFd());
+  localAddress(): A {
+    // The socket's family never changes, and the static constructors chose A from it.
+    return sys.getsockname(this.liveFd()) as A;
   }
 
   /** The peer's address. getpeername(2) */
-  remoteAddress(): Address {
-    return sys.getpeername(this.liveFd());
+  remoteAddress(): A {
+    return sys.getpeername(this.liveFd()) as A;
   }
 
   /** Alias of {@link localAddress}, under the syscall's name. getsockname(2) */
-  getsockname(): Address {
+  getsockname(): A {
     return this.localAddress();
   }
 
   /** Alias of {@link remoteAddress}, under the syscall's name. getpeername(2) */
-  getpeername(): Address {
+  getpeername(): A {
     return this.remoteAddress();
   }
 
