@@ -45,6 +45,7 @@ export {
   type Inet6Address,
   type InetAddress,
   type NetlinkAddress,
+  type NodeAddressInfo,
   type OtherAddress,
   type PacketAddress,
   type PacketAddressReceived,

@@ -1,6 +1,13 @@
 // What the four typed socket classes share: one owned fd, its readiness engine (poll.ts),
 // close/detach/dispose, ref/unref, and addresses and options.
-import { type Address, type SocketAddress, addrArgs, errorTarget } from '../sys/address.js';
+import {
+  type Address,
+  type NodeAddressInfo,
+  type SocketAddress,
+  addrArgs,
+  errorTarget,
+  ipFamily,
+} from '../sys/address.js';
 import {
   SocketError,
   check,
@@ -40,7 +47,8 @@ export function familyOf(address: unknown): unknown {
   if (typeof address !== 'object' || address === null) {
     throw invalidArgType('address', 'an address object', address);
   }
-  return (address as { family?: unknown }).family;
+  const family = (address as { family?: unknown }).family;
+  return ipFamily(family) ?? family;
 }
 
 /**
@@ -53,6 +61,15 @@ export type Family = 'inet' | 'inet6' | 'unix';
  * `remoteAddress()` and the receives of a socket created for that family give.
  */
 export type AddressOf<F extends Family> = Extract<Address, { family: F }>;
+
+/** The family a static constructor makes its socket in for an address whose family is `F`. */
+export type FamilyOf<F> = F extends Family
+  ? F
+  : F extends 'IPv4' | 4
+    ? 'inet'
+    : F extends 'IPv6' | 6
+      ? 'inet6'
+      : 'inet' | 'inet6';
 
 export function familyConstant(family: unknown): number {
   switch (family) {
@@ -239,7 +256,7 @@ export abstract class SocketBase<A extends Address = Address>
   }
 
   /** Binds to a local address; port 0 picks an ephemeral port. bind(2) */
-  bind(address: SocketAddress): this {
+  bind(address: SocketAddress | NodeAddressInfo): this {
     sys.bind(this.liveFd(), address);
     return this;
   }
@@ -312,7 +329,10 @@ export abstract class SocketBase<A extends Address = Address>
    * Starts a nonblocking connect and waits for its outcome: EINPROGRESS, then writability, then
    * SO_ERROR. connect(2)
    */
-  protected async connectTo(address: SocketAddress, signal?: AbortSignal): Promise<void> {
+  protected async connectTo(
+    address: SocketAddress | NodeAddressInfo,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const args = addrArgs(address);
     const target = errorTarget(address);
     throwIfAborted(signal);

@@ -1,7 +1,8 @@
 // SOCK_DGRAM: UDP, unix datagram sockets, and ICMP "ping" sockets.
-import type { Address, SocketAddress } from '../sys/address.js';
+import type { Address, NodeAddressInfo, SocketAddress } from '../sys/address.js';
 import {
   type AddressOf,
+  type FamilyOf,
   CONSTRUCT,
   setUp,
   type Family,
@@ -35,8 +36,12 @@ export class DatagramSocket<A extends Address = Address> extends DatagramOptionA
   }
 
   /** Creates a socket bound to `address` (port 0 picks an ephemeral port). socket(2), bind(2) */
-  static bound<T extends SocketAddress>(address: T): DatagramSocket<AddressOf<T['family']>> {
-    return setUp(DatagramSocket.create(familyOf(address) as T['family']), (s) => s.bind(address));
+  static bound<T extends SocketAddress | NodeAddressInfo>(
+    address: T,
+  ): DatagramSocket<AddressOf<FamilyOf<T['family']>>> {
+    return setUp(DatagramSocket.create(familyOf(address) as FamilyOf<T['family']>), (s) =>
+      s.bind(address),
+    );
   }
 
   /** Adopts an existing SOCK_DGRAM fd (made nonblocking); the object owns it from now on. */
@@ -45,7 +50,7 @@ export class DatagramSocket<A extends Address = Address> extends DatagramOptionA
   }
 
   /** Sets the default peer: send() goes there and only its datagrams are received. connect(2) */
-  async connect(address: SocketAddress, options?: WaitOptions): Promise<void> {
+  async connect(address: SocketAddress | NodeAddressInfo, options?: WaitOptions): Promise<void> {
     await this.connectTo(address, waitSignal(options));
   }
 

@@ -1,6 +1,12 @@
 // The message-oriented sockets (datagram, seqpacket, raw): one message per call, boundaries
 // kept, truncation reported.
-import { type Address, type SocketAddress, addrArgs, errorTarget } from '../sys/address.js';
+import {
+  type Address,
+  type NodeAddressInfo,
+  type SocketAddress,
+  addrArgs,
+  errorTarget,
+} from '../sys/address.js';
 import {
   addressFromMeta,
   addressMeta,
@@ -87,7 +93,7 @@ function sendAttempt(fd: number, view: ArrayBufferView): number {
 interface PendingSendTo {
   view: ArrayBufferView;
   args: AddrArgs;
-  address: SocketAddress;
+  address: SocketAddress | NodeAddressInfo;
 }
 
 /** Runs a nonblocking sendto(2) of `s.view` to `s.args`; returns the byte count, or EAGAIN. */
@@ -194,7 +200,7 @@ export abstract class MessageSocket<A extends Address = Address> extends SocketB
   /** Sends one message to `address`, waiting while the send buffer is full. sendto(2) */
   sendTo(
     data: ArrayBufferView | string,
-    address: SocketAddress,
+    address: SocketAddress | NodeAddressInfo,
     options?: WaitOptions,
   ): Promise<number> {
     let view: ArrayBufferView;

@@ -1,9 +1,10 @@
 // SOCK_SEQPACKET: connection-oriented with record boundaries (AF_UNIX; SCTP where the kernel
 // has it).
-import type { Address, SocketAddress } from '../sys/address.js';
+import type { Address, NodeAddressInfo, SocketAddress } from '../sys/address.js';
 import { type ConnectionsOptions, acceptAttempt, connectionsOf } from './accept.js';
 import {
   type AddressOf,
+  type FamilyOf,
   CONSTRUCT,
   setUp,
   setUpAsync,
@@ -46,21 +47,21 @@ export class SeqPacketSocket<A extends Address = Address> extends MessageSocket<
   }
 
   /** Creates, binds and listens in one step. socket(2), bind(2), listen(2) */
-  static listen<T extends SocketAddress>(
+  static listen<T extends SocketAddress | NodeAddressInfo>(
     address: T,
     backlog: number = c.SOMAXCONN,
-  ): SeqPacketSocket<AddressOf<T['family']>> {
-    return setUp(SeqPacketSocket.create(familyOf(address) as T['family']), (s) =>
+  ): SeqPacketSocket<AddressOf<FamilyOf<T['family']>>> {
+    return setUp(SeqPacketSocket.create(familyOf(address) as FamilyOf<T['family']>), (s) =>
       s.bind(address).listen(backlog),
     );
   }
 
   /** Creates a socket and connects it to `address`. socket(2), connect(2) */
-  static async connect<T extends SocketAddress>(
+  static async connect<T extends SocketAddress | NodeAddressInfo>(
     address: T,
     options?: WaitOptions,
-  ): Promise<SeqPacketSocket<AddressOf<T['family']>>> {
-    return setUpAsync(SeqPacketSocket.create(familyOf(address) as T['family']), (s) =>
+  ): Promise<SeqPacketSocket<AddressOf<FamilyOf<T['family']>>>> {
+    return setUpAsync(SeqPacketSocket.create(familyOf(address) as FamilyOf<T['family']>), (s) =>
       s.connect(address, options),
     );
   }
@@ -106,7 +107,7 @@ export class SeqPacketSocket<A extends Address = Address> extends MessageSocket<
   }
 
   /** Connects, waiting for the connection to be established. connect(2) */
-  async connect(address: SocketAddress, options?: WaitOptions): Promise<void> {
+  async connect(address: SocketAddress | NodeAddressInfo, options?: WaitOptions): Promise<void> {
     await this.connectTo(address, waitSignal(options));
   }
 

@@ -1,8 +1,9 @@
 // SOCK_STREAM: TCP and unix stream sockets, with reads and writes that wait on the event loop.
-import type { Address, SocketAddress } from '../sys/address.js';
+import type { Address, NodeAddressInfo, SocketAddress } from '../sys/address.js';
 import { type ConnectionsOptions, acceptAttempt, connectionsOf } from './accept.js';
 import {
   type AddressOf,
+  type FamilyOf,
   CONSTRUCT,
   setUp,
   setUpAsync,
@@ -109,11 +110,11 @@ export class StreamSocket<A extends Address = Address> extends StreamOptionAcces
    * Creates, binds and listens in one step. For IP families SO_REUSEADDR is set first, as
    * servers usually want. socket(2), bind(2), listen(2)
    */
-  static listen<T extends SocketAddress>(
+  static listen<T extends SocketAddress | NodeAddressInfo>(
     address: T,
     backlog: number = c.SOMAXCONN,
-  ): StreamSocket<AddressOf<T['family']>> {
-    const family = familyOf(address) as T['family'];
+  ): StreamSocket<AddressOf<FamilyOf<T['family']>>> {
+    const family = familyOf(address) as FamilyOf<T['family']>;
     return setUp(StreamSocket.create(family), (s) => {
       if (family !== 'unix') s.setReuseAddress(true);
       s.bind(address).listen(backlog);
@@ -121,11 +122,11 @@ export class StreamSocket<A extends Address = Address> extends StreamOptionAcces
   }
 
   /** Creates a socket and connects it to `address`. socket(2), connect(2) */
-  static async connect<T extends SocketAddress>(
+  static async connect<T extends SocketAddress | NodeAddressInfo>(
     address: T,
     options?: WaitOptions,
-  ): Promise<StreamSocket<AddressOf<T['family']>>> {
-    return setUpAsync(StreamSocket.create(familyOf(address) as T['family']), (s) =>
+  ): Promise<StreamSocket<AddressOf<FamilyOf<T['family']>>>> {
+    return setUpAsync(StreamSocket.create(familyOf(address) as FamilyOf<T['family']>), (s) =>
       s.connect(address, options),
     );
   }
@@ -165,7 +166,7 @@ export class StreamSocket<A extends Address = Address> extends StreamOptionAcces
   }
 
   /** Connects, waiting for the handshake: EINPROGRESS, writability, then SO_ERROR. connect(2) */
-  async connect(address: SocketAddress, options?: WaitOptions): Promise<void> {
+  async connect(address: SocketAddress | NodeAddressInfo, options?: WaitOptions): Promise<void> {
     await this.connectTo(address, waitSignal(options));
   }
 
