@@ -104,7 +104,7 @@ export {
 export * from './sys/options.js';
 
 // The typed classes over the readiness engine.
-export { type AddressOf, type Family, SocketBase } from './socket/base.js';
+export { type AddressOf, type Family, type FamilyOf, SocketBase } from './socket/base.js';
 export type { WaitOptions } from './socket/signal.js';
 export { DatagramSocket } from './socket/datagram.js';
 export {

@@ -461,19 +461,24 @@ export function formatAddress(address: Address | AnySocketAddress | null): strin
 
 // Type guards for what the kernel returns, whose type is every family's (Address): the
 // syscall layer cannot know an fd's family, so the caller's check narrows it.
-type Checked = Address | AnySocketAddress | NodeAddressInfo | null | undefined;
 
 /** Whether `address` is an IPv4 address (struct sockaddr_in). ip(7) */
-export function isInetAddress(address: Checked): address is InetAddress {
+export function isInetAddress(
+  address: Address | AnySocketAddress | NodeAddressInfo | null | undefined,
+): address is InetAddress {
   return address?.family === 'inet';
 }
 
 /** Whether `address` is an IPv6 address (struct sockaddr_in6). ipv6(7) */
-export function isInet6Address(address: Checked): address is Inet6Address {
+export function isInet6Address(
+  address: Address | AnySocketAddress | NodeAddressInfo | null | undefined,
+): address is Inet6Address {
   return address?.family === 'inet6';
 }
 
 /** Whether `address` is a unix address: a path, an abstract name or unnamed. unix(7) */
-export function isUnixAddress(address: Checked): address is UnixAddress {
+export function isUnixAddress(
+  address: Address | AnySocketAddress | NodeAddressInfo | null | undefined,
+): address is UnixAddress {
   return address?.family === 'unix';
 }
