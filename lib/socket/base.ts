@@ -43,12 +43,20 @@ const c = native.constants as Record<
 >;
 
 /** The family of the address a static constructor makes its socket for. */
-export function familyOf(address: unknown): unknown {
+export function familyOf(address: unknown): Family {
   if (typeof address !== 'object' || address === null) {
     throw invalidArgType('address', 'an address object', address);
   }
   const family = (address as { family?: unknown }).family;
-  return ipFamily(family) ?? family;
+  const f = family === 'unix' ? family : ipFamily(family);
+  if (f === undefined) {
+    throw invalidArgValue(
+      'address.family',
+      family,
+      "must be 'inet', 'inet6' or 'unix' (or Node's 'IPv4', 'IPv6'), as in { family: 'inet', address: '127.0.0.1', port: 8080 }",
+    );
+  }
+  return f;
 }
 
 /**
