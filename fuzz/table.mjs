@@ -390,6 +390,9 @@ export function packageTable(c, pkg) {
       check: (r) => (Array.isArray(r) ? null : 'openSockets returned no array'),
     },
     formatAddress: { args: [['any', fc.oneof(S.address, S.scalar)]] },
+    isInetAddress: { args: [['any', fc.oneof(S.address, S.scalar)]] },
+    isInet6Address: { args: [['any', fc.oneof(S.address, S.scalar)]] },
+    isUnixAddress: { args: [['any', fc.oneof(S.address, S.scalar)]] },
     // The inspector's formatters render what inspect() and listFds() return; they must answer
     // any change to it with text or a coded error.
     formatInspection: {

@@ -1,6 +1,12 @@
 // sendmsg/recvmsg with scatter/gather and control messages. The layout of struct msghdr is
 // native/msg.cc's; this file checks what the caller wrote and shapes results and errors.
-import { type Address, type AnySocketAddress, addrArgs, errorTarget } from './address.js';
+import {
+  type Address,
+  type AnySocketAddress,
+  type NodeAddressInfo,
+  addrArgs,
+  errorTarget,
+} from './address.js';
 import {
   SocketError,
   check,
@@ -53,7 +59,7 @@ export interface SendMsgOptions {
   /** The payload, gathered from the views in order with no copy. */
   buffers: Buffers;
   /** The destination, for an unconnected datagram socket. */
-  address?: AnySocketAddress;
+  address?: AnySocketAddress | NodeAddressInfo;
   /** Control messages to send with the payload. */
   control?: readonly SendControlMessage[];
   /** MSG_* flags (MSG_NOSIGNAL is always added). */

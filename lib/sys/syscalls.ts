@@ -1,7 +1,13 @@
 // The fd-integer syscall layer: one function per syscall under its C name, fds as plain numbers
 // in and out, the argument order of C. Each validates its arguments, calls the addon once, and
 // turns a negative result into a SocketError.
-import { type Address, type AnySocketAddress, addrArgs, errorTarget } from './address.js';
+import {
+  type Address,
+  type AnySocketAddress,
+  type NodeAddressInfo,
+  addrArgs,
+  errorTarget,
+} from './address.js';
 import {
   addressFromMeta,
   addressIntoMeta,
@@ -60,7 +66,7 @@ export function socketpair(domain: number, type: number, protocol = 0): [number,
  * {@link getsockname} then reports.
  * bind(2) — {@link https://man7.org/linux/man-pages/man2/bind.2.html}
  */
-export function bind(fd: number, address: AnySocketAddress): void {
+export function bind(fd: number, address: AnySocketAddress | NodeAddressInfo): void {
   validateFd(fd);
   const addr = addrArgs(address);
   const r = native.bind(fd, ...addr);
@@ -103,7 +109,7 @@ export function accept(fd: number, flags = 0): Accepted {
  * throws EINPROGRESS; wait for writability, then read SO_ERROR.
  * connect(2) — {@link https://man7.org/linux/man-pages/man2/connect.2.html}
  */
-export function connect(fd: number, address: AnySocketAddress): void {
+export function connect(fd: number, address: AnySocketAddress | NodeAddressInfo): void {
   validateFd(fd);
   const addr = addrArgs(address);
   const r = native.connect(fd, ...addr);
@@ -153,7 +159,7 @@ export function sendto(
   fd: number,
   buffer: ArrayBufferView,
   flags: number,
-  address: AnySocketAddress,
+  address: AnySocketAddress | NodeAddressInfo,
 ): number {
   validateFd(fd);
   validateView(buffer, 'buffer');
