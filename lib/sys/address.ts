@@ -214,7 +214,8 @@ export function addrArgs(address: unknown, name = 'address'): AddrArgs {
   // syscall with another.
   const a = address as Record<string, unknown>;
   const family = a.family;
-  const ip = ipFamily(family);
+  // sockfd's own names tested first: they are what a packet loop passes.
+  const ip = family === 'inet' || family === 'inet6' ? family : ipFamily(family);
   if (ip !== undefined) {
     const { address: host, port, flowinfo, scopeId } = a;
     if (
