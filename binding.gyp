@@ -8,6 +8,7 @@
         "native/cmsg.cc",
         "native/cmsg_napi.cc",
         "native/constants.cc",
+        "native/epoll.cc",
         "native/errors.cc",
         "native/fd.cc",
         "native/file.cc",

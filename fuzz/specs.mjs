@@ -46,6 +46,7 @@ export const POOL_FDS = [
   'devnull',
   'file',
   'dir',
+  'epoll',
 ];
 
 /** Pool sockets bound to a port, so a destination can name them. */

@@ -26,6 +26,7 @@ import fc from 'fast-check';
 
 import { TRAPPED } from './pool.mjs';
 import * as S from './specs.mjs';
+import { nativeParity, packageParity } from './table-parity.mjs';
 
 const { listOptions } = createRequire(import.meta.url)('../dist/sys/options/table.js');
 
@@ -230,6 +231,7 @@ export function packageTable(c, pkg) {
   return {
     ...optionEntries(),
     ...packetEntries(c, pkg),
+    ...packageParity(c),
     sendmmsg: {
       args: [fdArg, ['any', mmsgList({ buffers: msgBuffers, address: mmsgAddress })], mmsgFlags],
       check: (r, [, list]) =>
@@ -578,6 +580,7 @@ export function nativeTable(c, native) {
   const ms = ['any', fc.oneof(fc.constantFrom(0, 1, 0.5, 1000, 1e15, -1), S.number)];
   return {
     ...nativeMessageEntries(c, native),
+    ...nativeParity(c),
     sendmsg: {
       args: [fdArg, ['any', buffers], msgFlags, ['any', nativeControl], addrOrNull],
       scanFds: () => true,

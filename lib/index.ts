@@ -40,6 +40,13 @@ export {
 } from './sys/syscalls.js';
 export { type SendfileResult, sendfile } from './sys/file.js';
 export {
+  EPOLL_MAX_EVENTS,
+  type EpollEvent,
+  epollCreate1,
+  epollCtl,
+  epollWait,
+} from './sys/epoll.js';
+export {
   type Address,
   type AnySocketAddress,
   type Inet6Address,

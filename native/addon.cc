@@ -37,6 +37,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSignals(env, exports);
   InitFile(env, exports);
   InitOwners(env, exports);
+  InitEpoll(env, exports);
   return exports;
 }
 

@@ -40,6 +40,7 @@
 #include <linux/tipc.h>
 #include <linux/tls.h>
 #include <linux/vm_sockets.h>
+#include <sys/epoll.h>
 #endif
 
 namespace sockfd {

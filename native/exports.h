@@ -18,6 +18,7 @@ void InitMmsg(Napi::Env env, Napi::Object exports);     // mmsg.cc
 void InitSignals(Napi::Env env, Napi::Object exports);  // signals.cc
 void InitFile(Napi::Env env, Napi::Object exports);     // file.cc
 void InitOwners(Napi::Env env, Napi::Object exports);   // owners.cc
+void InitEpoll(Napi::Env env, Napi::Object exports);    // epoll.cc
 
 // Closes every watcher on `fd`, before the fd itself is closed. poll.cc
 void CloseWatchersForFd(Napi::Env env, int fd);

@@ -193,6 +193,11 @@ export interface Native {
   /** Bytes sent or -errno; offset -1 reads from the file position. */
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
   ifNameToIndex(name: string): number;
+  /** native/epoll.cc: fd, 0 or the ready count; -errno. `events` is the u32 mask as an int32. */
+  epollCreate1(flags: number): number;
+  epollCtl(epfd: number, op: number, fd: number, events: number, data: number): number;
+  /** Event i goes to out[2i] (its mask) and out[2i + 1] (its data). */
+  epollWait(epfd: number, out: Float64Array, maxEvents: number, timeoutMs: number): number;
   ifIndexToName(index: number): string | number;
 
   /** The kinds of address AddressToMeta writes to meta[1]. */
