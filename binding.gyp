@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/args.cc",
+        "native/bpf.cc",
         "native/cmsg.cc",
         "native/cmsg_napi.cc",
         "native/constants.cc",

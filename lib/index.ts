@@ -47,6 +47,20 @@ export {
   epollWait,
 } from './sys/epoll.js';
 export {
+  type BpfInstruction,
+  type BpfLink,
+  attachFilter,
+  attachReuseportCbpf,
+  bpfDestinationPort,
+  bpfIpProtocol,
+  bpfJump,
+  bpfReuseportByByte,
+  bpfReuseportByCpu,
+  bpfStmt,
+  detachFilter,
+  lockFilter,
+} from './sys/bpf.js';
+export {
   type Address,
   type AnySocketAddress,
   type Inet6Address,

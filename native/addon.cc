@@ -38,6 +38,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFile(env, exports);
   InitOwners(env, exports);
   InitEpoll(env, exports);
+  InitBpf(env, exports);
   return exports;
 }
 

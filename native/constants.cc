@@ -29,6 +29,7 @@
 #include <linux/can.h>
 #include <linux/can/raw.h>
 #include <linux/errqueue.h>
+#include <linux/filter.h>
 #include <linux/if_alg.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
