@@ -151,7 +151,7 @@ const fromFd = fc.oneof(
 
 /** Argument arbitraries by method name; a method not named here gets generic ones. */
 function methodTable(c) {
-  const { sendMessage, recvMessage } = messageArbitraries(c);
+  const { sendMessage, recvMessage, control } = messageArbitraries(c);
   const number = fc.oneof(fc.constantFrom(0, 1, 2, 64, 255, 256, 1000, 65536, -1), S.number);
   const setter = [fc.oneof(S.boolean, number)];
   const index = fc.oneof(fc.nat(4), S.number);
@@ -209,6 +209,8 @@ function methodTable(c) {
       bytes: [index],
       flags: [index],
       address: [index],
+      setControl: [index, fc.oneof(control, fc.constant(null))],
+      control: [index],
       sendmmsg: [S.fd, msgFlags],
       recvmmsg: [S.fd, msgFlags, fc.oneof(fc.constantFrom(S.UNDEF, 0, 1), S.number)],
       poke: [fc.constantFrom('state', 'iovCounts', 'views'), fc.nat(40), S.anything],
@@ -331,6 +333,14 @@ export function classTable(pkg, native, c) {
                 weight: 1,
               },
               { arbitrary: S.scalar, weight: 1 },
+            ),
+            // Options: a control length for recvmmsg, sometimes, or junk.
+            fc.oneof(
+              fc.constant(S.UNDEF),
+              fc
+                .constantFrom(0, 64, 256, 65536, 65537, -1)
+                .map((n) => tag('obj', { v: { controlLength: n } })),
+              S.scalar,
             ),
           ),
         ],

@@ -172,7 +172,7 @@ export function packageTable(c, pkg) {
   );
   const created = (r) => (typeof r === 'number' ? [r] : []);
 
-  const { sendMessage, recvMessage } = messageArbitraries(c);
+  const { sendMessage, recvMessage, control, recvControlLength } = messageArbitraries(c);
   // Fds that arrive in SCM_RIGHTS are new fds of this process; the worker finds them.
   const msgEntry = (message) => ({ args: [fdArg, ['any', message]], scanFds: () => true });
 
@@ -233,12 +233,24 @@ export function packageTable(c, pkg) {
     ...packetEntries(c, pkg),
     ...packageParity(c),
     sendmmsg: {
-      args: [fdArg, ['any', mmsgList({ buffers: msgBuffers, address: mmsgAddress })], mmsgFlags],
+      args: [
+        fdArg,
+        ['any', mmsgList({ buffers: msgBuffers, address: mmsgAddress, control })],
+        mmsgFlags,
+      ],
+      scanFds: () => true,
       check: (r, [, list]) =>
         Number.isInteger(r) && r >= 0 && r <= list.length ? null : `sendmmsg returned ${r}`,
     },
     recvmmsg: {
-      args: [fdArg, ['any', mmsgList({ buffers: msgBuffers })], mmsgFlags, pollTimeout()],
+      args: [
+        fdArg,
+        ['any', mmsgList({ buffers: msgBuffers, controlLength: recvControlLength })],
+        mmsgFlags,
+        pollTimeout(),
+      ],
+      // Fds that arrive in SCM_RIGHTS are new fds of this process; the worker finds them.
+      scanFds: () => true,
       check: (r, [, list]) => {
         if (!Array.isArray(r) || r.length > list.length) return 'recvmmsg returned no list';
         for (const m of r) {
@@ -1629,6 +1641,36 @@ function nativeMessageEntries(c, native) {
       ? null
       : `${what} returned ${r}`;
   const length = fc.oneof(ranged(0, 65536), fc.constantFrom(65537, 2 ** 31));
+  // Per-message control: lists for sendmmsg (or null each), lengths for recvmmsg; mostly absent.
+  const { control } = messageArbitraries(c);
+  const controls = [
+    'any',
+    fc.oneof(
+      { arbitrary: fc.constant(S.UNDEF), weight: 4 },
+      {
+        arbitrary: fc
+          .array(fc.oneof(control, fc.constant(null)), { maxLength: 5 })
+          .map((v) => ({ $: 'arr', v })),
+        weight: 4,
+      },
+      { arbitrary: S.scalar, weight: 1 },
+    ),
+  ];
+  const controlLengths = [
+    'any',
+    fc.oneof(
+      { arbitrary: fc.constant(S.UNDEF), weight: 4 },
+      {
+        arbitrary: fc
+          .array(fc.constantFrom(0, 16, 24, 256, 65536, 65537, -1), { maxLength: 5 })
+          .map((v) => S.typedArray('Int32Array', v)),
+        weight: 4,
+      },
+      { arbitrary: S.scalar, weight: 1 },
+    ),
+  ];
+  const countOrControl = (what) => (r) =>
+    Array.isArray(r) ? (r.every(Array.isArray) ? null : `${what} control lists`) : count(what)(r);
   const offset = fc.oneof(
     { arbitrary: fc.constantFrom(0, 0, 0, slot), weight: 8 },
     { arbitrary: fc.constantFrom(1, 7, -1, 2 ** 31), weight: 1 },
@@ -1655,15 +1697,25 @@ function nativeMessageEntries(c, native) {
   const addressOrNull = (r) =>
     r === null || typeof r?.family === 'string' ? null : `decodeAddress returned ${String(r)}`;
   return {
-    sendmmsg: { args: [fdArg, batch({ send: true }), flags], check: count('sendmmsg') },
-    recvmmsg: { args: [fdArg, batch({}), flags, timeout], check: count('recvmmsg') },
+    sendmmsg: {
+      args: [fdArg, batch({ send: true }), flags, controls],
+      check: count('sendmmsg'),
+      scanFds: () => true,
+    },
+    recvmmsg: {
+      args: [fdArg, batch({}), flags, timeout, controlLengths],
+      check: countOrControl('recvmmsg'),
+      scanFds: () => true,
+    },
     sendmmsgSlab: {
-      args: [fdArg, batch({ slab: true, send: true }), flags],
+      args: [fdArg, batch({ slab: true, send: true }), flags, controls],
       check: count('sendmmsgSlab'),
+      scanFds: () => true,
     },
     recvmmsgSlab: {
-      args: [fdArg, batch({ slab: true }), flags, timeout],
-      check: count('recvmmsgSlab'),
+      args: [fdArg, batch({ slab: true }), flags, timeout, controlLengths],
+      check: countOrControl('recvmmsgSlab'),
+      scanFds: () => true,
     },
     encodeAddress: {
       args: [['any', names], ['any', offset], nativeAddress(c)],

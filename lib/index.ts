@@ -113,6 +113,7 @@ export {
 } from './sys/msg.js';
 export {
   MessageBatch,
+  type MessageBatchOptions,
   type SendMmsgMessage,
   type RecvMmsgMessage,
   type RecvMmsgResult,

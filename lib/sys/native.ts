@@ -121,7 +121,9 @@ export interface Native {
     names: Uint8Array | null,
     state: Int32Array,
     flags: number,
+    controls?: readonly (readonly unknown[] | null)[],
   ): number;
+  /** With `controlLengths`: the received messages' control lists (native/mmsg.cc), or -errno. */
   recvmmsg(
     fd: number,
     views: readonly ArrayBufferView[],
@@ -130,7 +132,8 @@ export interface Native {
     state: Int32Array,
     flags: number,
     timeoutMs: number,
-  ): number;
+    controlLengths?: Int32Array,
+  ): number | unknown[][];
   /** sendmmsg with the views given as one ArrayBuffer and [byteOffset, byteLength] per view. */
   sendmmsgSlab(
     fd: number,
@@ -140,6 +143,7 @@ export interface Native {
     names: Uint8Array | null,
     state: Int32Array,
     flags: number,
+    controls?: readonly (readonly unknown[] | null)[],
   ): number;
   /** recvmmsg with the views given as one ArrayBuffer and [byteOffset, byteLength] per view. */
   recvmmsgSlab(
@@ -151,7 +155,8 @@ export interface Native {
     state: Int32Array,
     flags: number,
     timeoutMs: number,
-  ): number;
+    controlLengths?: Int32Array,
+  ): number | unknown[][];
   encodeAddress(names: Uint8Array, offset: number, ...addr: AddrArgs): number;
   decodeAddress(names: Uint8Array, offset: number, length: number): NativeAddress | null;
   cmsgSpace(length: number): number;
