@@ -1,6 +1,6 @@
 // 9. The same event loop on epoll. poll() is handed the whole fd list on every call; epoll
-// keeps the interest list in the kernel, changed with epollCtl() only when interest changes,
-// and epollWait() returns only the entries that are ready. Here the echo server of example 8
+// keeps the interest list in the kernel, changed with epoll_ctl() only when interest changes,
+// and epoll_wait() returns only the entries that are ready. Here the echo server of example 8
 // again, on a tiny loop with one call to register a handler: the listener level-triggered,
 // the connections edge-triggered (read until EAGAIN), the clients' connects one-shot.
 import {
@@ -22,9 +22,9 @@ import {
   bind,
   close,
   connect,
-  epollCreate1,
-  epollCtl,
-  epollWait,
+  epoll_create1,
+  epoll_ctl,
+  epoll_wait,
   getsockname,
   getsockopt,
   listen,
@@ -35,17 +35,17 @@ import {
 
 import { say } from './support/run.js';
 
-// The loop: an epoll fd, and a handler per registered fd. epollCtl's data is the fd itself.
-const ep = epollCreate1();
+// The loop: an epoll fd, and a handler per registered fd. epoll_ctl's data is the fd itself.
+const ep = epoll_create1();
 const handlers = new Map<number, { name: string; ready: (events: number) => void }>();
 
 function on(fd: number, name: string, events: number, ready: (events: number) => void): void {
-  epollCtl(ep, handlers.has(fd) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, events);
+  epoll_ctl(ep, handlers.has(fd) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, events);
   handlers.set(fd, { name, ready });
 }
 
 function done(fd: number): void {
-  epollCtl(ep, EPOLL_CTL_DEL, fd);
+  epoll_ctl(ep, EPOLL_CTL_DEL, fd);
   handlers.delete(fd);
   close(fd);
 }
@@ -129,8 +129,8 @@ for (const name of ['client A', 'client B']) {
 
 say(`echo server on ${address.address}:${address.port}; epoll fd ${ep} watches ${handlers.size}`);
 for (let round = 1; handlers.size > 0; round++) {
-  const ready = epollWait(ep, 16, 1000);
-  say(`round ${round}: epollWait() -> ${ready.length} ready of ${handlers.size} watched`);
+  const ready = epoll_wait(ep, 16, 1000);
+  say(`round ${round}: epoll_wait() -> ${ready.length} ready of ${handlers.size} watched`);
   if (ready.length === 0) throw new Error('nothing became ready within a second');
   for (const { events, data: fd } of ready) {
     const h = handlers.get(fd);

@@ -142,7 +142,7 @@ export class Pool {
       case 'dir':
         return { dir: fs.openSync(this.dir, 'r') };
       case 'epoll':
-        return { epoll: p.epollCreate1() };
+        return { epoll: p.epoll_create1() };
       default:
         throw new Error(`unknown pool group ${group}`);
     }

@@ -120,12 +120,12 @@ export function packageParity(c) {
     r.length <= max &&
     r.every((e) => Number.isInteger(e.events) && Number.isInteger(e.data))
       ? null
-      : `epollWait returned ${JSON.stringify(r)}`;
+      : `epoll_wait returned ${JSON.stringify(r)}`;
   return {
-    epollCreate1: { args: [a.flags], creates: created },
-    epollCtl: { args: a.ctl, keep: 3 },
+    epoll_create1: { args: [a.flags], creates: created },
+    epoll_ctl: { args: a.ctl, keep: 3 },
     // Never without its timeout: the default, -1, waits forever.
-    epollWait: { args: [['fdro', epfd], ['any', maxEvents], timeout], keep: 3, check: waitCheck },
+    epoll_wait: { args: [['fdro', epfd], ['any', maxEvents], timeout], keep: 3, check: waitCheck },
     attachFilter: { args: [fdArg, ['any', b.program]] },
     attachReuseportCbpf: { args: [fdArg, ['any', b.program]] },
     detachFilter: { args: [fdArg] },
@@ -187,9 +187,9 @@ export function nativeParity(c) {
     { arbitrary: S.scalar, weight: 1 },
   );
   return {
-    epollCreate1: { args: [a.flags], creates: created },
-    epollCtl: { args: a.ctl },
-    epollWait: { args: [['fdro', epfd], ['any', out], ['any', maxEvents], timeout], keep: 4 },
+    epoll_create1: { args: [a.flags], creates: created },
+    epoll_ctl: { args: a.ctl },
+    epoll_wait: { args: [['fdro', epfd], ['any', out], ['any', maxEvents], timeout], keep: 4 },
     attachFilter: { args: [fdArg, ['any', optname], ['any', b.program]] },
   };
 }

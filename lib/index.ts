@@ -42,9 +42,9 @@ export { type SendfileResult, sendfile } from './sys/file.js';
 export {
   EPOLL_MAX_EVENTS,
   type EpollEvent,
-  epollCreate1,
-  epollCtl,
-  epollWait,
+  epoll_create1,
+  epoll_ctl,
+  epoll_wait,
 } from './sys/epoll.js';
 export {
   type BpfInstruction,

@@ -15,10 +15,10 @@ namespace sockfd {
 // epoll_event.data is a u64; JavaScript numbers hold it exactly up to 2^53 - 1.
 constexpr double kMaxSafeData = 9007199254740991.0;
 
-// The most events one epollWait returns: each call allocates room for maxEvents.
+// The most events one epoll_wait returns: each call allocates room for maxEvents.
 constexpr int32_t kMaxEvents = 65536;
 
-// epollCreate1(flags) -> fd or -errno. epoll_create1(2)
+// epoll_create1(flags) -> fd or -errno. epoll_create1(2)
 static napi_value EpollCreate1(napi_env env, napi_callback_info cb) {
   Args<1> a(env, cb);
   int32_t flags;
@@ -30,7 +30,7 @@ static napi_value EpollCreate1(napi_env env, napi_callback_info cb) {
 #endif
 }
 
-// epollCtl(epfd, op, fd, events, data) -> 0 or -errno. `events` is the u32 mask as an int32
+// epoll_ctl(epfd, op, fd, events, data) -> 0 or -errno. `events` is the u32 mask as an int32
 // (EPOLLET is bit 31); `data` an integer in [0, 2^53 - 1]. epoll_ctl(2)
 static napi_value EpollCtl(napi_env env, napi_callback_info cb) {
   Args<5> a(env, cb);
@@ -58,7 +58,7 @@ static napi_value EpollCtl(napi_env env, napi_callback_info cb) {
 #endif
 }
 
-// epollWait(epfd, out, maxEvents, timeoutMs) -> the count of ready events or -errno; event i
+// epoll_wait(epfd, out, maxEvents, timeoutMs) -> the count of ready events or -errno; event i
 // is written to out[2i] (the events mask) and out[2i + 1] (its data), `out` a Float64Array of
 // at least 2 * maxEvents. epoll_wait(2)
 //
@@ -122,9 +122,9 @@ static napi_value EpollWait(napi_env env, napi_callback_info cb) {
 }
 
 void InitEpoll(Napi::Env env, Napi::Object exports) {
-  ExportFunction(env, exports, "epollCreate1", EpollCreate1);
-  ExportFunction(env, exports, "epollCtl", EpollCtl);
-  ExportFunction(env, exports, "epollWait", EpollWait);
+  ExportFunction(env, exports, "epoll_create1", EpollCreate1);
+  ExportFunction(env, exports, "epoll_ctl", EpollCtl);
+  ExportFunction(env, exports, "epoll_wait", EpollWait);
 }
 
 }  // namespace sockfd

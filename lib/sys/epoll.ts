@@ -5,14 +5,14 @@ import { native } from './native.js';
 
 const c = native.constants as Partial<Record<'EPOLL_CLOEXEC', number>>;
 
-/** The most events one {@link epollWait} returns (native/epoll.cc allocates room for them). */
+/** The most events one {@link epoll_wait} returns (native/epoll.cc allocates room for them). */
 export const EPOLL_MAX_EVENTS = 65536;
 
-/** One ready entry of the interest list, as {@link epollWait} reports it. */
+/** One ready entry of the interest list, as {@link epoll_wait} reports it. */
 export interface EpollEvent {
   /** What holds: EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP, … */
   events: number;
-  /** The number given to {@link epollCtl} for the fd: the fd itself unless you chose another. */
+  /** The number given to {@link epoll_ctl} for the fd: the fd itself unless you chose another. */
   data: number;
 }
 
@@ -22,20 +22,20 @@ export interface EpollEvent {
  * it with `close()`.
  * epoll_create1(2) — {@link https://man7.org/linux/man-pages/man2/epoll_create1.2.html}
  */
-export function epollCreate1(flags = 0): number {
+export function epoll_create1(flags = 0): number {
   validateInt32(flags, 'flags');
-  return check(native.epollCreate1(flags | (c.EPOLL_CLOEXEC ?? 0)), 'epoll_create1');
+  return check(native.epoll_create1(flags | (c.EPOLL_CLOEXEC ?? 0)), 'epoll_create1');
 }
 
 /**
  * Adds `fd` to the interest list of `epfd` (EPOLL_CTL_ADD), changes its entry (EPOLL_CTL_MOD)
  * or removes it (EPOLL_CTL_DEL). `events` is EPOLLIN, EPOLLOUT, EPOLLRDHUP, … ORed with the
- * modes EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE; `data` is what {@link epollWait} reports for the
+ * modes EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE; `data` is what {@link epoll_wait} reports for the
  * entry: the fd unless given, any integer from 0 to 2^53 - 1 (the u64 of `epoll_data` as far as a
  * number holds it exactly).
  * epoll_ctl(2) — {@link https://man7.org/linux/man-pages/man2/epoll_ctl.2.html}
  */
-export function epollCtl(
+export function epoll_ctl(
   epfd: number,
   op: number,
   fd: number,
@@ -48,7 +48,7 @@ export function epollCtl(
   // A u32 mask, signed or not: `EPOLLIN | EPOLLET` is negative in JavaScript (EPOLLET is bit 31).
   validateInt(events, 'events', -0x80000000, 0xffffffff);
   validateInt(data, 'data', 0, Number.MAX_SAFE_INTEGER);
-  check(native.epollCtl(epfd, op, fd, events | 0, data), 'epoll_ctl');
+  check(native.epoll_ctl(epfd, op, fd, events | 0, data), 'epoll_ctl');
 }
 
 // One out-array per thread, grown to the largest maxEvents asked for.
@@ -61,12 +61,12 @@ let out = new Float64Array(2 * 64);
  * with EINTR so its handler can run; any other interruption resumes it with the time left.
  * epoll_wait(2) — {@link https://man7.org/linux/man-pages/man2/epoll_wait.2.html}
  */
-export function epollWait(epfd: number, maxEvents: number, timeoutMs = -1): EpollEvent[] {
+export function epoll_wait(epfd: number, maxEvents: number, timeoutMs = -1): EpollEvent[] {
   validateFd(epfd, 'epfd');
   validateInt(maxEvents, 'maxEvents', 1, EPOLL_MAX_EVENTS);
   validateInt(timeoutMs, 'timeoutMs', -1, 0x7fffffff);
   if (out.length < 2 * maxEvents) out = new Float64Array(2 * maxEvents);
-  const n = check(native.epollWait(epfd, out, maxEvents, timeoutMs), 'epoll_wait');
+  const n = check(native.epoll_wait(epfd, out, maxEvents, timeoutMs), 'epoll_wait');
   const ready: EpollEvent[] = new Array<EpollEvent>(n);
   for (let i = 0; i < n; i++) ready[i] = { events: out[2 * i]!, data: out[2 * i + 1]! };
   return ready;

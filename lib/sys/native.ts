@@ -199,13 +199,13 @@ export interface Native {
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
   ifNameToIndex(name: string): number;
   /** native/epoll.cc: fd, 0 or the ready count; -errno. `events` is the u32 mask as an int32. */
-  epollCreate1(flags: number): number;
-  epollCtl(epfd: number, op: number, fd: number, events: number, data: number): number;
+  epoll_create1(flags: number): number;
+  epoll_ctl(epfd: number, op: number, fd: number, events: number, data: number): number;
   /** native/bpf.cc: setsockopt of a checked classic BPF program; optname SO_ATTACH_FILTER or
    * SO_ATTACH_REUSEPORT_CBPF. 0 or -errno. */
   attachFilter(fd: number, optname: number, program: readonly unknown[]): number;
   /** Event i goes to out[2i] (its mask) and out[2i + 1] (its data). */
-  epollWait(epfd: number, out: Float64Array, maxEvents: number, timeoutMs: number): number;
+  epoll_wait(epfd: number, out: Float64Array, maxEvents: number, timeoutMs: number): number;
   ifIndexToName(index: number): string | number;
 
   /** The kinds of address AddressToMeta writes to meta[1]. */

@@ -1,5 +1,5 @@
 // A child: one blocking call on a socket with nothing to give, to be interrupted from outside.
-// argv: the call (recv | accept | poll | epollWait) and whether JavaScript listens to SIGINT (listen |
+// argv: the call (recv | accept | poll | epoll_wait) and whether JavaScript listens to SIGINT (listen |
 // none). Prints 'ready' just before the call, then what the call did; with a listener, the
 // handler prints 'handler ran' on the event loop's next turn, and then nothing keeps the
 // process alive.
@@ -25,11 +25,11 @@ function run() {
   }
   const [a, b] = s.socketpair(c.AF_UNIX, c.SOCK_STREAM);
   fds.push(a, b);
-  if (call === 'epollWait') {
-    const ep = s.epollCreate1();
+  if (call === 'epoll_wait') {
+    const ep = s.epoll_create1();
     fds.push(ep);
-    s.epollCtl(ep, c.EPOLL_CTL_ADD, a, c.EPOLLIN);
-    return s.epollWait(ep, 1, -1).length;
+    s.epoll_ctl(ep, c.EPOLL_CTL_ADD, a, c.EPOLLIN);
+    return s.epoll_wait(ep, 1, -1).length;
   }
   return s.poll([{ fd: a, events: c.POLLIN }], -1)[0].revents;
 }

@@ -1,5 +1,5 @@
 // Blocking calls under a signal storm: a child process sends this one a signal as fast as it
-// can while the main thread is blocked in poll, epollWait, recv, accept, send and connect.
+// can while the main thread is blocked in poll, epoll_wait, recv, accept, send and connect.
 //
 // `node signal-storm.mjs js` (the default): the signal is SIGUSR2 and a JS handler counts it.
 // Its handler can only run once the call returns, so each call must fail promptly with EINTR
@@ -119,14 +119,14 @@ const cases = [
     },
   },
   {
-    name: 'epollWait with a timeout and nothing ready waits the whole timeout',
+    name: 'epoll_wait with a timeout and nothing ready waits the whole timeout',
     min: TIMEOUT_MS,
     run() {
       const [a, b] = pair();
-      const ep = s.epollCreate1();
+      const ep = s.epoll_create1();
       try {
-        s.epollCtl(ep, c.EPOLL_CTL_ADD, a, c.EPOLLIN);
-        const ready = s.epollWait(ep, 1, TIMEOUT_MS);
+        s.epoll_ctl(ep, c.EPOLL_CTL_ADD, a, c.EPOLLIN);
+        const ready = s.epoll_wait(ep, 1, TIMEOUT_MS);
         return { ok: ready.length === 0, got: `${ready.length} ready` };
       } finally {
         s.close(ep);
@@ -136,15 +136,15 @@ const cases = [
     },
   },
   {
-    name: 'epollWait without a timeout returns when data arrives',
+    name: 'epoll_wait without a timeout returns when data arrives',
     min: DELAY_MS,
     run() {
       const [a, b] = pair();
-      const ep = s.epollCreate1();
+      const ep = s.epoll_create1();
       const p = peer('write', { fd: b });
       try {
-        s.epollCtl(ep, c.EPOLL_CTL_ADD, a, c.EPOLLIN);
-        const ready = s.epollWait(ep, 1, -1);
+        s.epoll_ctl(ep, c.EPOLL_CTL_ADD, a, c.EPOLLIN);
+        const ready = s.epoll_wait(ep, 1, -1);
         const buf = Buffer.alloc(64);
         const read = fromPeer(buf, s.recv(a, buf));
         return { ...read, ok: read.ok && ready[0]?.data === a, got: `${ready.length} ready` };

@@ -104,7 +104,7 @@ const cases: Record<string, { expect: (RegExp | string)[]; skipAllowed?: boolean
   },
   '09-epoll-event-loop': {
     expect: [
-      /epoll fd \d+ watches 3\nround 1: epollWait\(\) -> [1-3] ready of 3 watched/,
+      /epoll fd \d+ watches 3\nround 1: epoll_wait\(\) -> [1-3] ready of 3 watched/,
       /accept\(\) -> fd \d+, registered EPOLLIN\|EPOLLET\|EPOLLRDHUP/,
       'the echo: "hello from client A"',
       'the echo: "hello from client B"',
