@@ -198,7 +198,13 @@ describe('epoll_ctl and epoll_wait', () => {
       'ERR_OUT_OF_RANGE',
       /"data"/,
     ],
-    ['data negative', () => s.epoll_ctl(0, 1, 0, 1, -1), 'RangeError', 'ERR_OUT_OF_RANGE', /"data"/],
+    [
+      'data negative',
+      () => s.epoll_ctl(0, 1, 0, 1, -1),
+      'RangeError',
+      'ERR_OUT_OF_RANGE',
+      /"data"/,
+    ],
     ['maxEvents 0', () => s.epoll_wait(0, 0, 0), 'RangeError', 'ERR_OUT_OF_RANGE', /"maxEvents"/],
     [
       'maxEvents too many',
