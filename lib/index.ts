@@ -52,6 +52,7 @@ export {
   type UnixAbstractAddress,
   type UnixAddress,
   type UnixPathAddress,
+  type UnixPathAddressReceived,
   type UnixUnnamedAddress,
   formatAddress,
 } from './sys/address.js';
