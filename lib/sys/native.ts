@@ -178,6 +178,25 @@ export interface Native {
   getsockoptName(fd: number, level: number, name: number): string | number;
   setsockoptName(fd: number, level: number, name: number, value: string): number;
   getTcpInfo(fd: number): Record<string, number> | number;
+  setSourceMembership4(
+    fd: number,
+    name: number,
+    group: string,
+    iface: string,
+    source: string,
+  ): number;
+  setGroupSourceReq(
+    fd: number,
+    level: number,
+    name: number,
+    v6: 0 | 1,
+    group: string,
+    source: string,
+    ifindex: number,
+  ): number;
+  /** The address (an inet or inet6 one for the options that use it), or -errno. */
+  getsockoptAddress(fd: number, level: number, name: number): unknown;
+  getsockoptUint64(fd: number, level: number, name: number): bigint | number;
 
   fcntlGetfl(fd: number): number;
   fcntlSetfl(fd: number, flags: number): number;
