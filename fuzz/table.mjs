@@ -100,6 +100,19 @@ function peerPidfd(c) {
   return ([, level, name]) => level === c.SOL_SOCKET && name === SO_PEERPIDFD;
 }
 
+// connect's time limit: short enough that a pool listener whose backlog is full holds the
+// worker up briefly, and the values it must refuse.
+const connectTimeout = fc.oneof(
+  { arbitrary: fc.constantFrom(0, 1, 10, 50), weight: 4 },
+  { arbitrary: fc.constantFrom(-1, 1.5, 2 ** 31, NaN), weight: 1 },
+  { arbitrary: S.scalar, weight: 1 },
+);
+const connectOptions = fc.oneof(
+  { arbitrary: fc.constant(S.UNDEF), weight: 2 },
+  { arbitrary: connectTimeout.map((timeout) => ({ $: 'obj', v: { timeout } })), weight: 3 },
+  { arbitrary: S.scalar, weight: 1 },
+);
+
 function pollTimeout() {
   return ['timeout', fc.oneof(fc.constantFrom(0, 0, 0, 1, -1, -2, 1000), S.scalar)];
 }
@@ -283,7 +296,7 @@ export function packageTable(c, pkg) {
       args: [fdArg, ['any', S.flagsOf(['SOCK_NONBLOCK', 'SOCK_CLOEXEC'], c)]],
       creates: (r) => (r && typeof r.fd === 'number' ? [r.fd] : []),
     },
-    connect: { args: [fdArg, ['any', S.address]] },
+    connect: { args: [fdArg, ['any', S.address], ['any', connectOptions]] },
     shutdown: { args: [fdArg, ['any', S.oneOfConstants(['SHUT_RD', 'SHUT_WR', 'SHUT_RDWR'], c)]] },
     close: { args: [fdArg], heal: true, prepare: lingerOff },
     send: { args: [fdArg, ['any', S.buffer], msgFlags] },
@@ -719,6 +732,7 @@ export function nativeTable(c, native) {
       scanFds: () => true,
     },
     connect: { args: [fdArg, addr] },
+    connectTimed: { args: [fdArg, addr, ['any', connectTimeout]] },
     shutdown: { args: [fdArg, int] },
     close: { args: [fdArg], heal: true, prepare: lingerOff },
     getsockname: { args: [fdRo] },

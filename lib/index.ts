@@ -9,6 +9,7 @@ export {
   bind,
   listen,
   type Accepted,
+  type ConnectOptions,
   accept,
   connect,
   shutdown,

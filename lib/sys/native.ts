@@ -72,6 +72,15 @@ export interface Native {
     ioFlags?: number,
   ): NativeHost | undefined | number;
   connect(fd: number, ...addr: AddrArgs): number;
+  connectTimed(
+    fd: number,
+    family: AddrArgs[0],
+    host: AddrArgs[1],
+    port: AddrArgs[2],
+    flowinfo: AddrArgs[3],
+    scopeId: AddrArgs[4],
+    timeoutMs: number,
+  ): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
   getsockname(fd: number): NativeAddress | null | number;
