@@ -113,7 +113,7 @@ export {
 } from './socket/message.js';
 export { RawSocket, type RawSocketOptions } from './socket/raw.js';
 export { SeqPacketSocket } from './socket/seqpacket.js';
-export { type ShutdownHow, StreamSocket } from './socket/stream.js';
+export { type SendfileOptions, type ShutdownHow, StreamSocket } from './socket/stream.js';
 export { type ConnectionsOptions } from './socket/accept.js';
 export { type OpenSocket, openSockets } from './internal/owners.js';
 export { type Interest } from './socket/poll.js';
