@@ -359,7 +359,7 @@ function bulkReader(total: number, port: number): void {
 async function udpAsync(count: number): Promise<number> {
   const rx = sockfd.DatagramSocket.bound(LOOPBACK);
   const tx = sockfd.DatagramSocket.bound(LOOPBACK);
-  const to = rx.localAddress() as sockfd.InetAddress;
+  const to = rx.localAddress();
   const out = Buffer.alloc(SIZE);
   const buf = Buffer.alloc(SIZE);
   const run = async (n: number): Promise<number> => {
@@ -381,7 +381,7 @@ async function udpAsync(count: number): Promise<number> {
 async function tcpPairAsync(): Promise<[sockfd.StreamSocket, sockfd.StreamSocket]> {
   const listener = sockfd.StreamSocket.listen(LOOPBACK);
   const [a, b] = await Promise.all([
-    sockfd.StreamSocket.connect(listener.localAddress() as sockfd.InetAddress),
+    sockfd.StreamSocket.connect(listener.localAddress()),
     listener.accept(),
   ]);
   listener.close();
@@ -842,7 +842,7 @@ async function memDgram(n: number): Promise<Result> {
 async function alloc(kind: string, count: number): Promise<Result> {
   const rx = sockfd.DatagramSocket.bound(LOOPBACK);
   const tx = socket(AF_INET, SOCK_DGRAM);
-  connect(tx, rx.localAddress() as sockfd.InetAddress);
+  connect(tx, rx.localAddress());
   const out = Buffer.alloc(SIZE);
   const buf = Buffer.alloc(SIZE);
   const fd = rx.fd;

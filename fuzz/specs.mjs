@@ -385,6 +385,15 @@ export const address = fc.oneof(
     }),
     weight: 1,
   },
+  // Node's shape (server.address()): 'IPv4'/'IPv6', or 4/6 as older Node wrote it.
+  {
+    arbitrary: addrObject({
+      family: fc.constantFrom('IPv4', 'IPv6', 4, 6),
+      address: fc.oneof(ipv4Text, ipv6Text),
+      port,
+    }),
+    weight: 1,
+  },
   { arbitrary: fc.constantFrom(...POOL_FDS).map((of) => tag('kaddr', { of })), weight: 1 },
   { arbitrary: scalar, weight: 1 },
 );

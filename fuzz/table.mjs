@@ -406,6 +406,9 @@ export function packageTable(c, pkg) {
       check: (r) => (Array.isArray(r) ? null : 'openSockets returned no array'),
     },
     formatAddress: { args: [['any', fc.oneof(S.address, S.scalar)]] },
+    isInetAddress: { args: [['any', fc.oneof(S.address, S.scalar)]] },
+    isInet6Address: { args: [['any', fc.oneof(S.address, S.scalar)]] },
+    isUnixAddress: { args: [['any', fc.oneof(S.address, S.scalar)]] },
     // The inspector's formatters render what inspect() and listFds() return; they must answer
     // any change to it with text or a coded error.
     formatInspection: {
@@ -525,21 +528,6 @@ export function nativeTable(c, native) {
   const level = ['any', S.oneOfConstants(LEVELS, c)];
   const optname = ['any', S.oneOfConstants(optionNames(c), c)];
   const created = (r) => (typeof r === 'number' && r >= 0 ? [r] : []);
-  // The out-buffer of getsockoptInt: the 4 bytes lib/sys/native.ts passes, or another size.
-  const intOut = [
-    'any',
-    fc.oneof(
-      { arbitrary: fc.constant({ $: 'slot', len: 4, fill: 'empty', hex: '' }), weight: 8 },
-      {
-        arbitrary: fc
-          .integer({ min: 0, max: 16 })
-          .map((len) => ({ $: 'slot', len, fill: 'garbage', hex: 'ff'.repeat(len) })),
-        weight: 1,
-      },
-      { arbitrary: S.buffer, weight: 1 },
-      { arbitrary: S.scalar, weight: 1 },
-    ),
-  ];
   const pollFds = fc.oneof(
     {
       arbitrary: fc
@@ -757,7 +745,7 @@ export function nativeTable(c, native) {
     },
     recv: { args: [fdArg, ['any', S.buffer], msgFlags] },
     recvfrom: { args: [fdArg, ['any', S.buffer], msgFlags, meta] },
-    getsockoptInt: { args: [fdRo, level, optname, intOut], scanFds: peerPidfd(c) },
+    getsockoptInt: { args: [fdRo, level, optname], scanFds: peerPidfd(c) },
     setsockoptInt: { args: [fdArg, level, optname, int] },
     getsockoptBytes: { args: [fdRo, level, optname, int], scanFds: peerPidfd(c) },
     setsockoptBytes: { args: [fdArg, level, optname, ['any', S.buffer]], prepare: defuseOption },

@@ -46,6 +46,7 @@ export {
   type Inet6Address,
   type InetAddress,
   type NetlinkAddress,
+  type NodeAddressInfo,
   type OtherAddress,
   type PacketAddress,
   type PacketAddressReceived,
@@ -56,6 +57,9 @@ export {
   type UnixPathAddressReceived,
   type UnixUnnamedAddress,
   formatAddress,
+  isInet6Address,
+  isInetAddress,
+  isUnixAddress,
 } from './sys/address.js';
 export * from './sys/constants.generated.js'; // generated from the system headers at build
 export { type ErrorTarget, SocketError, errnoName } from './internal/errors.js';
@@ -102,7 +106,7 @@ export {
 export * from './sys/options.js';
 
 // The typed classes over the readiness engine.
-export { type Family, SocketBase } from './socket/base.js';
+export { type AddressOf, type Family, type FamilyOf, SocketBase } from './socket/base.js';
 export type { WaitOptions } from './socket/signal.js';
 export { DatagramSocket } from './socket/datagram.js';
 export {

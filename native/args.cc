@@ -68,7 +68,11 @@ bool ReadView(napi_env env, napi_value v, Bytes* out, bool* is_view) {
   return true;
 }
 
-bool ReadBytes(napi_env env, napi_value v, const char* name, Bytes* out) {
+bool ArrayBufferArgError(napi_env env, const char* name, const char* expected) {
+  return ThrowArgType(env, name, expected);
+}
+
+bool ReadBytesSlow(napi_env env, napi_value v, const char* name, Bytes* out) {
   bool is_view = false;
   if (!ReadView(env, v, out, &is_view)) return false;
   if (!is_view) return ThrowArgType(env, name, "an instance of Buffer, TypedArray, or DataView");
@@ -93,19 +97,6 @@ bool ReadInt32Array(napi_env env, napi_value v, const char* name, int32_t** data
     return ThrowArgType(env, name, "an Int32Array");
   }
   *data = static_cast<int32_t*>(p);
-  return true;
-}
-
-bool ReadArrayBuffer(napi_env env, napi_value v, const char* name, size_t min_len, size_t align,
-                     const char* expected, void** out) {
-  void* data = nullptr;
-  size_t len = 0;
-  if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok || len < min_len ||
-      reinterpret_cast<uintptr_t>(data) % align != 0) {
-    *out = nullptr;
-    return ThrowArgType(env, name, expected);
-  }
-  *out = data;
   return true;
 }
 

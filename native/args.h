@@ -60,20 +60,40 @@ inline bool ReadFd(napi_env env, napi_value v, int* out) {
 // exception pending.
 bool ReadView(napi_env env, napi_value v, Bytes* out, bool* is_view);
 
+// ReadBytes() for whatever napi_get_buffer_info does not take.
+bool ReadBytesSlow(napi_env env, napi_value v, const char* name, Bytes* out);
+
 // Reads a caller-owned ArrayBufferView; anything else throws ERR_INVALID_ARG_TYPE naming
-// `name`. One Node-API call for a TypedArray or Buffer.
-bool ReadBytes(napi_env env, napi_value v, const char* name, Bytes* out);
+// `name`. One Node-API call for a TypedArray or Buffer, made here so that every packet call
+// inlines it (see ReadView for why napi_get_buffer_info).
+inline bool ReadBytes(napi_env env, napi_value v, const char* name, Bytes* out) {
+  if (napi_get_buffer_info(env, v, &out->data, &out->len) == napi_ok) return true;
+  return ReadBytesSlow(env, v, name, out);
+}
 
 // Reads an Int32Array (its elements in place and their count); anything else throws
 // ERR_INVALID_ARG_TYPE naming `name`.
 bool ReadInt32Array(napi_env env, napi_value v, const char* name, int32_t** data, size_t* length);
 
+// ReadArrayBuffer()'s failure: throws and returns false. Out of line, so the readers inline small.
+[[gnu::cold]] bool ArrayBufferArgError(napi_env env, const char* name, const char* expected);
+
 // Reads an ArrayBuffer of at least `min_len` bytes whose memory is aligned for `align`: an
 // out-buffer a call writes in place. Anything else, a detached buffer or a short one throws
 // ERR_INVALID_ARG_TYPE (`The "name" argument must be <expected>`) before anything is written.
-// One cheap Node-API call, less than a TypedArray costs.
-bool ReadArrayBuffer(napi_env env, napi_value v, const char* name, size_t min_len, size_t align,
-                     const char* expected, void** out);
+// One cheap Node-API call, less than a TypedArray costs; inline, as it is made per message.
+inline bool ReadArrayBuffer(napi_env env, napi_value v, const char* name, size_t min_len,
+                            size_t align, const char* expected, void** out) {
+  void* data = nullptr;
+  size_t len = 0;
+  if (napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok || len < min_len ||
+      reinterpret_cast<uintptr_t>(data) % align != 0) {
+    *out = nullptr;
+    return ArrayBufferArgError(env, name, expected);
+  }
+  *out = data;
+  return true;
+}
 
 // Whether `v` is a JS array, and its length.
 bool IsArray(napi_env env, napi_value v, uint32_t* length);

@@ -60,21 +60,31 @@ int SignalPipe(L* loop) {
   }
 }
 
+// Sets this thread's listener count, keeping g_listening_threads in step.
+void SetListeners(int count) {
+  if ((tls_listeners > 0) != (count > 0)) {
+    g_listening_threads.fetch_add(count > 0 ? 1 : -1, std::memory_order_relaxed);
+  }
+  tls_listeners = count;
+}
+
 Napi::Value SignalListeners(const Napi::CallbackInfo& info) {
   int32_t count;
   if (!ArgInt(info, 0, "count", 0, INT32_MAX, &count)) return Napi::Value();
-  tls_listeners = count;
+  SetListeners(count);
   return info.Env().Undefined();
 }
 
 void ForgetLoop(void*) {
   tls_loop = nullptr;
-  tls_listeners = 0;
+  SetListeners(0);
 }
 
 }  // namespace
 
-bool JsListensForSignals() { return tls_listeners > 0; }
+std::atomic<int> g_listening_threads{0};
+
+bool ThisThreadListens() { return tls_listeners > 0; }
 
 bool JsSignalPending() {
   if (tls_listeners == 0) return false;
@@ -123,7 +133,7 @@ void InitSignals(Napi::Env env, Napi::Object exports) {
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
   tls_loop = loop;
-  tls_listeners = 0;
+  SetListeners(0);
   napi_add_env_cleanup_hook(env, ForgetLoop, nullptr);
   exports.Set("signalListeners", Napi::Function::New(env, SignalListeners, "signalListeners"));
 }

@@ -13,13 +13,23 @@
 #include <napi.h>
 #include <poll.h>
 
+#include <atomic>
 #include <cstdint>
 
 namespace sockfd {
 
+// How many threads' JavaScript listens to a signal (signals.cc). Read on every blocking call
+// before the thread's own count, which costs a thread-local lookup in a shared library.
+extern std::atomic<int> g_listening_threads;
+
+// Whether JavaScript on this thread listens to any signal. signals.cc
+bool ThisThreadListens();
+
 // Whether JavaScript on this thread listens to any signal: lib/internal/signals.ts keeps the
 // count up to date (main thread only; a worker's process.on('SIGINT') receives nothing).
-bool JsListensForSignals();
+inline bool JsListensForSignals() {
+  return g_listening_threads.load(std::memory_order_relaxed) != 0 && ThisThreadListens();
+}
 
 // After EINTR: whether a signal JavaScript on this thread listens to has arrived and its
 // handler is waiting for the event loop. A signal only native code handles (a profiler's

@@ -21,31 +21,24 @@ static bool ReadLevelName(napi_env env, const napi_value* argv, int* fd, int32_t
          ReadInt(env, argv[2], "name", INT32_MIN, INT32_MAX, name);
 }
 
-// getsockopt(fd, level, name, out) -> 0 with the int value written to `out` (an ArrayBuffer of
-// 4 bytes), or -errno. An int option may itself be negative (SO_PEEK_OFF is -1 when off), so
-// the value cannot share the return with -errno. getsockopt(2)
+// getsockopt(fd, level, name) -> the int value, or IntError(errno) (syscall.h): an int option
+// may itself be negative (SO_PEEK_OFF is -1 when off). getsockopt(2)
 // Plain Node-API (args.h): reading an option is often done per message.
 static napi_value GetInt(napi_env env, napi_callback_info info) {
-  Args<4> a(env, info);
+  Args<3> a(env, info);
   int fd;
   int32_t level, name;
-  void* out;
-  if (!a.ok || !ReadLevelName(env, a.argv, &fd, &level, &name) ||
-      !ReadArrayBuffer(env, a[3], "out", sizeof(int32_t), alignof(int32_t),
-                       "an ArrayBuffer of 4 bytes", &out)) {
-    return nullptr;
-  }
+  if (!a.ok || !ReadLevelName(env, a.argv, &fd, &level, &name)) return nullptr;
   int value = 0;
   socklen_t len = sizeof(value);
   int r = Retry([&] {
     len = sizeof(value);
     return getsockopt(fd, level, name, &value, &len);
   });
-  if (r < 0) return NumberValue(env, r);
+  if (r < 0) return IntError(env, -r);
   // A few options (IP_MULTICAST_TTL/LOOP on some kernels) answer with a single byte.
   if (len == 1) value = *reinterpret_cast<unsigned char*>(&value);
-  *static_cast<int32_t*>(out) = value;
-  return NumberValue(env, 0);
+  return NumberValue(env, value);
 }
 
 // setsockopt(fd, level, name, int) -> 0 or -errno. setsockopt(2)

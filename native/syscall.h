@@ -1,10 +1,9 @@
 // The conventions every native call follows, libuv-style: a call returns its value or -errno
-// and never throws for a failed syscall. Where a legitimate value may itself be negative
-// (getsockopt of an int), the call writes it to out[0] of a caller-supplied Int32Array and
-// returns 0 or -errno. EINTR follows one rule (signals.h): retried, unless a signal JavaScript
-// listens to is waiting for its handler, and never around close(2). Argument readers
-// (args.h) check what JavaScript passed, so no input can crash the process; a bad argument
-// throws (errors.h).
+// and never throws for a failed syscall. Where a legitimate value may be any int32 (getsockopt
+// of an int), a failure is returned below the int32 range instead, as IntError(errno). EINTR
+// follows one rule (signals.h): retried, unless a signal JavaScript listens to is waiting for its
+// handler, and never around close(2). Argument readers (args.h) check what JavaScript passed, so no
+// input can crash the process; a bad argument throws (errors.h).
 #pragma once
 
 #include <errno.h>
@@ -86,11 +85,23 @@ inline auto RetryTimed(int fd, int optname, F call) -> decltype(call()) {
 // blocking call itself, which makes progress (a signal after that returns the partial count,
 // as in C); only if another thread takes the readiness first does it sleep in the kernel.
 template <typename F>
+[[gnu::noinline]] auto BlockingWait(int fd, short events, int optname, bool nowait_first, F call)
+    -> decltype(call(0));
+
+template <typename F>
 inline auto Blocking(int fd, short events, int optname, int flags, bool nowait_first, F call)
     -> decltype(call(0)) {
   if (!JsListensForSignals() || (flags & MSG_DONTWAIT)) {
     return RetryTimed(fd, optname, [&] { return call(0); });
   }
+  return BlockingWait(fd, events, optname, nowait_first, call);
+}
+
+// Blocking() while JavaScript listens to a signal, out of line: the common path above stays
+// small enough to inline into every caller.
+template <typename F>
+auto BlockingWait(int fd, short events, int optname, bool nowait_first, F call)
+    -> decltype(call(0)) {
   decltype(call(0)) r;
   if (nowait_first) {
     r = call(MSG_DONTWAIT);
@@ -121,6 +132,13 @@ inline napi_value NumberValue(napi_env env, long r) {
   napi_value v = nullptr;
   napi_create_double(env, static_cast<double>(r), &v);
   return v;
+}
+
+// The failure of a call whose value may be any int32: -errno - 2^32, below every int32, so one
+// number carries either (lib/sys/native.ts intResult). An out-buffer would cost the call more
+// than the syscall's own user-space work (bench: getsockopt).
+inline napi_value IntError(napi_env env, int err) {
+  return NumberValue(env, -static_cast<long>(err) - (1L << 32));
 }
 
 // The same for the node-addon-api calls.

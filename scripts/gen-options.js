@@ -172,7 +172,8 @@ function classAccessors(table) {
   const of = (cls, base) =>
     accessorClass(table, cls, [
       `/** The option accessors of ${cls}, which extends it. */`,
-      `export abstract class ${cls.replace('Socket', 'OptionAccessors')} extends ${base} {`,
+      // A is the address type the class's localAddress() and receives give (see SocketBase).
+      `export abstract class ${cls.replace('Socket', 'OptionAccessors')}<A extends Address = Address> extends ${base}<A> {`,
     ]);
   const body = [
     of('StreamSocket', 'SocketBase'),
@@ -180,6 +181,7 @@ function classAccessors(table) {
     of('RawSocket', 'MessageSocket'),
   ].join('\n\n');
   const imports = [
+    "import type { Address } from '../sys/address.js';",
     "import { SocketBase } from './base.js';",
     "import { MessageSocket } from './message.js';",
     "import * as o from '../sys/options.js';",

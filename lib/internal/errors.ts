@@ -165,6 +165,15 @@ export function check(r: number, syscall: string, target?: ErrorTarget): number 
   return r;
 }
 
+/**
+ * `check` for a native call whose value may be any int32 (getsockoptInt): it reports a failure
+ * below the int32 range, as -errno - 2^32.
+ */
+export function checkInt(r: number, syscall: string): number {
+  if (r < -0x80000000) throw new SocketError(r + 2 ** 32, syscall);
+  return r;
+}
+
 /** The error a call on a closed socket, or a wait the socket's close cut short, rejects with. */
 export function socketClosedError(): Error {
   return Object.assign(new Error('Socket is closed'), { code: 'ERR_SOCKET_CLOSED' });

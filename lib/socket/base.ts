@@ -1,6 +1,13 @@
 // What the four typed socket classes share: one owned fd, its readiness engine (poll.ts),
 // close/detach/dispose, ref/unref, and addresses and options.
-import { type Address, type SocketAddress, addrArgs, errorTarget } from '../sys/address.js';
+import {
+  type Address,
+  type NodeAddressInfo,
+  type SocketAddress,
+  addrArgs,
+  errorTarget,
+  ipFamily,
+} from '../sys/address.js';
 import {
   SocketError,
   check,
@@ -36,17 +43,41 @@ const c = native.constants as Record<
 >;
 
 /** The family of the address a static constructor makes its socket for. */
-export function familyOf(address: unknown): unknown {
+export function familyOf(address: unknown): Family {
   if (typeof address !== 'object' || address === null) {
     throw invalidArgType('address', 'an address object', address);
   }
-  return (address as { family?: unknown }).family;
+  const family = (address as { family?: unknown }).family;
+  const f = family === 'unix' ? family : ipFamily(family);
+  if (f === undefined) {
+    throw invalidArgValue(
+      'address.family',
+      family,
+      "must be 'inet', 'inet6' or 'unix' (or Node's 'IPv4', 'IPv6'), as in { family: 'inet', address: '127.0.0.1', port: 8080 }",
+    );
+  }
+  return f;
 }
 
 /**
  * The address families a typed socket can be created in, and their AF_* constants.
  */
 export type Family = 'inet' | 'inet6' | 'unix';
+
+/**
+ * The addresses the kernel returns for a socket of `F`: what `localAddress()`,
+ * `remoteAddress()` and the receives of a socket created for that family give.
+ */
+export type AddressOf<F extends Family> = Extract<Address, { family: F }>;
+
+/** The family a static constructor makes its socket in for an address whose family is `F`. */
+export type FamilyOf<F> = F extends Family
+  ? F
+  : F extends 'IPv4' | 4
+    ? 'inet'
+    : F extends 'IPv6' | 6
+      ? 'inet6'
+      : 'inet' | 'inet6';
 
 export function familyConstant(family: unknown): number {
   switch (family) {
@@ -127,7 +158,9 @@ function illegalConstructor(name: string): TypeError {
  */
 // The option accessors (reuseAddress(), setReuseAddress(on), …) come from the options table
 // through the generated SocketOptionAccessors.
-export abstract class SocketBase
+// A is the address type the kernel returns for this socket: narrowed by the static
+// constructors from the family they make the socket in, Address for an adopted fd.
+export abstract class SocketBase<A extends Address = Address>
   extends SocketOptionAccessors
   implements FdOwner, Disposable, AsyncDisposable
 {
@@ -231,28 +264,29 @@ export abstract class SocketBase
   }
 
   /** Binds to a local address; port 0 picks an ephemeral port. bind(2) */
-  bind(address: SocketAddress): this {
+  bind(address: SocketAddress | NodeAddressInfo): this {
     sys.bind(this.liveFd(), address);
     return this;
   }
 
   /** The local address. getsockname(2) */
-  localAddress(): Address {
-    return sys.getsockname(this.liveFd());
+  localAddress(): A {
+    // The socket's family never changes, and the static constructors chose A from it.
+    return sys.getsockname(this.liveFd()) as A;
   }
 
   /** The peer's address. getpeername(2) */
-  remoteAddress(): Address {
-    return sys.getpeername(this.liveFd());
+  remoteAddress(): A {
+    return sys.getpeername(this.liveFd()) as A;
   }
 
   /** Alias of {@link localAddress}, under the syscall's name. getsockname(2) */
-  getsockname(): Address {
+  getsockname(): A {
     return this.localAddress();
   }
 
   /** Alias of {@link remoteAddress}, under the syscall's name. getpeername(2) */
-  getpeername(): Address {
+  getpeername(): A {
     return this.remoteAddress();
   }
 
@@ -303,7 +337,10 @@ export abstract class SocketBase
    * Starts a nonblocking connect and waits for its outcome: EINPROGRESS, then writability, then
    * SO_ERROR. connect(2)
    */
-  protected async connectTo(address: SocketAddress, signal?: AbortSignal): Promise<void> {
+  protected async connectTo(
+    address: SocketAddress | NodeAddressInfo,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const args = addrArgs(address);
     const target = errorTarget(address);
     throwIfAborted(signal);

@@ -1,6 +1,12 @@
 // The message-oriented sockets (datagram, seqpacket, raw): one message per call, boundaries
 // kept, truncation reported.
-import { type Address, type SocketAddress, addrArgs, errorTarget } from '../sys/address.js';
+import {
+  type Address,
+  type NodeAddressInfo,
+  type SocketAddress,
+  addrArgs,
+  errorTarget,
+} from '../sys/address.js';
 import {
   addressFromMeta,
   addressMeta,
@@ -48,19 +54,19 @@ function atEnd(fd: number): boolean {
 }
 
 /** One message received into a caller's buffer. */
-export interface ReceivedMessage {
+export interface ReceivedMessage<A extends Address = Address> {
   /** Bytes written into the buffer (never more than its length). */
   bytes: number;
   /** The sender; null where the kernel reports none (connected seqpacket sockets). */
-  address: Address | null;
+  address: A | null;
   /** The message was longer than the buffer; the rest of it is gone. */
   truncated: boolean;
 }
 
 /** One message copied out of the socket, as async iteration yields it. */
-export interface Message {
+export interface Message<A extends Address = Address> {
   data: Buffer;
-  address: Address | null;
+  address: A | null;
   truncated: boolean;
 }
 
@@ -87,7 +93,7 @@ function sendAttempt(fd: number, view: ArrayBufferView): number {
 interface PendingSendTo {
   view: ArrayBufferView;
   args: AddrArgs;
-  address: SocketAddress;
+  address: SocketAddress | NodeAddressInfo;
 }
 
 /** Runs a nonblocking sendto(2) of `s.view` to `s.args`; returns the byte count, or EAGAIN. */
@@ -112,7 +118,7 @@ interface PendingReceive {
  * The base of DatagramSocket, SeqPacketSocket and RawSocket: each call sends or receives one
  * whole message.
  */
-export abstract class MessageSocket extends SocketBase {
+export abstract class MessageSocket<A extends Address = Address> extends SocketBase<A> {
   // Whether the next receive should wait for readiness before its first recvfrom. A message
   // socket cannot tell from a read that its queue is now empty, so a receive that tries first
   // pays a failing recvfrom whenever the reply is not there yet: one syscall per message in
@@ -126,8 +132,8 @@ export abstract class MessageSocket extends SocketBase {
    * Waits for one message and receives it into `buffer`. recvfrom(2) with MSG_TRUNC, so a
    * message longer than the buffer is reported as truncated instead of passing silently.
    */
-  recvFrom(buffer: ArrayBufferView, options?: WaitOptions): Promise<ReceivedMessage> {
-    return this.receive(buffer, options, false) as Promise<ReceivedMessage>;
+  recvFrom(buffer: ArrayBufferView, options?: WaitOptions): Promise<ReceivedMessage<A>> {
+    return this.receive(buffer, options, false) as Promise<ReceivedMessage<A>>;
   }
 
   /**
@@ -137,7 +143,7 @@ export abstract class MessageSocket extends SocketBase {
     buffer: ArrayBufferView,
     options: WaitOptions | undefined,
     endAsNull: boolean,
-  ): Promise<ReceivedMessage | null> {
+  ): Promise<ReceivedMessage<A> | null> {
     let signal: AbortSignal | undefined;
     try {
       validateView(buffer, 'buffer');
@@ -159,7 +165,7 @@ export abstract class MessageSocket extends SocketBase {
       MessageSocket.#receiveAttempt,
       first,
       r,
-    ) as Promise<ReceivedMessage | null>;
+    ) as Promise<ReceivedMessage<A> | null>;
   }
 
   /**
@@ -194,7 +200,7 @@ export abstract class MessageSocket extends SocketBase {
   /** Sends one message to `address`, waiting while the send buffer is full. sendto(2) */
   sendTo(
     data: ArrayBufferView | string,
-    address: SocketAddress,
+    address: SocketAddress | NodeAddressInfo,
     options?: WaitOptions,
   ): Promise<number> {
     let view: ArrayBufferView;
@@ -236,13 +242,13 @@ export abstract class MessageSocket extends SocketBase {
    * Yields each message, copied out, until the socket is closed or, for a connection, its
    * peer has shut it down.
    */
-  async *messages(options?: MessagesOptions): AsyncGenerator<Message, void, undefined> {
+  async *messages(options?: MessagesOptions): AsyncGenerator<Message<A>, void, undefined> {
     waitSignal(options);
     const size = options?.bufferSize ?? 65536;
     validateInt(size, 'bufferSize', 1, 0x7fffffff);
     const buf = Buffer.allocUnsafe(size);
     while (!this.closed) {
-      let m: ReceivedMessage | null;
+      let m: ReceivedMessage<A> | null;
       try {
         m = await this.receive(buf, options, this.connectionOriented);
       } catch (e) {
@@ -259,7 +265,7 @@ export abstract class MessageSocket extends SocketBase {
   }
 
   /** `for await (const msg of sock)`: the messages, as {@link messages}. */
-  [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
+  [Symbol.asyncIterator](): AsyncGenerator<Message<A>, void, undefined> {
     return this.messages();
   }
 }

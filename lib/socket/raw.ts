@@ -1,5 +1,6 @@
 // SOCK_RAW: IPv4/IPv6 packets of one protocol, as the kernel gives them.
-import { CONSTRUCT, setUp, adoptable, familyConstant } from './base.js';
+import type { Address } from '../sys/address.js';
+import { type AddressOf, CONSTRUCT, setUp, adoptable, familyConstant } from './base.js';
 import type { WaitOptions } from './signal.js';
 import { SocketError, invalidArgType, invalidArgValue } from '../internal/errors.js';
 import type { ReceivedMessage } from './message.js';
@@ -20,16 +21,16 @@ export interface RawSocketOptions {
  * whole packet including its IPv4 header; IPv6 raw sockets return the payload only (ipv6(7)).
  * Needs CAP_NET_RAW: root, a binary with cap_net_raw, or a user namespace (`unshare -rn`).
  */
-export class RawSocket extends RawOptionAccessors {
+export class RawSocket<A extends Address = Address> extends RawOptionAccessors<A> {
   /**
    * Creates a raw socket for `protocol` (e.g. IPPROTO_ICMP). socket(2) with SOCK_RAW.
    * Without CAP_NET_RAW it throws EPERM with a `hint` saying how to get it.
    */
-  static create(
-    family: 'inet' | 'inet6',
+  static create<F extends 'inet' | 'inet6'>(
+    family: F,
     protocol: number,
     options: RawSocketOptions = {},
-  ): RawSocket {
+  ): RawSocket<AddressOf<F>> {
     if (family !== 'inet' && family !== 'inet6')
       throw invalidArgValue('family', family, "must be 'inet' or 'inet6'");
     if (typeof options !== 'object' || options === null)
@@ -47,7 +48,7 @@ export class RawSocket extends RawOptionAccessors {
       }
       throw e;
     }
-    return setUp(new RawSocket(CONSTRUCT, fd), (s) => {
+    return setUp(new RawSocket<AddressOf<F>>(CONSTRUCT, fd), (s) => {
       if (!headerIncluded) return;
       if (family !== 'inet') {
         throw invalidArgValue('options.headerIncluded', true, 'applies to IPv4 raw sockets only');
@@ -62,7 +63,7 @@ export class RawSocket extends RawOptionAccessors {
   }
 
   /** Receives one packet; like {@link recvFrom}. recv(2) */
-  recv(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<ReceivedMessage> {
+  recv(buffer: ArrayBufferView, options: WaitOptions = {}): Promise<ReceivedMessage<A>> {
     return this.recvFrom(buffer, options);
   }
 }

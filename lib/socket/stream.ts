@@ -1,7 +1,9 @@
 // SOCK_STREAM: TCP and unix stream sockets, with reads and writes that wait on the event loop.
-import type { SocketAddress } from '../sys/address.js';
+import type { Address, NodeAddressInfo, SocketAddress } from '../sys/address.js';
 import { type ConnectionsOptions, acceptAttempt, connectionsOf } from './accept.js';
 import {
+  type AddressOf,
+  type FamilyOf,
   CONSTRUCT,
   setUp,
   setUpAsync,
@@ -125,14 +127,17 @@ function sendfileAttempt(fd: number, p: PendingSendfile): number {
  * The fd is nonblocking; reads and writes wait for readiness on the event loop, never in the
  * thread pool. socket(7), tcp(7), unix(7)
  */
-export class StreamSocket extends StreamOptionAccessors {
+export class StreamSocket<A extends Address = Address> extends StreamOptionAccessors<A> {
   #drained = false;
   // The read attempt, made at the first read and shared by all: the buffer is its argument.
   #readAttempt: ((fd: number, buffer: ArrayBufferView) => number | null) | null = null;
 
   /** Creates a socket of `family`. socket(2) with SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC */
-  static create(family: Family = 'inet', protocol = 0): StreamSocket {
-    return new StreamSocket(
+  static create<F extends Family = 'inet'>(
+    family: F = 'inet' as F,
+    protocol = 0,
+  ): StreamSocket<AddressOf<F>> {
+    return new StreamSocket<AddressOf<F>>(
       CONSTRUCT,
       sys.socket(familyConstant(family), c.SOCK_STREAM | c.SOCK_NONBLOCK, protocol),
     );
@@ -147,8 +152,11 @@ export class StreamSocket extends StreamOptionAccessors {
    * Creates, binds and listens in one step. For IP families SO_REUSEADDR is set first, as
    * servers usually want. socket(2), bind(2), listen(2)
    */
-  static listen(address: SocketAddress, backlog: number = c.SOMAXCONN): StreamSocket {
-    const family = familyOf(address) as Family;
+  static listen<T extends SocketAddress | NodeAddressInfo>(
+    address: T,
+    backlog: number = c.SOMAXCONN,
+  ): StreamSocket<AddressOf<FamilyOf<T['family']>>> {
+    const family = familyOf(address) as FamilyOf<T['family']>;
     return setUp(StreamSocket.create(family), (s) => {
       if (family !== 'unix') s.setReuseAddress(true);
       s.bind(address).listen(backlog);
@@ -156,8 +164,11 @@ export class StreamSocket extends StreamOptionAccessors {
   }
 
   /** Creates a socket and connects it to `address`. socket(2), connect(2) */
-  static async connect(address: SocketAddress, options?: WaitOptions): Promise<StreamSocket> {
-    return setUpAsync(StreamSocket.create(familyOf(address) as Family), (s) =>
+  static async connect<T extends SocketAddress | NodeAddressInfo>(
+    address: T,
+    options?: WaitOptions,
+  ): Promise<StreamSocket<AddressOf<FamilyOf<T['family']>>>> {
+    return setUpAsync(StreamSocket.create(familyOf(address) as FamilyOf<T['family']>), (s) =>
       s.connect(address, options),
     );
   }
@@ -172,8 +183,11 @@ export class StreamSocket extends StreamOptionAccessors {
    * Waits for the next connection and returns it as a new StreamSocket. A connection that went
    * away before it was taken (ECONNABORTED) is skipped. accept4(2)
    */
-  async accept(options?: WaitOptions): Promise<StreamSocket> {
-    return new StreamSocket(CONSTRUCT, await this.io('read', waitSignal(options), acceptAttempt));
+  async accept(options?: WaitOptions): Promise<StreamSocket<A>> {
+    return new StreamSocket<A>(
+      CONSTRUCT,
+      await this.io('read', waitSignal(options), acceptAttempt),
+    );
   }
 
   /**
@@ -181,20 +195,20 @@ export class StreamSocket extends StreamOptionAccessors {
    * aborted before they were taken and fds running out, and ends by throwing on any other
    * error; `options.onError` sees each error it survives.
    */
-  connections(options: ConnectionsOptions = {}): AsyncGenerator<StreamSocket, void, undefined> {
+  connections(options: ConnectionsOptions = {}): AsyncGenerator<StreamSocket<A>, void, undefined> {
     return connectionsOf(this, options, async (signal, onError) => {
       const fd = await this.io('read', signal, acceptAttempt, true, onError);
-      return new StreamSocket(CONSTRUCT, fd);
+      return new StreamSocket<A>(CONSTRUCT, fd);
     });
   }
 
   /** `for await (const conn of listener)`: the connections, as {@link connections}. */
-  [Symbol.asyncIterator](): AsyncGenerator<StreamSocket, void, undefined> {
+  [Symbol.asyncIterator](): AsyncGenerator<StreamSocket<A>, void, undefined> {
     return this.connections();
   }
 
   /** Connects, waiting for the handshake: EINPROGRESS, writability, then SO_ERROR. connect(2) */
-  async connect(address: SocketAddress, options?: WaitOptions): Promise<void> {
+  async connect(address: SocketAddress | NodeAddressInfo, options?: WaitOptions): Promise<void> {
     await this.connectTo(address, waitSignal(options));
   }
 

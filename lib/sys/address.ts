@@ -116,6 +116,17 @@ export interface NetlinkAddress {
   groups?: number;
 }
 
+/**
+ * An IP address as Node writes it: `server.address()`, `socket.address()` (net.AddressInfo).
+ * Taken wherever an IP address is, as the inet or inet6 address it names; `family` is 'IPv4'
+ * or 'IPv6' (4 or 6 before Node 18.4), typed `string` as @types/node types it.
+ */
+export interface NodeAddressInfo {
+  address: string;
+  family: string | number;
+  port: number;
+}
+
 /** An IP or unix address: what the typed socket classes take, and bind, connect and sendto. */
 export type SocketAddress = InetAddress | Inet6Address | UnixAddress;
 
@@ -221,7 +232,8 @@ export function addrArgs(address: unknown, name = 'address'): AddrArgs {
   // syscall with another.
   const a = address as Record<string, unknown>;
   const family = a.family;
-  if (family === 'inet' || family === 'inet6') {
+  const ip = ipFamily(family);
+  if (ip !== undefined) {
     const { address: host, port, flowinfo, scopeId } = a;
     if (
       lastArgs !== null &&
@@ -233,7 +245,7 @@ export function addrArgs(address: unknown, name = 'address'): AddrArgs {
     ) {
       return lastArgs;
     }
-    const args = flattenIp(family, host, port, flowinfo, scopeId, name);
+    const args = flattenIp(ip, host, port, flowinfo, scopeId, name);
     if (!(host as string).includes('%')) {
       lastFamily = family;
       lastHost = host;
@@ -365,9 +377,20 @@ function flatten(
       throw invalidArgValue(
         `${name}.family`,
         family,
-        "must be 'inet', 'inet6', 'unix', 'packet' or 'netlink'",
+        "must be 'inet', 'inet6', 'unix', 'packet' or 'netlink' (or Node's 'IPv4', 'IPv6'), as in { family: 'inet', address: '127.0.0.1', port: 8080 }",
       );
   }
+}
+
+/**
+ * 'inet' or 'inet6' for an IP family in sockfd's words or Node's ('IPv4'/'IPv6', 4/6 before
+ * Node 18.4), undefined for any other.
+ * @internal
+ */
+export function ipFamily(family: unknown): 'inet' | 'inet6' | undefined {
+  if (family === 'inet' || family === 'IPv4' || family === 4) return 'inet';
+  if (family === 'inet6' || family === 'IPv6' || family === 6) return 'inet6';
+  return undefined;
 }
 
 /**
@@ -393,7 +416,7 @@ export function errorTarget(address: unknown): ErrorTarget {
       if (abstract instanceof Uint8Array) return { path: `@${Buffer.from(abstract).toString()}` };
       return {};
     }
-    if (family === 'inet' || family === 'inet6') {
+    if (ipFamily(family) !== undefined) {
       const { address: host, port } = a;
       const target: ErrorTarget = {};
       if (typeof host === 'string') target.address = host;
@@ -475,4 +498,28 @@ export function formatAddress(address: Address | AnySocketAddress | null): strin
         "must be 'inet', 'inet6', 'unix', 'packet', 'netlink' or 'other'",
       );
   }
+}
+
+// Type guards for what the kernel returns, whose type is every family's (Address): the
+// syscall layer cannot know an fd's family, so the caller's check narrows it.
+
+/** Whether `address` is an IPv4 address (struct sockaddr_in). ip(7) */
+export function isInetAddress(
+  address: Address | AnySocketAddress | NodeAddressInfo | null | undefined,
+): address is InetAddress {
+  return address?.family === 'inet';
+}
+
+/** Whether `address` is an IPv6 address (struct sockaddr_in6). ipv6(7) */
+export function isInet6Address(
+  address: Address | AnySocketAddress | NodeAddressInfo | null | undefined,
+): address is Inet6Address {
+  return address?.family === 'inet6';
+}
+
+/** Whether `address` is a unix address: a path, an abstract name or unnamed. unix(7) */
+export function isUnixAddress(
+  address: Address | AnySocketAddress | NodeAddressInfo | null | undefined,
+): address is UnixAddress {
+  return address?.family === 'unix';
 }

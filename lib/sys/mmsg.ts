@@ -1,6 +1,6 @@
 // The batch calls sendmmsg/recvmmsg and MessageBatch, their reusable state. The layout of struct
 // mmsghdr is native/mmsg.cc's.
-import { type Address, type AnySocketAddress, addrArgs } from './address.js';
+import { type Address, type AnySocketAddress, type NodeAddressInfo, addrArgs } from './address.js';
 import {
   check,
   invalidArgType,
@@ -110,7 +110,7 @@ export class MessageBatch {
   }
 
   /** Sets message i's destination for {@link sendmmsg}; null sends it without one. */
-  setAddress(i: number, address: AnySocketAddress | null): void {
+  setAddress(i: number, address: AnySocketAddress | NodeAddressInfo | null): void {
     this.#index(i);
     if (address === null) {
       this.state[3 * i + 2] = 0;
@@ -145,7 +145,7 @@ export class MessageBatch {
 /** One message of the array form of {@link sendmmsg}. */
 export interface SendMmsgMessage {
   buffers: Buffers;
-  address?: AnySocketAddress;
+  address?: AnySocketAddress | NodeAddressInfo;
 }
 
 /** One message of the array form of {@link recvmmsg}. */

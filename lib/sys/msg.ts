@@ -1,6 +1,12 @@
 // sendmsg/recvmsg with scatter/gather and control messages. The layout of struct msghdr is
 // native/msg.cc's; this file checks what the caller wrote and shapes results and errors.
-import { type Address, type AnySocketAddress, addrArgs, errorTarget } from './address.js';
+import {
+  type Address,
+  type AnySocketAddress,
+  type NodeAddressInfo,
+  addrArgs,
+  errorTarget,
+} from './address.js';
 import {
   SocketError,
   check,
@@ -13,7 +19,7 @@ import {
   validateView,
   viewByteLength,
 } from '../internal/errors.js';
-import { type AddrArgs, intOut, intOutBuffer, native } from './native.js';
+import { type AddrArgs, native } from './native.js';
 import { MAX_CONTROL, controlArgs, type SendControlMessage, type ControlMessage } from './cmsg.js';
 
 const c = native.constants as Record<'IOV_MAX' | 'SOL_SOCKET' | 'SO_TYPE' | 'SOCK_STREAM', number>;
@@ -53,7 +59,7 @@ export interface SendMsgOptions {
   /** The payload, gathered from the views in order with no copy. */
   buffers: Buffers;
   /** The destination, for an unconnected datagram socket. */
-  address?: AnySocketAddress;
+  address?: AnySocketAddress | NodeAddressInfo;
   /** Control messages to send with the payload. */
   control?: readonly SendControlMessage[];
   /** MSG_* flags (MSG_NOSIGNAL is always added). */
@@ -98,8 +104,7 @@ export function trySendmsg(fd: number, message: SendMsgOptions, addFlags = 0): n
   if (
     rights &&
     bytes === 0 &&
-    native.getsockoptInt(fd, c.SOL_SOCKET, c.SO_TYPE, intOutBuffer) === 0 &&
-    intOut[0] === c.SOCK_STREAM
+    native.getsockoptInt(fd, c.SOL_SOCKET, c.SO_TYPE) === c.SOCK_STREAM
   ) {
     throw invalidArgValue(
       'message.buffers',

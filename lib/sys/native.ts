@@ -1,9 +1,9 @@
 // The one place that loads the addon, with the TypeScript shape of what it exports.
 // Native calls trust what this layer validated and report failure as a negative errno; they
-// never throw for a failed syscall.
+// never throw for a failed syscall. A call whose value may be any int32 reports failure below
+// the int32 range instead (`checkInt`).
 import { join } from 'node:path';
-// never throw for a failed syscall. A call whose value may itself be negative writes it to an
-// out-buffer (`intOutBuffer`) and returns 0 or -errno.
+
 import bindings from 'bindings';
 
 import { missingAddonError } from '../internal/missing-addon.js';
@@ -169,8 +169,8 @@ export interface Native {
   decodeControl(bytes: ArrayBufferView): unknown[];
   sizeofSockaddrStorage: number;
 
-  /** 0 with the value written to `out` (read it as intOut[0]), or -errno. */
-  getsockoptInt(fd: number, level: number, name: number, out: ArrayBuffer): number;
+  /** The value, or -errno - 2^32 (see checkInt). */
+  getsockoptInt(fd: number, level: number, name: number): number;
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
   getsockoptBytes(fd: number, level: number, name: number, length: number): Buffer | number;
   setsockoptBytes(fd: number, level: number, name: number, value: ArrayBufferView): number;
@@ -282,12 +282,3 @@ function load(): Native {
 }
 
 trackSignalListeners((count) => native.signalListeners(count));
-
-/**
- * The out-buffer of the calls whose value may be negative (getsockoptInt): they write the value
- * there and return 0 or -errno. The native side takes the ArrayBuffer (one cheap Node-API call);
- * JavaScript reads intOut[0]. One per thread (each worker loads its own copy of this module);
- * read it right after the call, before another native call can reuse it.
- */
-export const intOutBuffer = new ArrayBuffer(4);
-export const intOut = new Int32Array(intOutBuffer);

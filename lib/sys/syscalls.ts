@@ -1,7 +1,13 @@
 // The fd-integer syscall layer: one function per syscall under its C name, fds as plain numbers
 // in and out, the argument order of C. Each validates its arguments, calls the addon once, and
 // turns a negative result into a SocketError.
-import { type Address, type AnySocketAddress, addrArgs, errorTarget } from './address.js';
+import {
+  type Address,
+  type AnySocketAddress,
+  type NodeAddressInfo,
+  addrArgs,
+  errorTarget,
+} from './address.js';
 import {
   addressFromMeta,
   addressIntoMeta,
@@ -12,6 +18,7 @@ import {
 import {
   SocketError,
   check,
+  checkInt,
   invalidArgType,
   outOfRange,
   validateFd,
@@ -19,7 +26,7 @@ import {
   validateInt32,
   validateView,
 } from '../internal/errors.js';
-import { intOut, intOutBuffer, native } from './native.js';
+import { native } from './native.js';
 import { owners } from '../internal/owners.js';
 
 const c = native.constants as Record<
@@ -59,7 +66,7 @@ export function socketpair(domain: number, type: number, protocol = 0): [number,
  * {@link getsockname} then reports.
  * bind(2) — {@link https://man7.org/linux/man-pages/man2/bind.2.html}
  */
-export function bind(fd: number, address: AnySocketAddress): void {
+export function bind(fd: number, address: AnySocketAddress | NodeAddressInfo): void {
   validateFd(fd);
   const addr = addrArgs(address);
   const r = native.bind(fd, ...addr);
@@ -119,7 +126,11 @@ export interface ConnectOptions {
  * connect(2) — {@link https://man7.org/linux/man-pages/man2/connect.2.html},
  * poll(2) — {@link https://man7.org/linux/man-pages/man2/poll.2.html}
  */
-export function connect(fd: number, address: AnySocketAddress, options?: ConnectOptions): void {
+export function connect(
+  fd: number,
+  address: AnySocketAddress | NodeAddressInfo,
+  options?: ConnectOptions,
+): void {
   validateFd(fd);
   let timeout: number | undefined;
   if (options !== undefined) {
@@ -180,7 +191,7 @@ export function sendto(
   fd: number,
   buffer: ArrayBufferView,
   flags: number,
-  address: AnySocketAddress,
+  address: AnySocketAddress | NodeAddressInfo,
 ): number {
   validateFd(fd);
   validateView(buffer, 'buffer');
@@ -267,8 +278,7 @@ export function getsockopt(fd: number, level: number, name: number): number {
   validateFd(fd);
   validateInt32(level, 'level');
   validateInt32(name, 'name');
-  check(native.getsockoptInt(fd, level, name, intOutBuffer), 'getsockopt');
-  return intOut[0]!;
+  return checkInt(native.getsockoptInt(fd, level, name), 'getsockopt');
 }
 
 /**

@@ -125,7 +125,7 @@ async function buffers(): Promise<void> {
   using listener = s.StreamSocket.listen({ family: 'inet', address: '127.0.0.1', port: 0 });
   listener.setOption(c.SOL_SOCKET, c.SO_RCVBUF, 16384); // small, so it fills quickly
   const accepted = listener.accept();
-  using client = await s.StreamSocket.connect(listener.localAddress() as s.InetAddress);
+  using client = await s.StreamSocket.connect(listener.localAddress());
   using server = await accepted;
   client.setOption(c.SOL_SOCKET, c.SO_SNDBUF, 16384);
   out(
@@ -152,7 +152,7 @@ async function buffers(): Promise<void> {
 
 async function ports(): Promise<void> {
   using first = s.DatagramSocket.bound({ family: 'inet', address: '127.0.0.1', port: 0 });
-  const taken = first.localAddress() as s.InetAddress;
+  const taken = first.localAddress();
   using second = s.DatagramSocket.create('inet');
   try {
     second.bind(taken);
@@ -168,7 +168,7 @@ async function ports(): Promise<void> {
       const g = s.DatagramSocket.create('inet');
       group.push(g);
       g.setOption(c.SOL_SOCKET, c.SO_REUSEPORT, true).bind(port);
-      port = g.localAddress() as s.InetAddress;
+      port = g.localAddress();
     }
     for (let i = 0; i < 30; i++) {
       using tx = s.DatagramSocket.create('inet'); // a new socket: a new source port
@@ -200,8 +200,7 @@ async function loss(): Promise<void> {
   using rx = s.DatagramSocket.bound({ family: 'inet', address: '127.0.0.1', port: 0 });
   rx.setOption(c.SOL_SOCKET, c.SO_RCVBUF, 4096);
   using tx = s.DatagramSocket.create('inet');
-  for (let i = 0; i < 100; i++)
-    await tx.sendTo(Buffer.alloc(1000), rx.localAddress() as s.InetAddress);
+  for (let i = 0; i < 100; i++) await tx.sendTo(Buffer.alloc(1000), rx.localAddress());
   let got = 0;
   while (pending(rx.fd)) {
     s.recv(rx.fd, Buffer.alloc(1000));

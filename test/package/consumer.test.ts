@@ -1,60 +1,24 @@
-// The package as a user gets it: `npm pack`, the tarball installed into a fresh project (its
-// install script compiles the addon there from the shipped sources), then CommonJS, ESM and
-// TypeScript consumers, the classes, and the `sockfd` command. Dependencies come from npm's
-// cache when it has them (--prefer-offline); the build uses the local Node headers when there
-// are some. Skipped, with the reason, where npm or the build tools are missing.
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The package as a user gets it (test/helpers/packed.ts: `npm pack`, the tarball installed
+// into a fresh project whose install script compiles the addon), then CommonJS, ESM and
+// TypeScript consumers, the classes, and the `sockfd` command. Skipped, with the reason, where
+// npm or the build tools are missing.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-const root = join(__dirname, '..', '..');
+import { packed, packedSkipReason, root, run as runIn, tsc } from '../helpers/packed.js';
+
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-const typesNode = JSON.parse(
-  readFileSync(join(root, 'node_modules/@types/node/package.json'), 'utf8'),
-) as { version: string };
-const tsc = join(root, 'node_modules/typescript/bin/tsc');
 
-const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false' };
-// node-gyp downloads the headers unless it is given a nodedir; the machine's own will do.
-if (env.npm_config_nodedir === undefined && existsSync('/usr/include/node/node_api.h')) {
-  env.npm_config_nodedir = '/usr';
-}
-env.JOBS ??= 'max'; // node-gyp: make -j<cores>
-// The check is that the shipped sources build, not how fast the result runs: -O0 (the last -O
-// wins; node-gyp's Makefile appends $CXXFLAGS after its -O3) halves the compile.
-env.CXXFLAGS = `${env.CXXFLAGS ?? ''} -O0`.trim();
-
-function has(cmd: string): boolean {
-  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).error === undefined;
-}
-
-const reason = !existsSync(join(root, 'dist', 'index.js'))
-  ? 'dist/ is not built (npm run build:ts)'
-  : process.env.LD_PRELOAD?.includes('asan')
-    ? 'the ASan pass: this check builds an addon of its own, and runs in the other passes'
-    : !has('npm')
-      ? 'npm is not on PATH'
-      : !['g++', 'make', 'python3'].every(has)
-        ? 'the install script needs g++, make and python3 to build the addon'
-        : env.npm_config_nodedir === undefined
-          ? 'no Node headers in /usr/include/node and no npm_config_nodedir: node-gyp would download them'
-          : undefined;
+const reason = packedSkipReason;
 if (reason) console.warn(`skipping the packed-package consumer test: ${reason}`);
 
-let dir: string;
 let app: string;
 let tarball: string;
 
-function run(cmd: string, args: string[], cwd = app): SpawnSyncReturns<string> {
-  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 150_000 });
-  if (r.error) throw r.error;
-  if (r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
-  }
-  return r;
+function run(cmd: string, args: string[], cwd = app) {
+  return runIn(cmd, args, cwd);
 }
 
 function json(cmd: string, args: string[]): unknown {
@@ -62,24 +26,9 @@ function json(cmd: string, args: string[]): unknown {
 }
 
 describe.skipIf(reason !== undefined)('the packed package in a fresh project', () => {
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sockfd-consumer-'));
-    app = join(dir, 'app');
-    mkdirSync(app);
-    // --ignore-scripts: dist/ is built already, and `prepare` would rebuild it under the other
-    // test files that are using it.
-    const name = run('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], root)
-      .stdout.trim()
-      .split('\n')
-      .pop()!;
-    tarball = join(dir, name);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
-    run('npm', [
-      ...['install', '--prefer-offline', '--no-audit', '--no-fund'],
-      ...[tarball, `@types/node@${typesNode.version}`],
-    ]);
-  }, 180_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  beforeAll(async () => {
+    ({ app, tarball } = await packed());
+  }, 300_000);
 
   it('ships the built code, the native sources, the docs and a LICENSE; no sources maps, lib/ or tests', () => {
     const files = run('tar', ['tzf', tarball]).stdout.trim().split('\n');

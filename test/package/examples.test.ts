@@ -160,4 +160,20 @@ describe('examples/', () => {
       if (!line.startsWith('<!-- example:')) expect(guide.includes(line), stale).toBe(true);
     }
   });
+
+  it.each(Object.entries(cases))("the guide's output of %s shows what it teaches", (name, want) => {
+    const guide = readFileSync(join(root, 'docs', 'guide.md'), 'utf8');
+    // The output block that follows "Output of `node build/examples/<name>.js`:".
+    const shown = new RegExp(
+      `^Output of \`node build/examples/${name}\\.js\`:\n\n(\`{3,})text\n([^]*?)\n\\1$`,
+      'm',
+    ).exec(guide);
+    expect(shown, `docs/guide.md shows no output for ${name}`).not.toBeNull();
+    const output = shown![2]!;
+    expect(output, 'the guide was rendered where the example could run').not.toMatch(/^skipped:/m);
+    for (const e of want.expect) {
+      if (typeof e === 'string') expect(output).toContain(e);
+      else expect(output).toMatch(e);
+    }
+  });
 });

@@ -17,7 +17,7 @@ afterEach(() => {
   for (const u of sockets.splice(0)) u.close();
 });
 
-function udp(): s.DatagramSocket {
+function udp(): s.DatagramSocket<s.InetAddress> {
   const u = s.DatagramSocket.bound({ family: 'inet', address: '127.0.0.1', port: 0 });
   sockets.push(u);
   return u;

@@ -11,7 +11,7 @@ describe('interop with node:net', () => {
   it('a connected StreamSocket, detached, becomes a net.Socket', async () => {
     using listener = StreamSocket.listen({ family: 'inet', address: '127.0.0.1', port: 0 });
     const accepted = listener.accept();
-    const client = await StreamSocket.connect(listener.localAddress() as s.InetAddress);
+    const client = await StreamSocket.connect(listener.localAddress());
     using server = await accepted;
     const sock = new net.Socket({ fd: client.detach(), readable: true, writable: true });
     sock.write('from net');
@@ -26,7 +26,7 @@ describe('interop with node:net', () => {
 
   it('a listening StreamSocket, detached, serves a net.Server', async () => {
     const listener = StreamSocket.listen({ family: 'inet', address: '127.0.0.1', port: 0 });
-    const address = listener.localAddress() as s.InetAddress;
+    const address = listener.localAddress();
     const server = net.createServer((c) => c.end('hello from net.Server'));
     await new Promise<void>((resolve) => server.listen({ fd: listener.detach() }, resolve));
     using client = await StreamSocket.connect(address);

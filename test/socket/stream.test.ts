@@ -94,7 +94,7 @@ describe('StreamSocket', () => {
   it.each(addresses)('echoes over %s', async (_name, addr) => {
     const listener = StreamSocket.listen(addr());
     const serving = echoServer(listener);
-    const client = await StreamSocket.connect(listener.localAddress() as s.SocketAddress);
+    const client = await StreamSocket.connect(listener.localAddress());
     expect(client.fd).toBeGreaterThan(2);
     await client.write('hello, ');
     await client.write(Buffer.from('echo'));
@@ -109,7 +109,7 @@ describe('StreamSocket', () => {
   it('serves 1,000 concurrent clients from one listener while a timer keeps ticking', async () => {
     const listener = StreamSocket.listen({ family: 'inet', address: '127.0.0.1', port: 0 }, 1024);
     const serving = echoServer(listener);
-    const address = listener.localAddress() as s.InetAddress;
+    const address = listener.localAddress();
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
     const clients = Array.from({ length: 1000 }, async (_, i) => {
@@ -131,7 +131,7 @@ describe('StreamSocket', () => {
     for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31 + 7) & 0xff;
     const listener = StreamSocket.listen({ family: 'inet', address: '127.0.0.1', port: 0 });
     const accepted = listener.accept();
-    const writer = await StreamSocket.connect(listener.localAddress() as s.InetAddress);
+    const writer = await StreamSocket.connect(listener.localAddress());
     const reader = await accepted;
     listener.close();
 
@@ -172,7 +172,7 @@ describe('StreamSocket', () => {
       address: '127.0.0.1',
       port: 0,
     });
-    const { port } = probe.localAddress() as s.InetAddress;
+    const { port } = probe.localAddress();
     probe.close();
     await expect(
       StreamSocket.connect({ family: 'inet', address: '127.0.0.1', port }),
@@ -190,7 +190,7 @@ describe('StreamSocket', () => {
       abstract: `sockfd-epipe-${process.pid}`,
     });
     const accepted = listener.accept();
-    const client = await StreamSocket.connect(listener.localAddress() as s.SocketAddress);
+    const client = await StreamSocket.connect(listener.localAddress());
     (await accepted).close();
     listener.close();
     await expect(client.write(Buffer.alloc(1 << 20))).rejects.toMatchObject({

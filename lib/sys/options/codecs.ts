@@ -6,6 +6,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import {
   SocketError,
   check,
+  checkInt,
   errnoName,
   invalidArgType,
   invalidArgValue,
@@ -14,7 +15,7 @@ import {
   validateInt,
 } from '../../internal/errors.js';
 import { tcpStateName } from '../../internal/names.js';
-import { intOut, intOutBuffer, native } from '../native.js';
+import { native } from '../native.js';
 import { type Kind, type OptionConstant, listOptions } from './table.js';
 import type { IpSocketAddress, MulticastInterfaceV4, PeerCred, TcpInfo } from './types.js';
 
@@ -72,8 +73,7 @@ export const option = Object.fromEntries(
 // When that fails (EBADF, ENOTSOCK) the call itself goes on to fail and name its own syscall.
 function forFamily(fd: number, o: Option): Option {
   if (o.v6 === undefined) return o;
-  const r = native.getsockoptInt(fd, SOL_SOCKET, SO_DOMAIN, intOutBuffer);
-  return r === 0 && intOut[0] === AF_INET6 ? o.v6 : o;
+  return native.getsockoptInt(fd, SOL_SOCKET, SO_DOMAIN) === AF_INET6 ? o.v6 : o;
 }
 
 /** Reads an option: checks `fd`, then lets the codec read it. getsockopt(2) */
@@ -95,8 +95,7 @@ export function set<V extends unknown[]>(
 
 // The one place the C int options reach the addon.
 function readInt(fd: number, o: Option): number {
-  check(native.getsockoptInt(fd, o.level, o.name, intOutBuffer), 'getsockopt');
-  return intOut[0]!;
+  return checkInt(native.getsockoptInt(fd, o.level, o.name), 'getsockopt');
 }
 
 function writeInt(fd: number, o: Option, value: number): void {
