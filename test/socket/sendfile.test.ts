@@ -39,7 +39,7 @@ async function connected(): Promise<[StreamSocket, StreamSocket]> {
   const listener = StreamSocket.listen({ family: 'inet', address: '127.0.0.1', port: 0 });
   sockets.push(listener);
   const accepted = listener.accept();
-  const client = await StreamSocket.connect(listener.localAddress() as s.InetAddress);
+  const client = await StreamSocket.connect(listener.localAddress());
   const server = await accepted;
   sockets.push(client, server);
   client.setSendBufferSize(SMALL_BUFFER);
