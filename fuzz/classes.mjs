@@ -32,6 +32,8 @@ import {
   byteLength,
   defuseOption,
   group4,
+  source4,
+  source6,
   group6,
   iface4,
   messageArbitraries,
@@ -195,6 +197,31 @@ function methodTable(c) {
       setMulticastIfV4: [iface4],
       joinMulticastV4: [group4, iface4],
       leaveMulticastV4: [group4, iface4],
+      joinSourceMulticastV4: [group4, source4, iface4],
+      leaveSourceMulticastV4: [group4, source4, iface4],
+      joinSourceGroup: [
+        fc.oneof(group4, group6),
+        fc.oneof(source4, source6),
+        fc.oneof(fc.constantFrom(0, 1), S.number),
+      ],
+      leaveSourceGroup: [
+        fc.oneof(group4, group6),
+        fc.oneof(source4, source6),
+        fc.oneof(fc.constantFrom(0, 1), S.number),
+      ],
+      // The file: any pool fd (a file, a pipe, a socket) or junk; where in it and how much.
+      sendfile: [
+        S.fd,
+        fc.oneof(
+          waitOptions,
+          fc
+            .record({
+              offset: fc.oneof(fc.constantFrom(null, 0, 1, 4096, -1, 2 ** 53), S.number),
+              count: fc.oneof(fc.constantFrom(S.UNDEF, 0, 1, 65536), S.number),
+            })
+            .map(({ offset, count }) => obj({ signal: SIGNAL, offset, count })),
+        ),
+      ],
       joinMulticastV6: [group6, fc.oneof(fc.constantFrom(0, 1), S.number)],
       leaveMulticastV6: [group6, fc.oneof(fc.constantFrom(0, 1), S.number)],
       // MessageBatch, and the calls that take one.
@@ -230,7 +257,8 @@ function stepArbitrary(names, table) {
       const gens = specs.map((a) =>
         fc.oneof({ arbitrary: a, weight: 9 }, { arbitrary: S.anything, weight: 1 }),
       );
-      const busy = /^(read|recv|recvFrom|write|send|sendTo|accept|connect|close|detach)$/.test(m);
+      const busy =
+        /^(read|recv|recvFrom|write|send|sendTo|sendfile|accept|connect|close|detach)$/.test(m);
       return {
         weight: busy ? 10 : pseudo.has(m) ? 2 : 1,
         arbitrary: fc

@@ -9,6 +9,7 @@ export {
   bind,
   listen,
   type Accepted,
+  type ConnectOptions,
   accept,
   connect,
   shutdown,
@@ -74,6 +75,7 @@ export {
   type UnixAbstractAddress,
   type UnixAddress,
   type UnixPathAddress,
+  type UnixPathAddressReceived,
   type UnixUnnamedAddress,
   formatAddress,
   isInet6Address,
@@ -137,7 +139,7 @@ export {
 } from './socket/message.js';
 export { RawSocket, type RawSocketOptions } from './socket/raw.js';
 export { SeqPacketSocket } from './socket/seqpacket.js';
-export { type ShutdownHow, StreamSocket } from './socket/stream.js';
+export { type SendfileOptions, type ShutdownHow, StreamSocket } from './socket/stream.js';
 export { type ConnectionsOptions } from './socket/accept.js';
 export { type OpenSocket, openSockets } from './internal/owners.js';
 export { type Interest } from './socket/poll.js';

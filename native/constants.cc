@@ -35,6 +35,8 @@
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/net_tstamp.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>

@@ -72,6 +72,15 @@ export interface Native {
     ioFlags?: number,
   ): NativeHost | undefined | number;
   connect(fd: number, ...addr: AddrArgs): number;
+  connectTimed(
+    fd: number,
+    family: AddrArgs[0],
+    host: AddrArgs[1],
+    port: AddrArgs[2],
+    flowinfo: AddrArgs[3],
+    scopeId: AddrArgs[4],
+    timeoutMs: number,
+  ): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
   getsockname(fd: number): NativeAddress | null | number;
@@ -183,6 +192,25 @@ export interface Native {
   getsockoptName(fd: number, level: number, name: number): string | number;
   setsockoptName(fd: number, level: number, name: number, value: string): number;
   getTcpInfo(fd: number): Record<string, number> | number;
+  setSourceMembership4(
+    fd: number,
+    name: number,
+    group: string,
+    iface: string,
+    source: string,
+  ): number;
+  setGroupSourceReq(
+    fd: number,
+    level: number,
+    name: number,
+    v6: 0 | 1,
+    group: string,
+    source: string,
+    ifindex: number,
+  ): number;
+  /** The address (an inet or inet6 one for the options that use it), or -errno. */
+  getsockoptAddress(fd: number, level: number, name: number): unknown;
+  getsockoptUint64(fd: number, level: number, name: number): bigint | number;
 
   fcntlGetfl(fd: number): number;
   fcntlSetfl(fd: number, flags: number): number;
