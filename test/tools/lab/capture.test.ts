@@ -230,6 +230,36 @@ describe.skipIf(!packet.ok)('capture on lo', () => {
   });
 });
 
+describe('capture as a plain user', () => {
+  it('captures inside `unshare -rn`, where the user owns the namespace', () => {
+    const script = join(__dirname, 'capture-child.js');
+    const r = spawnSync(
+      'unshare',
+      ['-rn', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" "${script}"`],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    if (r.status !== 0 && /unshare|Operation not permitted/.test(r.stderr)) {
+      console.warn(
+        `skipping the namespace capture: unshare -rn is not available here (${r.stderr.trim()})`,
+      );
+      return;
+    }
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { skip?: string; udp?: unknown[] };
+    if (out.skip !== undefined) {
+      // With an empty bounding set (test:unprivileged) even the namespace's root has no CAP_NET_RAW.
+      console.warn(`skipping the namespace capture: ${out.skip}`);
+      return;
+    }
+    expect(out.udp).toEqual(
+      ['one', 'two'].flatMap((payload) => [
+        { iface: 'lo', direction: 'outbound', payload },
+        { iface: 'lo', direction: 'inbound', payload },
+      ]),
+    );
+  });
+});
+
 describe('capture argument errors name the argument', () => {
   const host = { run: <T>(fn: () => T): T => fn() };
   it.each([
