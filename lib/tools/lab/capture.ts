@@ -107,6 +107,9 @@ const LINK_TYPES = new Map([
   [ARPHRD_NONE, LINKTYPE_RAW],
 ]);
 
+// What capture() passes the constructor; user code has no way to.
+const CREATE = Symbol('capture');
+
 interface Interface {
   id: number;
   linkType: number;
@@ -205,19 +208,31 @@ export class Capture implements AsyncDisposable {
   #error: Error | undefined;
   #result: Promise<CaptureResult> | undefined;
 
-  /** @internal Use {@link capture}. */
+  /** Not for users: {@link capture} makes captures. @internal */
   constructor(
+    key: typeof CREATE,
     socket: RawSocket,
     host: CaptureHost | undefined,
     snapLength: number,
     path: string | null,
+    bound: PacketAddressReceived | null,
   ) {
+    if (key !== CREATE) throw new TypeError('Illegal constructor: use capture()');
     this.#socket = socket;
     this.#host = host;
     this.#snapLength = snapLength;
     this.#path = path;
     if (path !== null) this.#file = openSync(path, 'w');
-    this.#write(sectionHeader());
+    try {
+      this.#write(sectionHeader());
+      // A bound socket's interface is known now, so even an empty capture names it.
+      if (bound) this.#interface(bound.ifindex, bound.hatype);
+    } catch (e) {
+      if (this.#file >= 0) closeSync(this.#file);
+      throw e;
+    }
+    // A capture watches; it does not keep the process alive by itself.
+    socket.unref();
     this.#loop = this.#receive();
   }
 
@@ -229,11 +244,6 @@ export class Capture implements AsyncDisposable {
   /** Packets written so far. */
   get packets(): number {
     return this.#packets;
-  }
-
-  /** Declares the interface a bound socket reports, so even an empty capture names it. */
-  declare(ifindex: number, hatype: number): void {
-    this.#interface(ifindex, hatype);
   }
 
   /**
@@ -269,15 +279,14 @@ export class Capture implements AsyncDisposable {
     const receive = { buffers: [buffer], controlLength: CONTROL_LENGTH, flags: c.MSG_TRUNC };
     const options = { signal: this.#abort.signal };
     for (;;) {
-      let r: RecvMsgResult;
       try {
-        r = await this.#socket.recvMsg(receive, options);
+        this.#record(await this.#socket.recvMsg(receive, options), buffer);
       } catch (e) {
+        // A failed receive or write (ENETDOWN, a full disk) ends the capture; stop() reports it.
         if (!this.#abort.signal.aborted)
           this.#error = e instanceof Error ? e : new Error(String(e));
         return;
       }
-      this.#record(r, buffer);
     }
   }
 
@@ -438,15 +447,12 @@ export function capture(
       throw e;
     }
   });
-  let cap: Capture;
   try {
-    cap = new Capture(socket, host, snapLength, file);
+    return new Capture(CREATE, socket, host, snapLength, file, bound);
   } catch (e) {
     socket.close();
     throw e;
   }
-  if (bound) cap.declare(bound.ifindex, bound.hatype);
-  return cap;
 }
 
 /** Options of {@link withCapture}: a capture's, and when to keep its file. */

@@ -10,7 +10,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import * as s from '../../../lib/index.js';
 import * as sys from '../../../lib/sys/syscalls.js';
-import { type BpfInstruction, capture, withCapture } from '../../../lib/tools/lab/capture.js';
+import {
+  type BpfInstruction,
+  Capture,
+  capture,
+  withCapture,
+} from '../../../lib/tools/lab/capture.js';
 import { type PcapngPacket, readPcapng } from '../../../lib/tools/lab/pcapng.js';
 import { udpPair, waitFor } from '../../../lib/tools/lab/testing.js';
 import { expectArgError } from '../../helpers/arg-errors.js';
@@ -314,6 +319,11 @@ describe('capture argument errors name the argument', () => {
       /'options.dir'/,
     ],
   ] as const)('%s', (_, call, type, code, names) => expectArgError(call, type, code, names));
+
+  it('refuses to be constructed but by capture()', () => {
+    const Ctor = Capture as unknown as new (...args: unknown[]) => unknown;
+    expect(() => new Ctor(Symbol('capture'))).toThrow(/Illegal constructor: use capture\(\)/);
+  });
 
   it('an unknown interface fails as if_nametoindex does', () => {
     expect(() => capture('no-such-if0')).toThrow(expect.objectContaining({ code: 'ENODEV' }));
