@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 import type { PacketAddressReceived } from '../../sys/address.js';
 import type { RecvMsgResult } from '../../sys/msg.js';
+import { attachFilter, type BpfInstruction } from '../../sys/bpf.js';
 import { native } from '../../sys/native.js';
 import * as sys from '../../sys/syscalls.js';
 import { tryRecvmsg } from '../../sys/msg.js';
@@ -56,13 +57,6 @@ export interface CaptureHost {
   readonly name?: string;
 }
 
-/** One classic BPF instruction: struct sock_filter. */
-export interface BpfInstruction {
-  code: number;
-  jt: number;
-  jf: number;
-  k: number;
-}
 
 /** Options of {@link capture}. */
 export interface CaptureOptions {
@@ -175,19 +169,6 @@ function validateFilter(filter: unknown): readonly BpfInstruction[] | undefined 
     validateInt(k, `options.filter[${i}].k`, 0, 0xffffffff);
   });
   return filter as readonly BpfInstruction[];
-}
-
-// struct sock_fprog holds a pointer to the instructions, which JavaScript cannot make: the
-// syscall layer's attachFilter (SO_ATTACH_FILTER) does it. Looked up by name so a build
-// without it says so instead of failing to load.
-function attachFilter(fd: number, program: readonly BpfInstruction[]): void {
-  const attach = (sys as Record<string, unknown>)['attachFilter'];
-  if (typeof attach !== 'function') {
-    throw new Error(
-      'capture: options.filter needs attachFilter (SO_ATTACH_FILTER), which this build lacks',
-    );
-  }
-  (attach as (fd: number, program: readonly BpfInstruction[]) => void)(fd, program);
 }
 
 /**

@@ -1,6 +1,6 @@
 // The lab's captures and test helpers; sockfd/lab re-exports them.
+export type { BpfInstruction } from '../../sys/bpf.js';
 export {
-  type BpfInstruction,
   Capture,
   type CaptureHost,
   type CaptureOptions,
