@@ -57,7 +57,6 @@ export interface CaptureHost {
   readonly name?: string;
 }
 
-
 /** Options of {@link capture}. */
 export interface CaptureOptions {
   /**
