@@ -40,6 +40,14 @@ const WORKLOADS = {
       for (let i = 0; i < B; i++) s.sendto(tx, out, 0, to);
       for (let i = 0; i < B; i++) if (s.recvfrom(rx, buf).bytes !== ${SIZE}) throw new Error('short');
     }`,
+  // One operation is one datagram, in batches of B.
+  'udp-mmsg': `const [rx, tx] = [udp(), udp()]; const to = s.getsockname(rx);
+    const o = s.MessageBatch.alloc(B, ${SIZE}), r = s.MessageBatch.alloc(B, ${SIZE});
+    for (let i = 0; i < B; i++) o.setAddress(i, to);
+    for (let d = 0; d < n; d += B) {
+      for (let k = 0; k < B;) k += s.sendmmsg(tx, o, 0);
+      for (let k = 0; k < B;) k += s.recvmmsg(rx, r, C.MSG_WAITFORONE);
+    }`,
   'tcp-pp': `const [a, b] = tcp(); pingPong(a, b);`,
   'seq-pp': `const [a, b] = s.socketpair(C.AF_UNIX, C.SOCK_SEQPACKET); pingPong(a, b);`,
   'udp-async': `return (async () => {
