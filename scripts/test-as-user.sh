@@ -15,10 +15,10 @@ if ! id "$user" >/dev/null 2>&1; then
   useradd --create-home --shell /bin/bash "$user"
 fi
 home=$(getent passwd "$user" | cut -d: -f6)
-copy=$home/sockfd
+# A copy per run: two checkouts testing at once must not delete each other's.
+copy=$(mktemp -d "$home/sockfd.XXXXXX")
+trap 'rm -rf "$copy"' EXIT
 started=$(date +%s)
-rm -rf "$copy"
-mkdir -p "$copy"
 # build/asan is test:asan's own copy of the package, with a link back to this node_modules.
 tar --exclude=./.git --exclude=./build/asan -cf - . | tar -C "$copy" -xf -
 chown -R "$user": "$copy"
