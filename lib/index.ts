@@ -39,6 +39,7 @@ export {
   if_indextoname,
 } from './sys/syscalls.js';
 export { type SendfileResult, sendfile } from './sys/file.js';
+export { setns, unshare } from './sys/ns.js';
 export {
   type Address,
   type AnySocketAddress,

@@ -17,6 +17,7 @@ void InitMsg(Napi::Env env, Napi::Object exports);      // msg.cc
 void InitMmsg(Napi::Env env, Napi::Object exports);     // mmsg.cc
 void InitSignals(Napi::Env env, Napi::Object exports);  // signals.cc
 void InitFile(Napi::Env env, Napi::Object exports);     // file.cc
+void InitNs(Napi::Env env, Napi::Object exports);       // ns.cc
 void InitOwners(Napi::Env env, Napi::Object exports);   // owners.cc
 
 // Closes every watcher on `fd`, before the fd itself is closed. poll.cc

@@ -192,6 +192,8 @@ export interface Native {
   pidfdGetfd(pidfd: number, fd: number): number;
   /** Bytes sent or -errno; offset -1 reads from the file position. */
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
+  unshare(flags: number): number;
+  setns(fd: number, nstype: number): number;
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string | number;
 
