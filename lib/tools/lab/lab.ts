@@ -40,6 +40,12 @@ export interface LinkOptions {
   names?: [string, string];
   /** The MTU of both ends. */
   mtu?: number;
+  /**
+   * Impairments by the kernel's netem discipline on both ends, so a round trip sees the delay
+   * twice: `delayMs` on every packet, `loss` (0 to 1) the share dropped. A kernel without netem
+   * makes link() fail with code 'ERR_LAB_NO_NETEM'. tc-netem(8)
+   */
+  netem?: { delayMs?: number; loss?: number };
 }
 
 /** One end of a link: the host it is in and its interface there. */
@@ -101,6 +107,39 @@ function validateIfName(name: unknown, what: string): asserts name is string {
       what,
       name,
       'must be an interface name of 1 to 15 printable characters, without spaces, / or :',
+    );
+  }
+}
+
+function netemOptions(netem: unknown): { delayMs: number; loss: number } | undefined {
+  if (netem === undefined) return undefined;
+  if (typeof netem !== 'object' || netem === null) {
+    throw invalidArgType('options.netem', 'of type object', netem);
+  }
+  const { delayMs = 0, loss = 0 } = netem as { delayMs?: unknown; loss?: unknown };
+  if (typeof delayMs !== 'number')
+    throw invalidArgType('options.netem.delayMs', 'of type number', delayMs);
+  if (!(delayMs >= 0 && delayMs <= 3_600_000)) {
+    throw outOfRange('options.netem.delayMs', '>= 0 and <= 3600000', delayMs);
+  }
+  if (typeof loss !== 'number') throw invalidArgType('options.netem.loss', 'of type number', loss);
+  if (!(loss >= 0 && loss <= 1)) throw outOfRange('options.netem.loss', '>= 0 and <= 1', loss);
+  return { delayMs, loss };
+}
+
+// netem over rtnetlink; a kernel without it answers ENOENT, which deserves words.
+function addNetem(nl: Rtnetlink, ifindex: number, delayMs: number, loss: number): void {
+  try {
+    nl.addNetem(ifindex, delayMs, loss);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ENOENT') throw e;
+    throw Object.assign(
+      new Error(
+        'sockfd lab: this kernel has no netem queueing discipline (RTM_NEWQDISC ENOENT): it needs ' +
+          'CONFIG_NET_SCH_NETEM, built in or as the sch_netem module loaded from outside the lab',
+        { cause: e },
+      ),
+      { code: 'ERR_LAB_NO_NETEM' },
     );
   }
 }
@@ -473,7 +512,8 @@ export class Lab implements AsyncDisposable {
     if (a === b) throw invalidArgValue('b', b.name, 'must be another host than a');
     if (typeof options !== 'object' || options === null)
       throw invalidArgType('options', 'of type object', options);
-    const { mtu, names, addresses } = options;
+    const { mtu, names, addresses, netem } = options;
+    const impair = netemOptions(netem);
     if (mtu !== undefined) {
       if (typeof mtu !== 'number') throw invalidArgType('options.mtu', 'of type number', mtu);
       if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
@@ -509,6 +549,11 @@ export class Lab implements AsyncDisposable {
     let link: Link;
     try {
       link = { a: end(a, nameA, addrA), b: end(b, nameB, addrB) };
+      if (impair !== undefined) {
+        for (const e of [link.a, link.b]) {
+          e.host.rtnl((nl) => addNetem(nl, e.ifindex, impair.delayMs, impair.loss));
+        }
+      }
     } catch (e) {
       // Deleting one end removes the pair.
       try {

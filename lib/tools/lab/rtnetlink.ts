@@ -234,10 +234,33 @@ export class Rtnetlink {
   }
 
   /**
-   * Adds a root queueing discipline of `kind` with `options` (its struct) to `ifindex`. The
-   * kernel answers ENOENT when it has no such discipline, built in or as a module. tc(8)
+   * Gives `ifindex` a netem root discipline: every packet delayed by `delayMs`, and `loss` of them
+   * (a share, 0 to 1) dropped. The delay goes in TCA_NETEM_LATENCY64 (nanoseconds), which spares
+   * the conversion to the scheduler's ticks that struct tc_netem_qopt's latency would need.
+   * tc-netem(8)
    */
-  addRootQdisc(ifindex: number, kind: string, options: Buffer): void {
+  addNetem(ifindex: number, delayMs: number, loss: number): void {
+    // struct tc_netem_qopt: latency, limit, loss, gap, duplicate, jitter (u32 each).
+    const qopt = Buffer.concat([
+      u32(0),
+      u32(1000),
+      u32(Math.round(loss * 0xffffffff)),
+      u32(0),
+      u32(0),
+      u32(0),
+    ]);
+    const ns = Buffer.alloc(8);
+    if (LE) ns.writeBigInt64LE(BigInt(Math.round(delayMs * 1e6)));
+    else ns.writeBigInt64BE(BigInt(Math.round(delayMs * 1e6)));
+    this.addRootQdisc(ifindex, 'netem', [qopt, { type: c.TCA_NETEM_LATENCY64, data: ns }]);
+  }
+
+  /**
+   * Adds a root queueing discipline of `kind` with `options` (its struct, then any nested
+   * attributes) to `ifindex`. The kernel answers ENOENT when it has no such discipline, built in
+   * or as a module. tc(8)
+   */
+  addRootQdisc(ifindex: number, kind: string, options: (Attr | Buffer)[]): void {
     const msg = Buffer.concat([
       Buffer.from([c.AF_UNSPEC, 0]),
       u16(0),
@@ -250,7 +273,7 @@ export class Rtnetlink {
       msg,
       encodeAttrs([
         { type: c.TCA_KIND, data: cstring(kind) },
-        { type: c.TCA_OPTIONS, data: options },
+        { type: c.TCA_OPTIONS, nested: options },
       ]),
     ]);
     this.request(c.RTM_NEWQDISC, c.NLM_F_CREATE | c.NLM_F_EXCL, body, 'RTM_NEWQDISC');

@@ -173,6 +173,56 @@ describe('Lab links', () => {
   });
 });
 
+describe('Lab link options', () => {
+  labIt('an IPv6 link: addresses usable at once (no duplicate address detection)', async () => {
+    await using lab = await Lab.create();
+    const a = await lab.host('a');
+    const b = await lab.host('b');
+    await lab.link(a, b, { addresses: [['10.0.0.1/24', 'fd00::1/64'], 'fd00::2/64'] });
+    const rx = b.DatagramSocket.bound({ family: 'inet6', address: 'fd00::2', port: 9000 });
+    const tx = a.DatagramSocket.create('inet6');
+    await tx.sendTo(Buffer.from('six'), { family: 'inet6', address: 'fd00::2', port: 9000 });
+    const got = await rx.recvFrom(Buffer.alloc(8), soon());
+    expect(got.address).toMatchObject({ family: 'inet6', address: 'fd00::1' });
+  });
+
+  labIt(
+    'netem delays every packet where the kernel has it, and says clearly where not',
+    async () => {
+      await using lab = await Lab.create();
+      const a = await lab.host('a', { addresses: ['10.0.0.1/24'] });
+      const b = await lab.host('b', { addresses: ['10.0.0.2/24'] });
+      let link;
+      try {
+        link = await lab.link(a, b, { netem: { delayMs: 50 } });
+      } catch (e) {
+        expect(e).toMatchObject({ code: 'ERR_LAB_NO_NETEM', cause: { code: 'ENOENT' } });
+        console.warn(`netem delay not measured: ${(e as Error).message}`);
+        // The failed link left nothing behind: the default name is free again.
+        expect(() => a.ifindex('eth0')).toThrow();
+        return;
+      }
+      expect(link.a.name).toBe('eth0');
+      const rx = b.DatagramSocket.bound(inet('10.0.0.2', 9000));
+      const tx = a.DatagramSocket.create();
+      const start = performance.now();
+      await tx.sendTo(Buffer.from('late'), inet('10.0.0.2', 9000));
+      await rx.recvFrom(Buffer.alloc(8), soon());
+      expect(performance.now() - start).toBeGreaterThanOrEqual(45);
+    },
+  );
+
+  labIt('netem options are checked', async () => {
+    await using lab = await Lab.create();
+    const a = await lab.host('a');
+    const b = await lab.host('b');
+    await expect(lab.link(a, b, { netem: { loss: 2 } })).rejects.toThrow(RangeError);
+    await expect(lab.link(a, b, { netem: { delayMs: '5' as never } })).rejects.toThrow(
+      /options\.netem\.delayMs/,
+    );
+  });
+});
+
 describe('Lab routing', () => {
   labIt(
     'a router forwards between two subnets; an unreachable port and net come back as ICMP',
