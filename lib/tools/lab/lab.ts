@@ -23,6 +23,9 @@ import { Rtnetlink, addressBytes } from './rtnetlink.js';
 const THREAD_NETNS = '/proc/thread-self/ns/net';
 const IFNAMSIZ = 16;
 
+// How many run()s this thread is inside, across labs.
+let depth = 0;
+
 /** Options of {@link Lab.host}. */
 export interface HostOptions {
   /**
@@ -376,9 +379,8 @@ export class Host {
  * whether this process has it.
  */
 export class Lab implements AsyncDisposable {
-  // This thread's namespace when the lab was made; run() always returns to where it started.
+  // This thread's namespace when the lab was made, held so the lab can tell it is open.
   #origin: number;
-  #depth = 0;
   readonly #hosts = new Map<string, Host>();
   readonly #links: Link[] = [];
   readonly #sockets = new Set<SocketBase>();
@@ -423,19 +425,19 @@ export class Lab implements AsyncDisposable {
   /** @internal setns into `netns`, run `fn`, setns back to where the thread was. */
   inside<T>(netns: number, fn: () => T): T {
     this.#live();
-    // Where the thread is now: the origin, or the host of an enclosing run().
-    const back = this.#depth === 0 ? this.#origin : openSync(THREAD_NETNS, 'r');
+    // Where the thread is now, whichever lab's run() it may be inside: one open(2) per run.
+    const back = openSync(THREAD_NETNS, 'r');
     try {
       setns(netns, c.CLONE_NEWNET);
-      this.#depth++;
+      depth++;
       try {
         return fn();
       } finally {
-        this.#depth--;
+        depth--;
         returnTo(back);
       }
     } finally {
-      if (back !== this.#origin) closeSync(back);
+      closeSync(back);
     }
   }
 
@@ -459,8 +461,8 @@ export class Lab implements AsyncDisposable {
     if (typeof options !== 'object' || options === null)
       throw invalidArgType('options', 'of type object', options);
     const addresses = addressList(options.addresses, 'options.addresses');
-    const origin = this.#live();
-    if (this.#depth > 0) throw new Error('lab.host() cannot be called inside a host.run()');
+    this.#live();
+    const back = openSync(THREAD_NETNS, 'r');
     let netns = -1;
     try {
       unshare(c.CLONE_NEWNET);
@@ -475,7 +477,8 @@ export class Lab implements AsyncDisposable {
       if (netns >= 0) closeSync(netns);
       throw e;
     } finally {
-      returnTo(origin);
+      returnTo(back);
+      closeSync(back);
     }
     const host = new Host(this, name, netns, addresses);
     this.#hosts.set(name, host);
@@ -578,7 +581,8 @@ export class Lab implements AsyncDisposable {
 
   #close(): void {
     if (this.#origin < 0) return;
-    if (this.#depth > 0) throw new Error('lab.close() cannot be called inside a host.run()');
+    // Inside a run() the thread may be in one of the namespaces about to go.
+    if (depth > 0) throw new Error('lab.close() cannot be called inside a host.run()');
     const errors: unknown[] = [];
     for (const s of this.#sockets) {
       try {

@@ -101,6 +101,31 @@ describe('Lab hosts', () => {
     expect(currentNetns()).toBe(home);
   });
 
+  labIt(
+    "run() inside another lab's run() returns to that host; close() is refused inside",
+    async () => {
+      await using one = await Lab.create();
+      await using two = await Lab.create();
+      const a = await one.host('a');
+      const b = await two.host('b');
+      const home = currentNetns();
+      const [inA, inB, backInA] = a.run(() => [
+        currentNetns(),
+        b.run(currentNetns),
+        currentNetns(),
+      ]);
+      expect(inB).not.toBe(inA);
+      expect(backInA).toBe(inA);
+      let closing: Promise<void> | undefined;
+      a.run(() => {
+        closing = two.close();
+      });
+      await expect(closing).rejects.toThrow(/inside a host\.run/);
+      expect(currentNetns()).toBe(home);
+      expect(two.closed).toBe(false);
+    },
+  );
+
   labIt('run() refuses an async function and a promise-returning one', async () => {
     await using lab = await Lab.create();
     const a = await lab.host('a');
