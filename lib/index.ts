@@ -122,5 +122,7 @@ export { type OpenSocket, openSockets } from './internal/owners.js';
 export { type Interest } from './socket/poll.js';
 
 // Tools: packet helpers (also sockfd/packet), the inspector and /proc tables (also sockfd/inspect).
+// The network lab is sockfd/lab alone: it moves threads between namespaces and runs commands,
+// which a program should ask for by name.
 export * from './tools/packet/index.js';
 export * from './tools/inspect/index.js';
