@@ -7,6 +7,7 @@
 // can be used from anywhere afterwards. An async function cannot run inside: its awaits resume
 // after run() has already moved the thread back.
 import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 
 import { invalidArgType, invalidArgValue, outOfRange } from '../../internal/errors.js';
 import { type SocketBase } from '../../socket/base.js';
@@ -303,9 +304,16 @@ export class Host {
     if (to === 'default') dst = { address: '0.0.0.0', prefix: 0 };
     else if (to === 'default6') dst = { address: '::', prefix: 0 };
     else dst = parseCidr(to, 'to');
-    if (via !== undefined) addressBytes(typeof via === 'string' ? via : String(via)); // Throws for a non-address.
-    if (via !== undefined && typeof via !== 'string')
-      throw invalidArgType('options.via', 'of type string', via);
+    if (via !== undefined) {
+      if (typeof via !== 'string') throw invalidArgType('options.via', 'of type string', via);
+      if (isIP(via) !== isIP(dst.address)) {
+        throw invalidArgValue(
+          'options.via',
+          via,
+          `must be an IP address of the same family as ${to}`,
+        );
+      }
+    }
     if (dev !== undefined) validateIfName(dev, 'options.dev');
     if (via === undefined && dev === undefined) {
       throw invalidArgValue('options', options, 'must name a next hop (via) or an interface (dev)');

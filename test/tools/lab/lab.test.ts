@@ -157,6 +157,8 @@ describe('Lab hosts', () => {
       /options\.names\[0\]/,
     );
     expect(() => a.route('10.0.0.0/33', { dev: 'lo' })).toThrow(/["']to["']/);
+    expect(() => a.route('default', { via: 'fd00::1' })).toThrow(/options\.via/);
+    expect(() => a.route('default6', { via: 'router' })).toThrow(/options\.via/);
     expect(() => a.route('default', {})).toThrow(/["']options["']/);
     expect(() => a.forwarding('yes' as never)).toThrow(/["']on["']/);
   });
