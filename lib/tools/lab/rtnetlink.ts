@@ -4,12 +4,13 @@
 // before sendmsg(2) returns, so the blocking recv(2) never waits.
 // rtnetlink(7) — https://man7.org/linux/man-pages/man7/rtnetlink.7.html
 // netlink(7) — https://man7.org/linux/man-pages/man7/netlink.7.html
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import { endianness } from 'node:os';
 
 import { SocketError } from '../../internal/errors.js';
 import { constants as c } from '../../sys/constants.generated.js';
 import { close, recv, send, socket } from '../../sys/syscalls.js';
+import { ipv4Bytes, ipv6Bytes } from '../packet/wire.js';
 
 // Netlink headers and attributes are in host byte order; addresses in network byte order.
 const LE = endianness() === 'LE';
@@ -64,31 +65,10 @@ function ifinfomsg(index = 0, flags = 0, change = 0): Buffer {
   ]);
 }
 
-/** An IPv4 or IPv6 address as its bytes, and its family. */
-export function addressBytes(address: string): { family: number; bytes: Buffer } {
-  if (isIPv4(address)) {
-    return { family: c.AF_INET, bytes: Buffer.from(address.split('.').map(Number)) };
-  }
-  if (isIPv6(address)) {
-    // Expand '::' and an embedded IPv4 tail into eight 16-bit groups.
-    let text = address.split('%')[0]!;
-    const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-    if (v4 !== null) {
-      const b = v4[1]!.split('.').map(Number);
-      text =
-        text.slice(0, -v4[1]!.length) +
-        `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
-    }
-    const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-    const h = head === '' ? [] : head.split(':');
-    const t = tail === undefined || tail === '' ? [] : tail.split(':');
-    const groups =
-      tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-    const bytes = Buffer.alloc(16);
-    groups.forEach((g, i) => bytes.writeUInt16BE(parseInt(g, 16), i * 2));
-    return { family: c.AF_INET6, bytes };
-  }
-  throw new TypeError(`not an IP address: ${address}`);
+/** An IPv4 or IPv6 address as its bytes, and its family; a bad one is an error naming `name`. */
+export function addressBytes(address: string, name = 'address'): { family: number; bytes: Buffer } {
+  if (isIPv4(address)) return { family: c.AF_INET, bytes: Buffer.from(ipv4Bytes(address, name)) };
+  return { family: c.AF_INET6, bytes: Buffer.from(ipv6Bytes(address, name)) };
 }
 
 /** An rtnetlink socket in the calling thread's network namespace. */
@@ -205,9 +185,7 @@ export class Rtnetlink {
     const attrs: Attr[] = [];
     if (route.prefix > 0) attrs.push({ type: c.RTA_DST, data: bytes });
     if (route.gateway !== undefined) {
-      const gw = addressBytes(route.gateway);
-      if (gw.family !== family)
-        throw new TypeError(`gateway ${route.gateway} is not of the destination's family`);
+      const gw = addressBytes(route.gateway, 'gateway');
       attrs.push({ type: c.RTA_GATEWAY, data: gw.bytes });
     }
     if (route.ifindex !== undefined) attrs.push({ type: c.RTA_OIF, data: u32(route.ifindex) });
