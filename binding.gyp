@@ -5,9 +5,11 @@
       "sources": [
         "native/addon.cc",
         "native/args.cc",
+        "native/bpf.cc",
         "native/cmsg.cc",
         "native/cmsg_napi.cc",
         "native/constants.cc",
+        "native/epoll.cc",
         "native/errors.cc",
         "native/fd.cc",
         "native/file.cc",

@@ -32,6 +32,8 @@ import {
   byteLength,
   defuseOption,
   group4,
+  source4,
+  source6,
   group6,
   iface4,
   messageArbitraries,
@@ -151,7 +153,7 @@ const fromFd = fc.oneof(
 
 /** Argument arbitraries by method name; a method not named here gets generic ones. */
 function methodTable(c) {
-  const { sendMessage, recvMessage } = messageArbitraries(c);
+  const { sendMessage, recvMessage, control } = messageArbitraries(c);
   const number = fc.oneof(fc.constantFrom(0, 1, 2, 64, 255, 256, 1000, 65536, -1), S.number);
   const setter = [fc.oneof(S.boolean, number)];
   const index = fc.oneof(fc.nat(4), S.number);
@@ -195,6 +197,31 @@ function methodTable(c) {
       setMulticastIfV4: [iface4],
       joinMulticastV4: [group4, iface4],
       leaveMulticastV4: [group4, iface4],
+      joinSourceMulticastV4: [group4, source4, iface4],
+      leaveSourceMulticastV4: [group4, source4, iface4],
+      joinSourceGroup: [
+        fc.oneof(group4, group6),
+        fc.oneof(source4, source6),
+        fc.oneof(fc.constantFrom(0, 1), S.number),
+      ],
+      leaveSourceGroup: [
+        fc.oneof(group4, group6),
+        fc.oneof(source4, source6),
+        fc.oneof(fc.constantFrom(0, 1), S.number),
+      ],
+      // The file: any pool fd (a file, a pipe, a socket) or junk; where in it and how much.
+      sendfile: [
+        S.fd,
+        fc.oneof(
+          waitOptions,
+          fc
+            .record({
+              offset: fc.oneof(fc.constantFrom(null, 0, 1, 4096, -1, 2 ** 53), S.number),
+              count: fc.oneof(fc.constantFrom(S.UNDEF, 0, 1, 65536), S.number),
+            })
+            .map(({ offset, count }) => obj({ signal: SIGNAL, offset, count })),
+        ),
+      ],
       joinMulticastV6: [group6, fc.oneof(fc.constantFrom(0, 1), S.number)],
       leaveMulticastV6: [group6, fc.oneof(fc.constantFrom(0, 1), S.number)],
       // MessageBatch, and the calls that take one.
@@ -209,6 +236,8 @@ function methodTable(c) {
       bytes: [index],
       flags: [index],
       address: [index],
+      setControl: [index, fc.oneof(control, fc.constant(null))],
+      control: [index],
       sendmmsg: [S.fd, msgFlags],
       recvmmsg: [S.fd, msgFlags, fc.oneof(fc.constantFrom(S.UNDEF, 0, 1), S.number)],
       poke: [fc.constantFrom('state', 'iovCounts', 'views'), fc.nat(40), S.anything],
@@ -228,7 +257,8 @@ function stepArbitrary(names, table) {
       const gens = specs.map((a) =>
         fc.oneof({ arbitrary: a, weight: 9 }, { arbitrary: S.anything, weight: 1 }),
       );
-      const busy = /^(read|recv|recvFrom|write|send|sendTo|accept|connect|close|detach)$/.test(m);
+      const busy =
+        /^(read|recv|recvFrom|write|send|sendTo|sendfile|accept|connect|close|detach)$/.test(m);
       return {
         weight: busy ? 10 : pseudo.has(m) ? 2 : 1,
         arbitrary: fc
@@ -331,6 +361,14 @@ export function classTable(pkg, native, c) {
                 weight: 1,
               },
               { arbitrary: S.scalar, weight: 1 },
+            ),
+            // Options: a control length for recvmmsg, sometimes, or junk.
+            fc.oneof(
+              fc.constant(S.UNDEF),
+              fc
+                .constantFrom(0, 64, 256, 65536, 65537, -1)
+                .map((n) => tag('obj', { v: { controlLength: n } })),
+              S.scalar,
             ),
           ),
         ],

@@ -141,6 +141,8 @@ export class Pool {
         return { file: fs.openSync(join(this.dir, 'file'), 'w+') };
       case 'dir':
         return { dir: fs.openSync(this.dir, 'r') };
+      case 'epoll':
+        return { epoll: p.epoll_create1() };
       default:
         throw new Error(`unknown pool group ${group}`);
     }

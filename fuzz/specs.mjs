@@ -46,6 +46,7 @@ export const POOL_FDS = [
   'devnull',
   'file',
   'dir',
+  'epoll',
 ];
 
 /** Pool sockets bound to a port, so a destination can name them. */
@@ -291,6 +292,13 @@ const unixPath = fc.oneof(
     }),
     weight: 2,
   },
+  // As bytes: names that are not UTF-8, and a NUL, an empty and a too-long one.
+  {
+    arbitrary: bytesView(
+      fc.constantFrom('fffe', '73ff', 'c0af', 'eda080', '7300ff', '', '61'.repeat(108)),
+    ),
+    weight: 2,
+  },
   { arbitrary: scalar, weight: 1 },
 );
 
@@ -361,6 +369,10 @@ export const address = fc.oneof(
   { arbitrary: addrObject({ family: family('unix'), path: unixPath }), weight: 3 },
   { arbitrary: addrObject({ family: family('unix'), abstract: abstractName }), weight: 3 },
   { arbitrary: addrObject({ family: family('unix') }), weight: 1 },
+  {
+    arbitrary: addrObject({ family: family('unix'), path: unixPath, pathBytes: unixPath }),
+    weight: 1,
+  },
   {
     arbitrary: addrObject({ family: family('unix'), path: unixPath, abstract: abstractName }),
     weight: 1,

@@ -26,6 +26,7 @@ import fc from 'fast-check';
 
 import { TRAPPED } from './pool.mjs';
 import * as S from './specs.mjs';
+import { nativeParity, packageParity } from './table-parity.mjs';
 
 const { listOptions } = createRequire(import.meta.url)('../dist/sys/options/table.js');
 
@@ -100,6 +101,19 @@ function peerPidfd(c) {
   return ([, level, name]) => level === c.SOL_SOCKET && name === SO_PEERPIDFD;
 }
 
+// connect's time limit: short enough that a pool listener whose backlog is full holds the
+// worker up briefly, and the values it must refuse.
+const connectTimeout = fc.oneof(
+  { arbitrary: fc.constantFrom(0, 1, 10, 50), weight: 4 },
+  { arbitrary: fc.constantFrom(-1, 1.5, 2 ** 31, NaN), weight: 1 },
+  { arbitrary: S.scalar, weight: 1 },
+);
+const connectOptions = fc.oneof(
+  { arbitrary: fc.constant(S.UNDEF), weight: 2 },
+  { arbitrary: connectTimeout.map((timeout) => ({ $: 'obj', v: { timeout } })), weight: 3 },
+  { arbitrary: S.scalar, weight: 1 },
+);
+
 function pollTimeout() {
   return ['timeout', fc.oneof(fc.constantFrom(0, 0, 0, 1, -1, -2, 1000), S.scalar)];
 }
@@ -111,6 +125,9 @@ const mostly = (good, weight = 4) =>
 export const group4 = mostly(fc.constantFrom('224.0.0.1', '127.0.0.1', '0.0.0.0', '', 'x'));
 export const group6 = mostly(fc.constantFrom('ff02::1', '::1', '::', '', 'x'));
 export const iface4 = mostly(fc.constantFrom('0.0.0.0', '127.0.0.1', 0, 1, 'lo', -1));
+// Source-specific multicast senders: a local one, one of the other family, and no address.
+export const source4 = mostly(fc.constantFrom('127.0.0.1', '127.0.0.2', '0.0.0.0', '::1', 'x'));
+export const source6 = mostly(fc.constantFrom('::1', 'fd00::1', '::', '127.0.0.1', ''));
 
 export function safeGroup(args, k, v6) {
   const g = args[k];
@@ -171,7 +188,7 @@ export function packageTable(c, pkg) {
   );
   const created = (r) => (typeof r === 'number' ? [r] : []);
 
-  const { sendMessage, recvMessage } = messageArbitraries(c);
+  const { sendMessage, recvMessage, control, recvControlLength } = messageArbitraries(c);
   // Fds that arrive in SCM_RIGHTS are new fds of this process; the worker finds them.
   const msgEntry = (message) => ({ args: [fdArg, ['any', message]], scanFds: () => true });
 
@@ -230,13 +247,26 @@ export function packageTable(c, pkg) {
   return {
     ...optionEntries(),
     ...packetEntries(c, pkg),
+    ...packageParity(c),
     sendmmsg: {
-      args: [fdArg, ['any', mmsgList({ buffers: msgBuffers, address: mmsgAddress })], mmsgFlags],
+      args: [
+        fdArg,
+        ['any', mmsgList({ buffers: msgBuffers, address: mmsgAddress, control })],
+        mmsgFlags,
+      ],
+      scanFds: () => true,
       check: (r, [, list]) =>
         Number.isInteger(r) && r >= 0 && r <= list.length ? null : `sendmmsg returned ${r}`,
     },
     recvmmsg: {
-      args: [fdArg, ['any', mmsgList({ buffers: msgBuffers })], mmsgFlags, pollTimeout()],
+      args: [
+        fdArg,
+        ['any', mmsgList({ buffers: msgBuffers, controlLength: recvControlLength })],
+        mmsgFlags,
+        pollTimeout(),
+      ],
+      // Fds that arrive in SCM_RIGHTS are new fds of this process; the worker finds them.
+      scanFds: () => true,
       check: (r, [, list]) => {
         if (!Array.isArray(r) || r.length > list.length) return 'recvmmsg returned no list';
         for (const m of r) {
@@ -280,7 +310,7 @@ export function packageTable(c, pkg) {
       args: [fdArg, ['any', S.flagsOf(['SOCK_NONBLOCK', 'SOCK_CLOEXEC'], c)]],
       creates: (r) => (r && typeof r.fd === 'number' ? [r.fd] : []),
     },
-    connect: { args: [fdArg, ['any', S.address]] },
+    connect: { args: [fdArg, ['any', S.address], ['any', connectOptions]] },
     shutdown: { args: [fdArg, ['any', S.oneOfConstants(['SHUT_RD', 'SHUT_WR', 'SHUT_RDWR'], c)]] },
     close: { args: [fdArg], heal: true, prepare: lingerOff },
     send: { args: [fdArg, ['any', S.buffer], msgFlags] },
@@ -585,6 +615,7 @@ export function nativeTable(c, native) {
   const ms = ['any', fc.oneof(fc.constantFrom(0, 1, 0.5, 1000, 1e15, -1), S.number)];
   return {
     ...nativeMessageEntries(c, native),
+    ...nativeParity(c),
     sendmsg: {
       args: [fdArg, ['any', buffers], msgFlags, ['any', nativeControl], addrOrNull],
       scanFds: () => true,
@@ -654,6 +685,30 @@ export function nativeTable(c, native) {
       ],
       prepare: (args) => safeGroup(args, 2, true),
     },
+    setSourceMembership4: {
+      args: [
+        fdArg,
+        ['any', S.oneOfConstants(['IP_ADD_SOURCE_MEMBERSHIP', 'IP_DROP_SOURCE_MEMBERSHIP'], c)],
+        ['any', group4],
+        ['any', mostly(fc.constantFrom('0.0.0.0', '127.0.0.1', '', 'x'))],
+        ['any', source4],
+      ],
+      prepare: (args) => safeGroup(args, 2, false),
+    },
+    setGroupSourceReq: {
+      args: [
+        fdArg,
+        ['any', S.oneOfConstants(['IPPROTO_IP', 'IPPROTO_IPV6', 'SOL_SOCKET'], c)],
+        ['any', S.oneOfConstants(['MCAST_JOIN_SOURCE_GROUP', 'MCAST_LEAVE_SOURCE_GROUP'], c)],
+        ['any', mostly(fc.constantFrom(0, 1))],
+        ['any', fc.oneof(group4, group6)],
+        ['any', fc.oneof(source4, source6)],
+        ['any', ranged(0, INT32_MAX)],
+      ],
+      prepare: (args) => safeGroup(args, 4, typeof args[4] === 'string' && args[4].includes(':')),
+    },
+    getsockoptAddress: { args: [fdRo, level, optname], scanFds: peerPidfd(c) },
+    getsockoptUint64: { args: [fdRo, level, optname], scanFds: peerPidfd(c) },
     getsockoptName: { args: [fdRo, level, optname], scanFds: peerPidfd(c) },
     setsockoptName: {
       args: [
@@ -687,6 +742,7 @@ export function nativeTable(c, native) {
       scanFds: () => true,
     },
     connect: { args: [fdArg, addr] },
+    connectTimed: { args: [fdArg, addr, ['any', connectTimeout]] },
     shutdown: { args: [fdArg, int] },
     close: { args: [fdArg], heal: true, prepare: lingerOff },
     getsockname: { args: [fdRo] },
@@ -929,6 +985,35 @@ const OPTION_KINDS = {
       keep: 2,
       prepare: (args) => safeGroup(args, 1, false),
     }),
+  },
+  sourceMembershipV4: {
+    set: () => ({
+      args: [
+        ['any', group4],
+        ['any', source4],
+        ['any', mostly(fc.constantFrom('0.0.0.0', '127.0.0.1', '', 1))],
+      ],
+      keep: 3,
+      prepare: (args) => safeGroup(args, 1, false),
+    }),
+  },
+  groupSourceReq: {
+    set: () => ({
+      args: [
+        ['any', fc.oneof(group4, group6)],
+        ['any', fc.oneof(source4, source6)],
+        ['any', ranged(0, INT32_MAX)],
+      ],
+      keep: 3,
+      prepare: (args) => safeGroup(args, 1, typeof args[1] === 'string' && args[1].includes(':')),
+    }),
+  },
+  uint64: { ok: (r) => typeof r === 'bigint' && r > 0n && r < 2n ** 64n },
+  inetAddress: {
+    ok: (r) =>
+      (r?.family === 'inet' || r?.family === 'inet6') &&
+      isIP(r.address) !== 0 &&
+      Number.isInteger(r.port),
   },
   membershipV6: {
     set: () => ({
@@ -1662,6 +1747,36 @@ function nativeMessageEntries(c, native) {
       ? null
       : `${what} returned ${r}`;
   const length = fc.oneof(ranged(0, 65536), fc.constantFrom(65537, 2 ** 31));
+  // Per-message control: lists for sendmmsg (or null each), lengths for recvmmsg; mostly absent.
+  const { control } = messageArbitraries(c);
+  const controls = [
+    'any',
+    fc.oneof(
+      { arbitrary: fc.constant(S.UNDEF), weight: 4 },
+      {
+        arbitrary: fc
+          .array(fc.oneof(control, fc.constant(null)), { maxLength: 5 })
+          .map((v) => ({ $: 'arr', v })),
+        weight: 4,
+      },
+      { arbitrary: S.scalar, weight: 1 },
+    ),
+  ];
+  const controlLengths = [
+    'any',
+    fc.oneof(
+      { arbitrary: fc.constant(S.UNDEF), weight: 4 },
+      {
+        arbitrary: fc
+          .array(fc.constantFrom(0, 16, 24, 256, 65536, 65537, -1), { maxLength: 5 })
+          .map((v) => S.typedArray('Int32Array', v)),
+        weight: 4,
+      },
+      { arbitrary: S.scalar, weight: 1 },
+    ),
+  ];
+  const countOrControl = (what) => (r) =>
+    Array.isArray(r) ? (r.every(Array.isArray) ? null : `${what} control lists`) : count(what)(r);
   const offset = fc.oneof(
     { arbitrary: fc.constantFrom(0, 0, 0, slot), weight: 8 },
     { arbitrary: fc.constantFrom(1, 7, -1, 2 ** 31), weight: 1 },
@@ -1688,15 +1803,25 @@ function nativeMessageEntries(c, native) {
   const addressOrNull = (r) =>
     r === null || typeof r?.family === 'string' ? null : `decodeAddress returned ${String(r)}`;
   return {
-    sendmmsg: { args: [fdArg, batch({ send: true }), flags], check: count('sendmmsg') },
-    recvmmsg: { args: [fdArg, batch({}), flags, timeout], check: count('recvmmsg') },
+    sendmmsg: {
+      args: [fdArg, batch({ send: true }), flags, controls],
+      check: count('sendmmsg'),
+      scanFds: () => true,
+    },
+    recvmmsg: {
+      args: [fdArg, batch({}), flags, timeout, controlLengths],
+      check: countOrControl('recvmmsg'),
+      scanFds: () => true,
+    },
     sendmmsgSlab: {
-      args: [fdArg, batch({ slab: true, send: true }), flags],
+      args: [fdArg, batch({ slab: true, send: true }), flags, controls],
       check: count('sendmmsgSlab'),
+      scanFds: () => true,
     },
     recvmmsgSlab: {
-      args: [fdArg, batch({ slab: true }), flags, timeout],
-      check: count('recvmmsgSlab'),
+      args: [fdArg, batch({ slab: true }), flags, timeout, controlLengths],
+      check: countOrControl('recvmmsgSlab'),
+      scanFds: () => true,
     },
     encodeAddress: {
       args: [['any', names], ['any', offset], nativeAddress(c)],

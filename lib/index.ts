@@ -9,6 +9,7 @@ export {
   bind,
   listen,
   type Accepted,
+  type ConnectOptions,
   accept,
   connect,
   shutdown,
@@ -41,6 +42,27 @@ export {
 export { type SendfileResult, sendfile } from './sys/file.js';
 export { setns, unshare } from './sys/ns.js';
 export {
+  EPOLL_MAX_EVENTS,
+  type EpollEvent,
+  epoll_create1,
+  epoll_ctl,
+  epoll_wait,
+} from './sys/epoll.js';
+export {
+  type BpfInstruction,
+  type BpfLink,
+  attachFilter,
+  attachReuseportCbpf,
+  bpfDestinationPort,
+  bpfIpProtocol,
+  bpfJump,
+  bpfReuseportByByte,
+  bpfReuseportByCpu,
+  bpfStmt,
+  detachFilter,
+  lockFilter,
+} from './sys/bpf.js';
+export {
   type Address,
   type AnySocketAddress,
   type Inet6Address,
@@ -54,6 +76,7 @@ export {
   type UnixAbstractAddress,
   type UnixAddress,
   type UnixPathAddress,
+  type UnixPathAddressReceived,
   type UnixUnnamedAddress,
   formatAddress,
   isInet6Address,
@@ -93,6 +116,7 @@ export {
 } from './sys/msg.js';
 export {
   MessageBatch,
+  type MessageBatchOptions,
   type SendMmsgMessage,
   type RecvMmsgMessage,
   type RecvMmsgResult,
@@ -116,7 +140,7 @@ export {
 } from './socket/message.js';
 export { RawSocket, type RawSocketOptions } from './socket/raw.js';
 export { SeqPacketSocket } from './socket/seqpacket.js';
-export { type ShutdownHow, StreamSocket } from './socket/stream.js';
+export { type SendfileOptions, type ShutdownHow, StreamSocket } from './socket/stream.js';
 export { type ConnectionsOptions } from './socket/accept.js';
 export { type OpenSocket, openSockets } from './internal/owners.js';
 export { type Interest } from './socket/poll.js';

@@ -38,6 +38,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFile(env, exports);
   InitNs(env, exports);
   InitOwners(env, exports);
+  InitEpoll(env, exports);
+  InitBpf(env, exports);
   return exports;
 }
 

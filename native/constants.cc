@@ -30,11 +30,14 @@
 #include <linux/can.h>
 #include <linux/can/raw.h>
 #include <linux/errqueue.h>
+#include <linux/filter.h>
 #include <linux/if_alg.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/net_tstamp.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -43,6 +46,7 @@
 #include <linux/tls.h>
 #include <linux/veth.h>
 #include <linux/vm_sockets.h>
+#include <sys/epoll.h>
 #endif
 
 namespace sockfd {

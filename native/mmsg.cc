@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "cmsg_napi.h"
 #include "exports.h"
 #include "msg.h"
 #include "sockaddr_napi.h"
@@ -198,15 +199,86 @@ bool FillBatch(const Napi::CallbackInfo& info, Batch* b, size_t vlen, bool recv,
   return true;
 }
 
+// Each message's control data in one buffer, every message's part starting aligned for a
+// cmsghdr.
+using ControlBuffer = std::vector<uint64_t>;
+
+constexpr size_t Aligned(size_t n) { return (n + sizeof(uint64_t) - 1) & ~(sizeof(uint64_t) - 1); }
+
+// Reads sendmmsg's optional `controls` argument at `at`: an array with, per message, a control
+// list as sendmsg takes (or null). Read before anything else of the batch: it can run JavaScript
+// (see ControlList), which must not run once the batch's pointers are taken. `out` stays empty
+// when the argument is undefined or null.
+bool ReadBatchControl(const Napi::CallbackInfo& info, size_t at, std::vector<ControlList>* out) {
+  napi_env env = info.Env();
+  if (info[at].IsUndefined() || info[at].IsNull()) return true;
+  uint32_t n;
+  if (!IsArray(env, info[at], &n) || n > kMaxBatch) {
+    return ThrowArgType(env, "controls", "an array of one control list (or null) per message");
+  }
+  out->resize(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value item;
+    if (napi_get_element(env, info[at], i, &item) != napi_ok ||
+        !ReadControl(env, item, &(*out)[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Encodes each message's control list into `buf` and points its mmsghdr at it. Runs no
+// JavaScript.
+bool EncodeBatchControl(napi_env env, std::vector<ControlList>* controls, size_t vlen,
+                        mmsghdr* msgs, ControlBuffer* buf) {
+  std::vector<size_t> need(vlen);
+  size_t total = 0;
+  for (size_t i = 0; i < vlen; i++) {
+    ControlList& c = (*controls)[i];
+    if (!ResolveControl(env, &c)) return false;
+    need[i] = CmsgEncodedLength(c.items.data(), c.items.size());
+    if (need[i] > static_cast<size_t>(kMaxControl)) {
+      return ThrowRangeError(env, "ERR_OUT_OF_RANGE",
+                             "The \"control\" messages of one message exceed 65536 bytes");
+    }
+    total += Aligned(need[i]);
+  }
+  buf->assign(total / sizeof(uint64_t), 0);
+  auto* base = reinterpret_cast<unsigned char*>(buf->data());
+  size_t at = 0;
+  for (size_t i = 0; i < vlen; i++) {
+    ControlList& c = (*controls)[i];
+    size_t len = 0;
+    if (need[i] > 0) EncodeCmsgs(c.items.data(), c.items.size(), base + at, need[i], &len);
+    msgs[i].msg_hdr.msg_control = len ? base + at : nullptr;
+    msgs[i].msg_hdr.msg_controllen = len;
+    at += Aligned(need[i]);
+  }
+  return true;
+}
+
 // sendmmsg(fd, views[], iovCounts, names | null, state, flags) -> messages sent or -errno;
 // state[3i] receives each sent message's byte count. sendmmsg(2)
+// With `controls` (after flags; see ReadBatchControl), each message carries its own control
+// messages, encoded as sendmsg encodes them.
 template <bool kSlab>
 Napi::Value SendMmsg(const Napi::CallbackInfo& info) {
+  std::vector<ControlList> controls;
+  if (!ReadBatchControl(info, kSlab ? 7 : 6, &controls)) return Napi::Value();
   Batch b;
   if (!ArgBatch(info, &b, kSlab)) return Napi::Value();
+  if (!controls.empty() && controls.size() != b.n) {
+    ThrowArgType(info.Env(), "controls", "an array of one control list (or null) per message");
+    return Napi::Value();
+  }
   ScratchLease s;
   size_t vlen = b.n < kMaxBatch ? b.n : kMaxBatch;
   if (!FillBatch(info, &b, vlen, false, s.operator->())) return Napi::Value();
+  ControlBuffer cbuf;
+  if (!controls.empty() &&
+      !EncodeBatchControl(info.Env(), &controls, vlen, s->msgs.data(), &cbuf)) {
+    return Napi::Value();
+  }
   int r = Blocking(b.fd, POLLOUT, SO_SNDTIMEO, b.flags, false, [&](int extra) {
     return sendmmsg(b.fd, s->msgs.data(), static_cast<unsigned>(vlen),
                     b.flags | extra | MSG_NOSIGNAL);
@@ -215,35 +287,102 @@ Napi::Value SendMmsg(const Napi::CallbackInfo& info) {
   return Result(info.Env(), r);
 }
 
-// recvmmsg(fd, views[], iovCounts, names | null, state, flags, timeoutMs) -> messages received
-// or -errno; state[3i..3i+2] receive each message's bytes, msg_flags and address length, the
-// address itself lands in names at i * sizeofSockaddrStorage. timeoutMs -1 waits without a
-// limit. recvmmsg(2)
+// recvmmsg(fd, views[], iovCounts, names | null, state, flags, timeoutMs[, controlLengths])
+// -> messages received or -errno; state[3i..3i+2] receive each message's bytes, msg_flags and
+// address length, the address itself lands in names at i * sizeofSockaddrStorage. timeoutMs -1
+// waits without a limit. recvmmsg(2)
+// With `controlLengths` (an Int32Array of one control buffer size per message) the result is
+// instead an array of the received messages' control lists, as recvmsg returns them, and
+// MSG_CMSG_CLOEXEC is added as recvmsg adds it.
 template <bool kSlab>
 Napi::Value RecvMmsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   Batch b;
   int32_t timeout_ms;
   if (!ArgBatch(info, &b, kSlab) ||
       !ArgInt(info, kSlab ? 7 : 6, "timeoutMs", -1, INT32_MAX, &timeout_ms)) {
     return Napi::Value();
   }
+  const size_t cat = kSlab ? 8 : 7;
+  int32_t* clens = nullptr;
+  size_t nclens = 0;
+  if (!info[cat].IsUndefined() && !info[cat].IsNull() &&
+      !ReadInt32Array(env, info[cat], "controlLengths", &clens, &nclens)) {
+    return Napi::Value();
+  }
+  if (clens != nullptr && nclens != b.n) {
+    ThrowArgType(env, "controlLengths", "an Int32Array of one length per message");
+    return Napi::Value();
+  }
   ScratchLease s;
   size_t vlen = b.n < kMaxBatch ? b.n : kMaxBatch;
   if (!FillBatch(info, &b, vlen, true, s.operator->())) return Napi::Value();
-  // No control buffer, so no fd can arrive: the kernel discards any and sets MSG_CTRUNC.
-  int flags = b.flags;
+  // The lengths, read once (FillBatch may have run JavaScript), and the control buffers.
+  std::vector<size_t> offered;
+  ControlBuffer cbuf;
+  if (clens != nullptr) {
+    if (!ReadInt32Array(env, info[cat], "controlLengths", &clens, &nclens) || nclens != b.n) {
+      ThrowArgType(env, "controlLengths", "an Int32Array of one length per message");
+      return Napi::Value();
+    }
+    offered.resize(vlen);
+    size_t total = 0;
+    for (size_t i = 0; i < vlen; i++) {
+      if (clens[i] < 0 || clens[i] > kMaxControl) {
+        ThrowArgRange(env, "controlLengths[i]", 0, kMaxControl);
+        return Napi::Value();
+      }
+      offered[i] = static_cast<size_t>(clens[i]);
+      total += Aligned(offered[i]);
+    }
+    cbuf.assign(total / sizeof(uint64_t), 0);
+  }
+  bool any_control = false;
+  for (size_t len : offered) any_control = any_control || len > 0;
+  int cloexec = 0;
+#ifdef MSG_CMSG_CLOEXEC
+  if (any_control) cloexec = MSG_CMSG_CLOEXEC;
+#endif
   timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
-  int r = Blocking(b.fd, POLLIN, SO_RCVTIMEO, flags, false, [&](int extra) {
-    return recvmmsg(b.fd, s->msgs.data(), static_cast<unsigned>(vlen), flags | extra,
-                    timeout_ms < 0 ? nullptr : &ts);
-  });
+  auto call = [&](int flags) {
+    return Blocking(b.fd, POLLIN, SO_RCVTIMEO, flags, false, [&](int extra) {
+      // The kernel rewrites each message's control length; offer them again for each try.
+      size_t at = 0;
+      auto* base = reinterpret_cast<unsigned char*>(cbuf.data());
+      for (size_t i = 0; i < offered.size(); i++) {
+        msghdr& h = s->msgs[i].msg_hdr;
+        h.msg_control = offered[i] ? base + at : nullptr;
+        h.msg_controllen = offered[i];
+        at += Aligned(offered[i]);
+      }
+      return recvmmsg(b.fd, s->msgs.data(), static_cast<unsigned>(vlen), flags | extra,
+                      timeout_ms < 0 ? nullptr : &ts);
+    });
+  };
+  // Without a control buffer no fd can arrive: the kernel discards any and sets MSG_CTRUNC.
+  // AF_PACKET and a few others refuse MSG_CMSG_CLOEXEC and pass no fds (see msg.cc).
+  int r = call(b.flags | cloexec);
+  if (r == -EINVAL && cloexec && !IsUnixSocket(b.fd)) r = call(b.flags);
   for (int i = 0; i < r; i++) {
-    const msghdr& h = s->msgs[i].msg_hdr;
+    msghdr& h = s->msgs[i].msg_hdr;
     b.state[3 * i] = static_cast<int32_t>(s->msgs[i].msg_len);
     b.state[3 * i + 1] = ReportedFlags(h.msg_flags);
     b.state[3 * i + 2] = static_cast<int32_t>(b.names ? h.msg_namelen : 0);
+    // What the kernel wrote never exceeds what was offered; trust no more than that.
+    if (!offered.empty() && h.msg_controllen > offered[i]) h.msg_controllen = offered[i];
   }
-  return Result(info.Env(), r);
+  if (clens == nullptr || r < 0) return Result(env, r);
+  // From here on a failure leaves the caller without the fds that arrived: close them all.
+  Napi::Array out = Napi::Array::New(env, static_cast<size_t>(r));
+  bool ok = !out.IsEmpty();
+  for (int i = 0; ok && i < r; i++) {
+    Napi::Value control = ControlToJs(env, &s->msgs[i].msg_hdr);
+    ok = !control.IsEmpty() && out.Set(static_cast<uint32_t>(i), control) &&
+         !env.IsExceptionPending();
+  }
+  if (ok) return out;
+  for (int i = 0; i < r; i++) CloseReceivedFds(&s->msgs[i].msg_hdr);
+  return Napi::Value();
 }
 
 // The name slot at `offset` in a batch's address buffer, checked to lie inside it.

@@ -19,6 +19,19 @@
 #include "syscall.h"
 
 namespace sockfd {
+
+bool IsUnixSocket(int fd) {
+#ifdef SO_DOMAIN
+  int domain = 0;
+  socklen_t len = sizeof(domain);
+  return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX;
+#else
+  sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  return getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0 && ss.ss_family == AF_UNIX;
+#endif
+}
+
 namespace {
 
 // Control buffers up to this size, and this many iovecs, live on the stack.
@@ -114,19 +127,6 @@ Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   return Result(env, Blocking(fd, POLLOUT, SO_SNDTIMEO, flags, false, [&](int extra) {
                   return sendmsg(fd, &m, flags | extra | MSG_NOSIGNAL);
                 }));
-}
-
-// Whether fd is an AF_UNIX socket, the one family that passes fds.
-bool IsUnixSocket(int fd) {
-#ifdef SO_DOMAIN
-  int domain = 0;
-  socklen_t len = sizeof(domain);
-  return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX;
-#else
-  sockaddr_storage ss;
-  socklen_t len = sizeof(ss);
-  return getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0 && ss.ss_family == AF_UNIX;
-#endif
 }
 
 // recvmsg(fd, buffers[], controlLength, flags) -> { bytes, address, control, flags } or -errno.

@@ -14,4 +14,7 @@ inline int ReportedFlags(int msg_flags) {
   return msg_flags;
 }
 
+// Whether fd is an AF_UNIX socket, the one family that passes fds (msg.cc).
+bool IsUnixSocket(int fd);
+
 }  // namespace sockfd

@@ -162,6 +162,41 @@ OptError EncodeMreq6(const char* group, unsigned ifindex, ipv6_mreq* out) {
   return OptError::kOk;
 }
 
+OptError EncodeMreqSource4(const char* group, const char* iface, const char* source,
+                           ip_mreq_source* out) {
+  memset(out, 0, sizeof(*out));
+  if (ParseIpv4(group, &out->imr_multiaddr) != OptError::kOk ||
+      ParseIpv4(iface, &out->imr_interface) != OptError::kOk ||
+      ParseIpv4(source, &out->imr_sourceaddr) != OptError::kOk) {
+    return OptError::kBadIpv4;
+  }
+  return OptError::kOk;
+}
+
+OptError EncodeGroupSourceReq(bool v6, const char* group, const char* source, unsigned ifindex,
+                              group_source_req* out) {
+  memset(out, 0, sizeof(*out));
+  out->gsr_interface = ifindex;
+  if (v6) {
+    auto* g = reinterpret_cast<sockaddr_in6*>(&out->gsr_group);
+    auto* s = reinterpret_cast<sockaddr_in6*>(&out->gsr_source);
+    if (ParseIpv6(group, &g->sin6_addr) != OptError::kOk ||
+        ParseIpv6(source, &s->sin6_addr) != OptError::kOk) {
+      return OptError::kBadIpv6;
+    }
+    g->sin6_family = s->sin6_family = AF_INET6;
+    return OptError::kOk;
+  }
+  auto* g = reinterpret_cast<sockaddr_in*>(&out->gsr_group);
+  auto* s = reinterpret_cast<sockaddr_in*>(&out->gsr_source);
+  if (ParseIpv4(group, &g->sin_addr) != OptError::kOk ||
+      ParseIpv4(source, &s->sin_addr) != OptError::kOk) {
+    return OptError::kBadIpv4;
+  }
+  g->sin_family = s->sin_family = AF_INET;
+  return OptError::kOk;
+}
+
 OptError CheckName(const char* text, size_t text_len, size_t cap) {
   if (memchr(text, '\0', text_len) != nullptr) return OptError::kNameHasNul;
   if (text_len + 1 > cap) return OptError::kNameTooLong;

@@ -80,6 +80,17 @@ OptError EncodeMulticastIf4(const char* iface, int ifindex, Mreq4* out);
 // IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP: struct ipv6_mreq (group and ifindex).
 OptError EncodeMreq6(const char* group, unsigned ifindex, ipv6_mreq* out);
 
+// IP_ADD_SOURCE_MEMBERSHIP / IP_DROP_SOURCE_MEMBERSHIP: struct ip_mreq_source (group, the
+// interface's address, source), all IPv4 text.
+OptError EncodeMreqSource4(const char* group, const char* iface, const char* source,
+                           ip_mreq_source* out);
+
+// MCAST_JOIN_SOURCE_GROUP / MCAST_LEAVE_SOURCE_GROUP (RFC 3678): struct group_source_req with
+// the group and source as sockaddr_in, or both as sockaddr_in6 when `v6`, and the interface by
+// index (0: the kernel chooses).
+OptError EncodeGroupSourceReq(bool v6, const char* group, const char* source, unsigned ifindex,
+                              group_source_req* out);
+
 // A NUL-terminated name option (SO_BINDTODEVICE, TCP_CONGESTION): `text` of `text_len` bytes
 // checked against the option's buffer of `cap` bytes including the NUL.
 OptError CheckName(const char* text, size_t text_len, size_t cap);

@@ -6,6 +6,7 @@
 
 #include "exports.h"
 #include "options.h"
+#include "sockaddr_napi.h"
 #include "syscall.h"
 
 namespace sockfd {
@@ -183,6 +184,75 @@ static Napi::Value SetMembership6(const Napi::CallbackInfo& info) {
                 Retry([&] { return setsockopt(fd, IPPROTO_IPV6, name, &m, sizeof(m)); }));
 }
 
+// setsockopt(fd, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP | IP_DROP_SOURCE_MEMBERSHIP,
+// ip_mreq_source) (fd, name, group, interfaceAddress, source) -> 0 or -errno. ip(7)
+static Napi::Value SetSourceMembership4(const Napi::CallbackInfo& info) {
+  int fd;
+  int32_t name;
+  char group[kMaxText + 1], iface[kMaxText + 1], source[kMaxText + 1];
+  size_t glen, ilen, slen;
+  if (!ArgFd(info, 0, &fd) || !ArgInt(info, 1, "name", INT32_MIN, INT32_MAX, &name) ||
+      !ArgText(info, 2, "group", group, &glen) || !ArgText(info, 3, "interface", iface, &ilen) ||
+      !ArgText(info, 4, "source", source, &slen)) {
+    return Napi::Value();
+  }
+  ip_mreq_source m;
+  OptError e = EncodeMreqSource4(group, iface, source, &m);
+  if (e != OptError::kOk) {
+    ThrowOptError(info.Env(), e);
+    return Napi::Value();
+  }
+  return Result(info.Env(), Retry([&] { return setsockopt(fd, IPPROTO_IP, name, &m, sizeof(m)); }));
+}
+
+// setsockopt(fd, level, MCAST_JOIN_SOURCE_GROUP | MCAST_LEAVE_SOURCE_GROUP, group_source_req)
+// (fd, level, name, v6, group, source, ifindex) -> 0 or -errno. RFC 3678, ip(7), ipv6(7)
+static Napi::Value SetGroupSourceReq(const Napi::CallbackInfo& info) {
+  int fd;
+  int32_t level, name, v6, ifindex;
+  char group[kMaxText + 1], source[kMaxText + 1];
+  size_t glen, slen;
+  if (!ArgLevelName(info, &fd, &level, &name) || !ArgInt(info, 3, "v6", 0, 1, &v6) ||
+      !ArgText(info, 4, "group", group, &glen) || !ArgText(info, 5, "source", source, &slen) ||
+      !ArgInt(info, 6, "ifindex", 0, INT32_MAX, &ifindex)) {
+    return Napi::Value();
+  }
+  group_source_req m;
+  OptError e = EncodeGroupSourceReq(v6 != 0, group, source, static_cast<unsigned>(ifindex), &m);
+  if (e != OptError::kOk) {
+    ThrowOptError(info.Env(), e);
+    return Napi::Value();
+  }
+  return Result(info.Env(), Retry([&] { return setsockopt(fd, level, name, &m, sizeof(m)); }));
+}
+
+// getsockopt(fd, level, name) of a socket address (SO_ORIGINAL_DST, IP6T_SO_ORIGINAL_DST) ->
+// the address (sockaddr_napi.h MakeAddress) or -errno.
+static Napi::Value GetAddress(const Napi::CallbackInfo& info) {
+  int fd;
+  int32_t level, name;
+  if (!ArgLevelName(info, &fd, &level, &name)) return Napi::Value();
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  int r = GetOpt(&len, [&] { return getsockopt(fd, level, name, &ss, &len); });
+  if (r < 0) return Result(info.Env(), r);
+  if (len > sizeof(ss)) len = sizeof(ss);
+  return MakeAddress(info.Env(), &ss, len);
+}
+
+// getsockopt(fd, level, name) of a 64-bit unsigned value (SO_COOKIE) -> a bigint or -errno.
+static Napi::Value GetUint64(const Napi::CallbackInfo& info) {
+  int fd;
+  int32_t level, name;
+  if (!ArgLevelName(info, &fd, &level, &name)) return Napi::Value();
+  uint64_t v = 0;
+  socklen_t len = sizeof(v);
+  int r = GetOpt(&len, [&] { return getsockopt(fd, level, name, &v, &len); });
+  if (r < 0) return Result(info.Env(), r);
+  if (len != sizeof(v)) return Result(info.Env(), -EINVAL);
+  return Napi::BigInt::New(info.Env(), v);
+}
+
 // getsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF) -> the interface address or -errno. ip(7)
 static Napi::Value GetMulticastIf4(const Napi::CallbackInfo& info) {
   int fd;
@@ -291,6 +361,12 @@ void InitOptions(Napi::Env env, Napi::Object exports) {
   exports.Set("setMembership6", Napi::Function::New(env, SetMembership6, "setMembership6"));
   exports.Set("getMulticastIf4", Napi::Function::New(env, GetMulticastIf4, "getMulticastIf4"));
   exports.Set("setMulticastIf4", Napi::Function::New(env, SetMulticastIf4, "setMulticastIf4"));
+  exports.Set("setSourceMembership4",
+              Napi::Function::New(env, SetSourceMembership4, "setSourceMembership4"));
+  exports.Set("setGroupSourceReq",
+              Napi::Function::New(env, SetGroupSourceReq, "setGroupSourceReq"));
+  exports.Set("getsockoptAddress", Napi::Function::New(env, GetAddress, "getsockoptAddress"));
+  exports.Set("getsockoptUint64", Napi::Function::New(env, GetUint64, "getsockoptUint64"));
   exports.Set("getsockoptName", Napi::Function::New(env, GetName, "getsockoptName"));
   exports.Set("setsockoptName", Napi::Function::New(env, SetName, "setsockoptName"));
   exports.Set("getTcpInfo", Napi::Function::New(env, GetTcpInfo, "getTcpInfo"));

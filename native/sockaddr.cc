@@ -145,6 +145,39 @@ static size_t FormatIPv4(const in_addr& addr, char* out) {
   return static_cast<size_t>(p - out);
 }
 
+bool IsUtf8(const char* bytes, size_t len) {
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes);
+  size_t i = 0;
+  while (i < len) {
+    const uint8_t b = p[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    size_t n;
+    uint8_t lo = 0x80, hi = 0xbf;  // the range of the second byte (Unicode 15, table 3-7)
+    if (b >= 0xc2 && b <= 0xdf) {
+      n = 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      n = 3;
+      if (b == 0xe0) lo = 0xa0;  // overlong
+      if (b == 0xed) hi = 0x9f;  // surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      n = 4;
+      if (b == 0xf0) lo = 0x90;  // overlong
+      if (b == 0xf4) hi = 0x8f;  // past U+10FFFF
+    } else {
+      return false;
+    }
+    if (len - i < n || p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (size_t k = 2; k < n; k++) {
+      if ((p[i + k] & 0xc0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 void DecodeSockaddr(const sockaddr_storage* sa, socklen_t len, Decoded* out) {
   // Every field but the text buffer, which is read only up to text_len: clearing all of it per
   // datagram cost more than the decoding.
@@ -157,6 +190,7 @@ void DecodeSockaddr(const sockaddr_storage* sa, socklen_t len, Decoded* out) {
   out->port = 0;
   out->flowinfo = 0;
   out->scope_id = 0;
+  out->text_utf8 = true;
   if (len > sizeof(sockaddr_storage)) len = sizeof(sockaddr_storage);
   if (len < sizeof(sa_family_t)) {
     out->kind = Decoded::kNone;
@@ -207,6 +241,7 @@ void DecodeSockaddr(const sockaddr_storage* sa, socklen_t len, Decoded* out) {
       memcpy(out->text, sun->sun_path, plen);
       out->text[plen] = '\0';
       out->text_len = plen;
+      out->text_utf8 = IsUtf8(out->text, plen);
       return;
     }
 #ifdef __linux__

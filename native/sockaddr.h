@@ -76,7 +76,12 @@ struct Decoded {
   uint8_t pkttype;    // kPacket
   uint32_t pid;       // kNetlink
   uint32_t groups;    // kNetlink
+  bool text_utf8;     // kUnixPath: whether the path's bytes are valid UTF-8
 };
+
+// Whether bytes[0..len) are well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF): exactly the byte strings that survive a round trip through a JavaScript string.
+bool IsUtf8(const char* bytes, size_t len);
 
 // Decodes the first `len` bytes of `sa` (the length the kernel returned, which may be less than
 // the structure's size). Reads nothing past `len` or past sizeof(sockaddr_storage).

@@ -54,6 +54,12 @@ bool ReadSockaddr(napi_env env, const napi_value* args, sockaddr_storage* out, s
   spec.flowinfo = static_cast<uint32_t>(v);
   if (!ReadInt(env, args[4], "address.scopeId", INT32_MIN, INT32_MAX, &v)) return false;
   spec.scope_id = static_cast<uint32_t>(v);
+  if (spec.family == AF_UNIX && spec.port == kUnixPathBytes && spec.bytes != nullptr) {
+    spec.text = reinterpret_cast<const char*>(spec.bytes);
+    spec.text_len = spec.bytes_len;
+    spec.bytes = nullptr;
+    spec.bytes_len = 0;
+  }
   // The link-layer and netlink families reuse the group's slots (see sockaddr_napi.h).
   spec.protocol = spec.port;
   spec.ifindex = static_cast<int32_t>(spec.flowinfo);
@@ -95,6 +101,7 @@ enum Name : uint32_t {
   kHwaddr,
   kPid,
   kGroups,
+  kPathBytes,
   kInet,
   kInet6,
   kUnix,
@@ -104,9 +111,9 @@ enum Name : uint32_t {
   kNameCount,
 };
 static const char* const kNames[kNameCount] = {
-    "family", "address", "port",     "flowinfo", "scopeId", "path",   "abstract", "saFamily",
-    "data",   "ifindex", "protocol", "hatype",   "pkttype", "hwaddr", "pid",      "groups",
-    "inet",   "inet6",   "unix",     "packet",   "netlink", "other"};
+    "family",    "address", "port",     "flowinfo", "scopeId", "path",    "abstract", "saFamily",
+    "data",      "ifindex", "protocol", "hatype",   "pkttype", "hwaddr",  "pid",      "groups",
+    "pathBytes", "inet",    "inet6",    "unix",     "packet",  "netlink", "other"};
 
 // The ArrayBuffer `meta` a decoded address is written to, beside the host value the call
 // returns (lib/addrmeta.ts reads it): doubles for the call's own result and the address's
@@ -165,9 +172,14 @@ static napi_value CopyBytes(napi_env env, const uint8_t* bytes, size_t len) {
 // string.
 static napi_value HostValue(napi_env env, const Decoded& dec, MetaHost* last) {
   switch (dec.kind) {
+    case Decoded::kUnixPath:
+      // Bytes no string can carry come as they are; lib/internal/addrmeta.ts adds the string.
+      if (!dec.text_utf8) {
+        return CopyBytes(env, reinterpret_cast<const uint8_t*>(dec.text), dec.text_len);
+      }
+      [[fallthrough]];
     case Decoded::kInet:
-    case Decoded::kInet6:
-    case Decoded::kUnixPath: {
+    case Decoded::kInet6: {
       if (last->kind == dec.kind && last->len == dec.text_len &&
           memcmp(last->text, dec.text, dec.text_len) == 0) {
         return Undefined(env);
@@ -301,6 +313,9 @@ Napi::Value MakeAddress(Napi::Env env, const sockaddr_storage* sa, socklen_t len
     case Decoded::kUnixPath:
       set(kFamily, name(kUnix));
       set(kPath, NewHostString(env, dec));
+      if (!dec.text_utf8) {
+        set(kPathBytes, CopyBytes(env, reinterpret_cast<const uint8_t*>(dec.text), dec.text_len));
+      }
       break;
     case Decoded::kUnixAbstract:
       set(kFamily, name(kUnix));

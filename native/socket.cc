@@ -1,4 +1,5 @@
 // socket, socketpair, bind, listen, accept, connect, shutdown, close, getsockname, getpeername.
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -144,6 +145,73 @@ static Napi::Value Connect(const Napi::CallbackInfo& info) {
   }
 }
 
+// How long a unix connect to a full listener sleeps between tries, at most: a unix connect
+// that would block fails with EAGAIN at once and gives nothing to poll for.
+constexpr int64_t kUnixRetryMaxMs = 100;
+
+// connect(2) within `timeout_ms` on a socket in the mode `flags` (its F_GETFL) says, which the
+// caller makes nonblocking first and restores after: 0 or -errno, -ETIMEDOUT at the deadline.
+static int ConnectWithin(int fd, const sockaddr_storage& ss, socklen_t len, int64_t timeout_ms) {
+  const int64_t deadline = MonotonicMs() + timeout_ms;
+  int64_t backoff = 1;
+  for (;;) {
+    int r = connect(fd, reinterpret_cast<const sockaddr*>(&ss), len);
+    if (r == 0) return 0;
+    const int e = errno;
+    // EALREADY: an attempt an earlier call left going (after EINTR) is waited for the same way.
+    if (e == EINPROGRESS || e == EALREADY || (e == EINTR && !IsUnix(fd))) break;
+    if (e == EINTR) continue;
+    if (e != EAGAIN || !IsUnix(fd)) return -e;
+    const int64_t now = MonotonicMs();
+    if (now >= deadline) return -ETIMEDOUT;
+    pollfd none[1] = {};
+    int w = PollForSignals(none, 0, now + backoff < deadline ? now + backoff : deadline);
+    if (w < 0) return w;
+    backoff = backoff * 2 < kUnixRetryMaxMs ? backoff * 2 : kUnixRetryMaxMs;
+  }
+  pollfd p[2] = {{fd, POLLOUT, 0}, {}};
+  int w = PollForSignals(p, 1, deadline);
+  if (w < 0) return w;
+  if (w == 0) {
+    // Nothing would end the attempt, and a blocking socket given back mid-handshake would
+    // block in surprising places: connecting to AF_UNSPEC drops it (connect(2)).
+    sockaddr unspec{};
+    unspec.sa_family = AF_UNSPEC;
+    connect(fd, &unspec, sizeof(unspec));
+    return -ETIMEDOUT;
+  }
+  int err = 0;
+  socklen_t elen = sizeof(err);
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1) return -errno;
+  return -err;
+}
+
+// connectTimed(fd, ...address, timeoutMs) -> 0 or -errno. connect(2) with a time limit: made
+// nonblocking, waited for with poll(2) under the EINTR rule (signals.h), its outcome read from
+// SO_ERROR, -ETIMEDOUT when the time is up; the fd's O_NONBLOCK is as it was before.
+static Napi::Value ConnectTimed(const Napi::CallbackInfo& info) {
+  int fd;
+  sockaddr_storage ss;
+  socklen_t len;
+  int32_t timeout;
+  if (!ArgFd(info, 0, &fd) || !ArgSockaddr(info, 1, &ss, &len) ||
+      !ArgInt(info, 6, "timeout", 0, INT32_MAX, &timeout)) {
+    return Napi::Value();
+  }
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags == -1) return Result(info.Env(), -errno);
+  if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+    return Result(info.Env(), -errno);
+  }
+  int r = ConnectWithin(fd, ss, len, timeout);
+  if (!(flags & O_NONBLOCK)) {
+    const int saved = errno;
+    fcntl(fd, F_SETFL, flags);
+    errno = saved;
+  }
+  return Result(info.Env(), r);
+}
+
 // shutdown(fd, how) -> 0 or -errno. shutdown(2)
 static Napi::Value Shutdown(const Napi::CallbackInfo& info) {
   int fd;
@@ -188,6 +256,7 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   exports.Set("listen", Napi::Function::New(env, Listen, "listen"));
   exports.Set("accept", Napi::Function::New(env, Accept, "accept"));
   exports.Set("connect", Napi::Function::New(env, Connect, "connect"));
+  exports.Set("connectTimed", Napi::Function::New(env, ConnectTimed, "connectTimed"));
   exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   // getsockname(2), getpeername(2) -> address or -errno

@@ -92,10 +92,10 @@ function functions(table) {
     '// the value second, grouped by level and sorted by C name. getsockopt/setsockopt with raw',
     '// bytes stay the escape hatch for anything not here.',
     "import { codecs, get, option, set } from './options/codecs.js';",
-    "import type { MulticastInterfaceV4, PeerCred, TcpInfo } from './options/types.js';",
+    "import type {\n  IpSocketAddress,\n  MulticastInterfaceV4,\n  PeerCred,\n  TcpInfo,\n} from './options/types.js';",
     '',
     '// The option values whose C side is a struct.',
-    "export type { MulticastInterfaceV4, PeerCred, TcpInfo } from './options/types.js';",
+    "export type {\n  IpSocketAddress,\n  MulticastInterfaceV4,\n  PeerCred,\n  TcpInfo,\n} from './options/types.js';",
   ];
   let level;
   for (const o of table.listOptions()) {
@@ -148,7 +148,7 @@ function accessorClass(table, cls, head) {
 
 // The value types a file's signatures name, imported from where they are public.
 function typeImport(body, from) {
-  const used = ['MulticastInterfaceV4', 'PeerCred', 'TcpInfo'].filter((t) =>
+  const used = ['IpSocketAddress', 'MulticastInterfaceV4', 'PeerCred', 'TcpInfo'].filter((t) =>
     new RegExp(`\\b${t}\\b`).test(body),
   );
   return used.length > 0 ? [`import type { ${used.join(', ')} } from '${from}';`] : [];

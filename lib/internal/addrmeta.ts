@@ -62,7 +62,10 @@ export function addressFromMeta(
         scopeId: meta[4]!,
       };
     case K.UNIX_PATH:
-      return { family: 'unix', path: host as string };
+      // A Buffer host is a path that is not valid UTF-8 (native/sockaddr_napi.h).
+      return typeof host === 'string'
+        ? { family: 'unix', path: host }
+        : { family: 'unix', path: (host as Buffer).toString(), pathBytes: host as Buffer };
     case K.UNIX_ABSTRACT:
       return { family: 'unix', abstract: host as Buffer };
     case K.UNIX_UNNAMED:

@@ -16,8 +16,11 @@ import { EAGAIN } from './poll.js';
 import { type WaitOptions, waitSignal } from './signal.js';
 import {
   SocketError,
+  invalidArgType,
   invalidArgValue,
   rejection,
+  validateFd,
+  validateInt,
   validateView,
   viewByteLength,
 } from '../internal/errors.js';
@@ -78,6 +81,45 @@ function writeAttempt(fd: number, w: PendingWrite): undefined | number {
     w.off += n;
   } while (w.off < total);
   return undefined;
+}
+
+/** What {@link StreamSocket.sendfile} takes besides the file. */
+export interface SendfileOptions extends WaitOptions {
+  /**
+   * Where in the file to start (default 0); the file position is then left alone. null reads
+   * from the file position and advances it, as the bytes go.
+   */
+  offset?: number | null;
+  /** How many bytes to send (default: up to the end of the file). */
+  count?: number;
+}
+
+/** A sendfile under way: `left` bytes still to go from `offset` of `inFd`. */
+interface PendingSendfile {
+  inFd: number;
+  offset: number | null;
+  left: number;
+  sent: number;
+}
+
+// The kernel moves at most 0x7ffff000 bytes a call (read(2)'s limit), whatever is asked.
+const SENDFILE_MAX_CHUNK = 0x7ffff000;
+
+/**
+ * Sends file bytes until `p` is done, the file ends (sendfile returns 0) or the send buffer is
+ * full (EAGAIN); resolves with the bytes sent in all.
+ */
+function sendfileAttempt(fd: number, p: PendingSendfile): number {
+  while (p.left > 0) {
+    const n = native.sendfile(fd, p.inFd, p.offset ?? -1, Math.min(p.left, SENDFILE_MAX_CHUNK));
+    if (n === EAGAIN) return n;
+    if (n < 0) throw Object.assign(new SocketError(n, 'sendfile'), { bytesSent: p.sent });
+    if (n === 0) break;
+    p.sent += n;
+    p.left -= n;
+    if (p.offset !== null) p.offset += n;
+  }
+  return p.sent;
 }
 
 /**
@@ -232,6 +274,33 @@ export class StreamSocket<A extends Address = Address> extends StreamOptionAcces
     }
     const write: PendingWrite = { bytes, total: viewByteLength(bytes), off: 0, rest: undefined };
     return this.io('write', signal, writeAttempt, true, write) as Promise<void>;
+  }
+
+  /**
+   * Sends the bytes of the file `fileFd` from `offset` (default 0) until `count` bytes are sent
+   * or the file ends, copied inside the kernel, waiting whenever the send buffer is full, and
+   * resolves with the bytes sent. A failure after some bytes went rejects with a SocketError
+   * whose `bytesSent` says how many. The file is the caller's: it is neither closed nor, with a
+   * number `offset`, moved. sendfile(2) —
+   * {@link https://man7.org/linux/man-pages/man2/sendfile.2.html}
+   */
+  sendfile(fileFd: number, options?: SendfileOptions): Promise<number> {
+    let p: PendingSendfile;
+    let signal: AbortSignal | undefined;
+    try {
+      validateFd(fileFd, 'fileFd');
+      if (options !== undefined && (typeof options !== 'object' || options === null)) {
+        throw invalidArgType('options', 'of type object', options);
+      }
+      const { offset = 0, count } = options ?? {};
+      if (offset !== null) validateInt(offset, 'options.offset', 0, Number.MAX_SAFE_INTEGER);
+      if (count !== undefined) validateInt(count, 'options.count', 0, Number.MAX_SAFE_INTEGER);
+      signal = waitSignal(options);
+      p = { inFd: fileFd, offset, left: count ?? Infinity, sent: 0 };
+    } catch (e) {
+      return rejection(e);
+    }
+    return this.io('write', signal, sendfileAttempt, true, p);
   }
 
   /** Writes all of `data` like {@link write} and returns its length. send(2) */

@@ -31,10 +31,28 @@ export interface Inet6Address {
   scopeId?: number;
 }
 
-/** A unix socket bound to a filesystem path: struct sockaddr_un. unix(7) */
+/**
+ * A unix socket bound to a filesystem path: struct sockaddr_un. unix(7)
+ * A path is bytes to the kernel: give it as a string (its UTF-8 bytes) or as the bytes
+ * themselves, any but NUL. An address the kernel returns always has `path` as a string, and
+ * also `pathBytes`, the exact bytes, when they are not valid UTF-8 (the string then has U+FFFD
+ * in their place). When `pathBytes` is given it is the name and `path` is not read, so a
+ * returned address passed back to bind or connect names the same file.
+ */
 export interface UnixPathAddress {
   family: 'unix';
+  path: string | Uint8Array;
+  /** The path's exact bytes; set on a returned address only when they are not valid UTF-8. */
+  pathBytes?: Uint8Array;
+  abstract?: undefined;
+}
+
+/** A unix pathname address as the kernel returned it (getsockname, recvfrom, accept). unix(7) */
+export interface UnixPathAddressReceived {
+  family: 'unix';
   path: string;
+  /** The path's exact bytes, present only when they are not valid UTF-8. */
+  pathBytes?: Buffer;
   abstract?: undefined;
 }
 
@@ -131,7 +149,7 @@ export interface OtherAddress {
 export type Address =
   | InetAddress
   | Required<Inet6Address>
-  | UnixPathAddress
+  | UnixPathAddressReceived
   | UnixUnnamedAddress
   | { family: 'unix'; abstract: Buffer; path?: undefined }
   | PacketAddressReceived
@@ -276,6 +294,24 @@ function flattenIp(
   return [AF_INET6, text, port, flow | 0, scope | 0];
 }
 
+// The native group's port slot for a unix address whose host view is a pathname's bytes, not
+// an abstract name (native/sockaddr_napi.h kUnixPathBytes).
+const UNIX_PATH_BYTES = 1;
+
+function unixPathBytes(path: unknown, name: string): AddrArgs {
+  if (!(path instanceof Uint8Array)) throw invalidArgType(name, 'a string or a Uint8Array', path);
+  if (path.byteLength === 0) throw invalidArgValue(name, path, 'must not be empty');
+  if (path.includes(0)) throw invalidArgValue(name, path, 'must not contain NUL bytes');
+  if (path.byteLength >= SUN_PATH_MAX) {
+    throw outOfRange(
+      name,
+      `at most ${SUN_PATH_MAX - 1} bytes long (sun_path)`,
+      `${path.byteLength} bytes`,
+    );
+  }
+  return [AF_UNIX, path, UNIX_PATH_BYTES, 0, 0];
+}
+
 function flatten(
   a: Record<string, unknown>,
   family: unknown,
@@ -284,12 +320,13 @@ function flatten(
 ): AddrArgs {
   switch (family) {
     case 'unix': {
-      const { path, abstract } = a;
-      if (path !== undefined && abstract !== undefined) {
+      const { path, pathBytes, abstract } = a;
+      if ((path !== undefined || pathBytes !== undefined) && abstract !== undefined) {
         throw invalidArgValue(name, address, 'must have either path or abstract, not both');
       }
+      if (pathBytes !== undefined) return unixPathBytes(pathBytes, `${name}.pathBytes`);
       if (path !== undefined) {
-        if (typeof path !== 'string') throw invalidArgType(`${name}.path`, 'of type string', path);
+        if (typeof path !== 'string') return unixPathBytes(path, `${name}.path`);
         if (path.length === 0) throw invalidArgValue(`${name}.path`, path, 'must not be empty');
         if (path.includes('\0')) {
           throw invalidArgValue(`${name}.path`, path, 'must not contain NUL bytes');
@@ -371,8 +408,10 @@ export function errorTarget(address: unknown): ErrorTarget {
     const family = a.family;
     // A link-layer or netlink address has no host or path for the message to name.
     if (family === 'unix') {
-      const { path, abstract } = a;
+      const { path, pathBytes, abstract } = a;
+      if (pathBytes instanceof Uint8Array) return { path: Buffer.from(pathBytes).toString() };
       if (typeof path === 'string') return { path };
+      if (path instanceof Uint8Array) return { path: Buffer.from(path).toString() };
       if (typeof abstract === 'string') return { path: `@${abstract}` };
       // A copy, not a view: a getter may have detached the name's buffer since the checks.
       if (abstract instanceof Uint8Array) return { path: `@${Buffer.from(abstract).toString()}` };
@@ -425,8 +464,10 @@ export function formatAddress(address: Address | AnySocketAddress | null): strin
     case 'unix': {
       const { path, abstract } = a;
       if (path !== undefined) {
-        if (typeof path !== 'string') throw invalidArgType('address.path', 'of type string', path);
-        return path;
+        if (typeof path === 'string') return path;
+        // Bytes print as UTF-8, U+FFFD where they are not.
+        if (path instanceof Uint8Array) return Buffer.from(path).toString();
+        throw invalidArgType('address.path', 'a string or a Uint8Array', path);
       }
       if (abstract === undefined) return '(unnamed)';
       let bytes: Buffer;

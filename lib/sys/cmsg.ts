@@ -218,7 +218,8 @@ const INT_KINDS: Record<string, [number, number]> = {
   tclass: [-1, 255],
 };
 
-type NativeControl = Record<string, unknown>;
+/** A control message checked by {@link controlArgs}, as the native layer reads it. */
+export type NativeControl = Record<string, unknown>;
 
 function validateIp(value: unknown, name: string, v6: boolean): string | undefined {
   if (value === undefined) return undefined;
@@ -234,14 +235,17 @@ function validateIp(value: unknown, name: string, v6: boolean): string | undefin
  * layer (so no getter of the caller's runs while it holds pointers into buffers). Returns
  * the copy and whether any message passes fds.
  */
-export function controlArgs(control: unknown): { list: NativeControl[] | null; rights: boolean } {
+export function controlArgs(
+  control: unknown,
+  argName = 'control',
+): { list: NativeControl[] | null; rights: boolean } {
   if (control === undefined || control === null) return { list: null, rights: false };
   if (!Array.isArray(control)) {
-    throw invalidArgType('control', 'an array of control messages', control);
+    throw invalidArgType(argName, 'an array of control messages', control);
   }
   let rights = false;
   const list = (control as unknown[]).map((m, i): NativeControl => {
-    const name = `control[${i}]`;
+    const name = `${argName}[${i}]`;
     if (typeof m !== 'object' || m === null) throw invalidArgType(name, 'an object', m);
     const o = m as Record<string, unknown>;
     const type = o.type;

@@ -4,6 +4,7 @@ import { type Address, type AnySocketAddress, type NodeAddressInfo, addrArgs } f
 import {
   check,
   invalidArgType,
+  invalidArgValue,
   outOfRange,
   validateFd,
   validateInt,
@@ -12,6 +13,13 @@ import {
 } from '../internal/errors.js';
 import { native } from './native.js';
 import { bufferArgs, optionsObject, type Buffers } from './msg.js';
+import {
+  type ControlMessage,
+  MAX_CONTROL,
+  type NativeControl,
+  type SendControlMessage,
+  controlArgs,
+} from './cmsg.js';
 
 const c = native.constants as Record<'IOV_MAX' | 'SOL_SOCKET' | 'SO_TYPE' | 'SOCK_STREAM', number>;
 const INT32_MAX = 0x7fffffff;
@@ -29,6 +37,31 @@ const INT32_MAX = 0x7fffffff;
 // A batch's slab and layout when all its views lie in one ArrayBuffer (see MessageBatch).
 let slabOf: (b: MessageBatch) => { slab: ArrayBuffer; layout: Float64Array } | null = () => null;
 
+// A batch's control data: what each message sends, what recvmmsg offers and received.
+interface BatchControl {
+  send: (NativeControl[] | null)[] | null;
+  /** Whether each message's control passes fds. */
+  rights: boolean[] | null;
+  lengths: Int32Array | null;
+  received: ControlMessage[][];
+}
+let controlOf: (b: MessageBatch) => BatchControl = () => ({
+  send: null,
+  rights: null,
+  lengths: null,
+  received: [],
+});
+
+/** Options of a {@link MessageBatch}. */
+export interface MessageBatchOptions {
+  /**
+   * Bytes offered to each message for the control messages {@link recvmmsg} receives
+   * (msg_controllen), at most 65536; size it with `cmsgSpace`. Default 0: none, and a batch
+   * call costs what it did without control data. Read them with `batch.control(i)`.
+   */
+  controlLength?: number;
+}
+
 export class MessageBatch {
   /** How many messages. At most IOV_MAX (1024), which is what the kernel handles per call. */
   readonly length: number;
@@ -45,7 +78,13 @@ export class MessageBatch {
   /** One struct sockaddr_storage slot per message, written by the kernel or by setAddress. */
   readonly names: Buffer;
 
-  constructor(messages: readonly Buffers[]) {
+  /** The control buffer each message offers to recvmmsg (see {@link MessageBatchOptions}). */
+  readonly controlLength: number;
+
+  constructor(messages: readonly Buffers[], options: MessageBatchOptions = {}) {
+    const o = optionsObject(options, 'options');
+    const controlLength = o.controlLength ?? 0;
+    validateInt(controlLength, 'options.controlLength', 0, MAX_CONTROL);
     if (!Array.isArray(messages)) {
       throw invalidArgType('messages', 'an array of buffers or of arrays of buffers', messages);
     }
@@ -54,6 +93,8 @@ export class MessageBatch {
       throw outOfRange('messages.length', `at most IOV_MAX (${c.IOV_MAX})`, list.length);
     }
     this.length = list.length;
+    this.controlLength = controlLength;
+    if (controlLength > 0) this.#control.lengths = new Int32Array(list.length).fill(controlLength);
     this.iovCounts = new Int32Array(list.length);
     const views: ArrayBufferView[] = [];
     list.forEach((b, i) => {
@@ -86,22 +127,43 @@ export class MessageBatch {
 
   #slab: ArrayBuffer | null = null;
   #layout: Float64Array | null = null;
+  #control: BatchControl = { send: null, rights: null, lengths: null, received: [] };
 
   static {
     slabOf = (b) => (b.#slab && b.#layout ? { slab: b.#slab, layout: b.#layout } : null);
+    controlOf = (b) => b.#control;
   }
 
   /**
    * A batch of `count` messages of `size` bytes each, all in one ArrayBuffer: the layout the
    * batch calls handle fastest.
    */
-  static alloc(count: number, size: number): MessageBatch {
+  static alloc(count: number, size: number, options?: MessageBatchOptions): MessageBatch {
     validateInt(count, 'count', 0, c.IOV_MAX);
     validateInt(size, 'size', 0, 0x7fffffff);
     const slab = new ArrayBuffer(count * size);
     return new MessageBatch(
       Array.from({ length: count }, (_, i) => Buffer.from(slab, i * size, size)),
+      options,
     );
+  }
+
+  /**
+   * Sets the control messages message i sends with {@link sendmmsg} (as sendmsg's `control`:
+   * `pktinfo`, `ttl`, `rights`, …); null sends it without.
+   */
+  setControl(i: number, control: readonly SendControlMessage[] | null): void {
+    this.#index(i);
+    setControlList(this, i, controlArgs(control, 'control'));
+  }
+
+  /**
+   * The control messages message i received in the last {@link recvmmsg}, decoded as recvmsg
+   * decodes them; [] when the batch offers none (see {@link MessageBatchOptions}). The caller
+   * owns each fd in a `rights` message.
+   */
+  control(i: number): ControlMessage[] {
+    return this.#control.received[this.#index(i)] ?? [];
   }
 
   #index(i: number): number {
@@ -142,26 +204,44 @@ export class MessageBatch {
   }
 }
 
+function setControlList(
+  b: MessageBatch,
+  i: number,
+  { list, rights }: { list: NativeControl[] | null; rights: boolean },
+): void {
+  const control = controlOf(b);
+  control.send ??= new Array<NativeControl[] | null>(b.length).fill(null);
+  control.rights ??= new Array<boolean>(b.length).fill(false);
+  control.send[i] = list;
+  control.rights[i] = rights;
+}
+
 /** One message of the array form of {@link sendmmsg}. */
 export interface SendMmsgMessage {
   buffers: Buffers;
   address?: AnySocketAddress | NodeAddressInfo;
+  /** Control messages sent with this message, as sendmsg's `control`. */
+  control?: readonly SendControlMessage[];
 }
 
 /** One message of the array form of {@link recvmmsg}. */
 export interface RecvMmsgMessage {
   buffers: Buffers;
+  /** Bytes offered for this message's control messages, as recvmsg's; default 0. */
+  controlLength?: number;
 }
 
 /** What the array form of {@link recvmmsg} returns for each message received. */
 export interface RecvMmsgResult {
   bytes: number;
   address: Address | null;
-  /** msg_flags: MSG_TRUNC when the datagram was longer than the buffers. */
+  /** msg_flags: MSG_TRUNC when the datagram was longer than the buffers, MSG_CTRUNC, … */
   flags: number;
+  /** The control messages, when any message of the call offered a `controlLength`. */
+  control?: ControlMessage[];
 }
 
-function batchOf(messages: unknown, withAddress: boolean): MessageBatch {
+function batchOf(messages: unknown, send: boolean): MessageBatch {
   if (!Array.isArray(messages)) {
     throw invalidArgType('messages', 'a MessageBatch or an array of messages', messages);
   }
@@ -169,12 +249,45 @@ function batchOf(messages: unknown, withAddress: boolean): MessageBatch {
   // Checked here too so that an error names the field: messages[2].buffers.
   list.forEach((m, i) => bufferArgs(m.buffers, `messages[${i}].buffers`));
   const batch = new MessageBatch(list.map((m) => m.buffers as Buffers));
-  if (withAddress) {
+  if (send) {
     list.forEach((m, i) => {
       if (m.address !== undefined) batch.setAddress(i, m.address as AnySocketAddress);
+      if (m.control !== undefined) {
+        setControlList(batch, i, controlArgs(m.control, `messages[${i}].control`));
+      }
     });
+  } else if (list.some((m) => m.controlLength !== undefined)) {
+    const lengths = new Int32Array(list.length);
+    list.forEach((m, i) => {
+      const n = m.controlLength ?? 0;
+      validateInt(n, `messages[${i}].controlLength`, 0, MAX_CONTROL);
+      lengths[i] = n;
+    });
+    controlOf(batch).lengths = lengths;
   }
   return batch;
+}
+
+// SCM_RIGHTS on an empty SOCK_STREAM message would send nothing and lose the fds (see sendmsg).
+function checkStreamRights(fd: number, b: MessageBatch, rights: boolean[]): void {
+  let at = 0;
+  for (let i = 0; i < b.length; i++) {
+    const count = b.iovCounts[i]!;
+    let bytes = 0;
+    for (let k = at; k < at + count; k++) bytes += viewByteLength(b.views[k]!);
+    at += count;
+    if (
+      rights[i] &&
+      bytes === 0 &&
+      native.getsockoptInt(fd, c.SOL_SOCKET, c.SO_TYPE) === c.SOCK_STREAM
+    ) {
+      throw invalidArgValue(
+        `messages[${i}].buffers`,
+        b.views.slice(at - count, at),
+        'must hold at least one byte to pass fds on a SOCK_STREAM socket (an empty send carries nothing)',
+      );
+    }
+  }
 }
 
 /**
@@ -182,6 +295,8 @@ function batchOf(messages: unknown, withAddress: boolean): MessageBatch {
  * returns how many were sent. Fewer than asked means the one after the last sent failed (or
  * would block); only a failure of the first message throws. MSG_NOSIGNAL is always added.
  * With a {@link MessageBatch}, each message's byte count is in `batch.bytes(i)` afterwards.
+ * Each message may carry control messages of its own, as sendmsg's `control` (`control` in the
+ * array form, `batch.setControl(i, …)`): a `ttl` or `pktinfo` per datagram, fds, ….
  * sendmmsg(2) — {@link https://man7.org/linux/man-pages/man2/sendmmsg.2.html}
  */
 export function sendmmsg(
@@ -193,10 +308,22 @@ export function sendmmsg(
   validateInt32(flags, 'flags');
   const b = messages instanceof MessageBatch ? messages : batchOf(messages, true);
   const slab = slabOf(b);
+  const { send, rights } = controlOf(b);
+  if (rights?.includes(true)) checkStreamRights(fd, b, rights);
+  const controls = send ?? undefined;
   return check(
     slab === null
-      ? native.sendmmsg(fd, b.views, b.iovCounts, b.names, b.state, flags)
-      : native.sendmmsgSlab(fd, slab.slab, slab.layout, b.iovCounts, b.names, b.state, flags),
+      ? native.sendmmsg(fd, b.views, b.iovCounts, b.names, b.state, flags, controls)
+      : native.sendmmsgSlab(
+          fd,
+          slab.slab,
+          slab.layout,
+          b.iovCounts,
+          b.names,
+          b.state,
+          flags,
+          controls,
+        ),
     'sendmmsg',
   );
 }
@@ -211,6 +338,10 @@ export function sendmmsg(
  * batch early but never ends a wait, so on a blocking socket a timeout above 0 still blocks
  * until another datagram comes. `0` returns what has arrived once the first is in; for a
  * bounded wait, poll first and pass MSG_DONTWAIT.
+ * Control messages are opt-in: give messages a `controlLength` (the array form, per message) or
+ * the batch one ({@link MessageBatchOptions}), and each message's are decoded as recvmsg decodes
+ * them, into `control` of its result or `batch.control(i)`; MSG_CMSG_CLOEXEC is added then, as
+ * recvmsg adds it. A batch without a control length receives none and costs what it did.
  * recvmmsg(2) — {@link https://man7.org/linux/man-pages/man2/recvmmsg.2.html}
  */
 export function recvmmsg(
@@ -238,9 +369,11 @@ export function recvmmsg(
   const b = isBatch ? messages : batchOf(messages, false);
   const slab = slabOf(b);
   const timeout = timeoutMs ?? -1;
-  const n = check(
+  const control = controlOf(b);
+  const lengths = control.lengths ?? undefined;
+  const r =
     slab === null
-      ? native.recvmmsg(fd, b.views, b.iovCounts, b.names, b.state, flags, timeout)
+      ? native.recvmmsg(fd, b.views, b.iovCounts, b.names, b.state, flags, timeout, lengths)
       : native.recvmmsgSlab(
           fd,
           slab.slab,
@@ -250,12 +383,21 @@ export function recvmmsg(
           b.state,
           flags,
           timeout,
-        ),
-    'recvmmsg',
-  );
+          lengths,
+        );
+  let n: number;
+  if (typeof r === 'number') {
+    n = check(r, 'recvmmsg');
+  } else {
+    control.received = r as ControlMessage[][];
+    n = r.length;
+  }
   if (isBatch) return n;
   const out: RecvMmsgResult[] = [];
-  for (let i = 0; i < n; i++)
-    out.push({ bytes: b.bytes(i), address: b.address(i), flags: b.flags(i) });
+  for (let i = 0; i < n; i++) {
+    const m: RecvMmsgResult = { bytes: b.bytes(i), address: b.address(i), flags: b.flags(i) };
+    if (lengths !== undefined) m.control = b.control(i);
+    out.push(m);
+  }
   return out;
 }

@@ -72,6 +72,15 @@ export interface Native {
     ioFlags?: number,
   ): NativeHost | undefined | number;
   connect(fd: number, ...addr: AddrArgs): number;
+  connectTimed(
+    fd: number,
+    family: AddrArgs[0],
+    host: AddrArgs[1],
+    port: AddrArgs[2],
+    flowinfo: AddrArgs[3],
+    scopeId: AddrArgs[4],
+    timeoutMs: number,
+  ): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
   getsockname(fd: number): NativeAddress | null | number;
@@ -121,7 +130,9 @@ export interface Native {
     names: Uint8Array | null,
     state: Int32Array,
     flags: number,
+    controls?: readonly (readonly unknown[] | null)[],
   ): number;
+  /** With `controlLengths`: the received messages' control lists (native/mmsg.cc), or -errno. */
   recvmmsg(
     fd: number,
     views: readonly ArrayBufferView[],
@@ -130,7 +141,8 @@ export interface Native {
     state: Int32Array,
     flags: number,
     timeoutMs: number,
-  ): number;
+    controlLengths?: Int32Array,
+  ): number | unknown[][];
   /** sendmmsg with the views given as one ArrayBuffer and [byteOffset, byteLength] per view. */
   sendmmsgSlab(
     fd: number,
@@ -140,6 +152,7 @@ export interface Native {
     names: Uint8Array | null,
     state: Int32Array,
     flags: number,
+    controls?: readonly (readonly unknown[] | null)[],
   ): number;
   /** recvmmsg with the views given as one ArrayBuffer and [byteOffset, byteLength] per view. */
   recvmmsgSlab(
@@ -151,7 +164,8 @@ export interface Native {
     state: Int32Array,
     flags: number,
     timeoutMs: number,
-  ): number;
+    controlLengths?: Int32Array,
+  ): number | unknown[][];
   encodeAddress(names: Uint8Array, offset: number, ...addr: AddrArgs): number;
   decodeAddress(names: Uint8Array, offset: number, length: number): NativeAddress | null;
   cmsgSpace(length: number): number;
@@ -178,6 +192,25 @@ export interface Native {
   getsockoptName(fd: number, level: number, name: number): string | number;
   setsockoptName(fd: number, level: number, name: number, value: string): number;
   getTcpInfo(fd: number): Record<string, number> | number;
+  setSourceMembership4(
+    fd: number,
+    name: number,
+    group: string,
+    iface: string,
+    source: string,
+  ): number;
+  setGroupSourceReq(
+    fd: number,
+    level: number,
+    name: number,
+    v6: 0 | 1,
+    group: string,
+    source: string,
+    ifindex: number,
+  ): number;
+  /** The address (an inet or inet6 one for the options that use it), or -errno. */
+  getsockoptAddress(fd: number, level: number, name: number): unknown;
+  getsockoptUint64(fd: number, level: number, name: number): bigint | number;
 
   fcntlGetfl(fd: number): number;
   fcntlSetfl(fd: number, flags: number): number;
@@ -195,6 +228,14 @@ export interface Native {
   unshare(flags: number): number;
   setns(fd: number, nstype: number): number;
   ifNameToIndex(name: string): number;
+  /** native/epoll.cc: fd, 0 or the ready count; -errno. `events` is the u32 mask as an int32. */
+  epoll_create1(flags: number): number;
+  epoll_ctl(epfd: number, op: number, fd: number, events: number, data: number): number;
+  /** native/bpf.cc: setsockopt of a checked classic BPF program; optname SO_ATTACH_FILTER or
+   * SO_ATTACH_REUSEPORT_CBPF. 0 or -errno. */
+  attachFilter(fd: number, optname: number, program: readonly unknown[]): number;
+  /** Event i goes to out[2i] (its mask) and out[2i + 1] (its data). */
+  epoll_wait(epfd: number, out: Float64Array, maxEvents: number, timeoutMs: number): number;
   ifIndexToName(index: number): string | number;
 
   /** The kinds of address AddressToMeta writes to meta[1]. */

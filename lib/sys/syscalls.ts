@@ -104,15 +104,47 @@ export function accept(fd: number, flags = 0): Accepted {
   return { fd: addressMeta[0]!, address: addressFromMeta(host) };
 }
 
+/** What {@link connect} takes after the address. */
+export interface ConnectOptions {
+  /**
+   * Milliseconds the connection may take (an integer, 0 to 2^31 - 1): past them the call
+   * throws ETIMEDOUT and the attempt is dropped. Without it, connect(2) as it is.
+   */
+  timeout?: number;
+}
+
 /**
  * Connects `fd` to a peer. On a nonblocking socket a stream connect that is still in progress
  * throws EINPROGRESS; wait for writability, then read SO_ERROR.
- * connect(2) — {@link https://man7.org/linux/man-pages/man2/connect.2.html}
+ *
+ * With `options.timeout` it does that itself, on any socket: a nonblocking connect, poll(2)
+ * until the time is up, then the outcome from SO_ERROR; ETIMEDOUT when the peer did not answer
+ * in time (the attempt is then dropped with a connect to AF_UNSPEC, so the fd can connect
+ * again). A unix connect to a listener whose backlog is full is tried again, at most every
+ * 100 ms, until the time is up. The fd's O_NONBLOCK is as it was before. A signal JavaScript
+ * listens to ends the wait with EINTR, the attempt going on: call again to wait for it.
+ * connect(2) — {@link https://man7.org/linux/man-pages/man2/connect.2.html},
+ * poll(2) — {@link https://man7.org/linux/man-pages/man2/poll.2.html}
  */
-export function connect(fd: number, address: AnySocketAddress | NodeAddressInfo): void {
+export function connect(
+  fd: number,
+  address: AnySocketAddress | NodeAddressInfo,
+  options?: ConnectOptions,
+): void {
   validateFd(fd);
+  let timeout: number | undefined;
+  if (options !== undefined) {
+    if (typeof options !== 'object' || options === null) {
+      throw invalidArgType('options', 'of type object', options);
+    }
+    timeout = options.timeout;
+    if (timeout !== undefined) validateInt(timeout, 'options.timeout', 0, 0x7fffffff);
+  }
   const addr = addrArgs(address);
-  const r = native.connect(fd, ...addr);
+  const r =
+    timeout === undefined
+      ? native.connect(fd, ...addr)
+      : native.connectTimed(fd, addr[0], addr[1], addr[2], addr[3], addr[4], timeout);
   if (r < 0) throw new SocketError(r, 'connect', errorTarget(address));
 }
 

@@ -1,5 +1,5 @@
 // Blocking calls under a signal storm: a child process sends this one a signal as fast as it
-// can while the main thread is blocked in poll, recv, accept, send and connect.
+// can while the main thread is blocked in poll, epoll_wait, recv, accept, send and connect.
 //
 // `node signal-storm.mjs js` (the default): the signal is SIGUSR2 and a JS handler counts it.
 // Its handler can only run once the call returns, so each call must fail promptly with EINTR
@@ -113,6 +113,44 @@ const cases = [
         };
       } finally {
         p.kill();
+        s.close(a);
+        s.close(b);
+      }
+    },
+  },
+  {
+    name: 'epoll_wait with a timeout and nothing ready waits the whole timeout',
+    min: TIMEOUT_MS,
+    run() {
+      const [a, b] = pair();
+      const ep = s.epoll_create1();
+      try {
+        s.epoll_ctl(ep, c.EPOLL_CTL_ADD, a, c.EPOLLIN);
+        const ready = s.epoll_wait(ep, 1, TIMEOUT_MS);
+        return { ok: ready.length === 0, got: `${ready.length} ready` };
+      } finally {
+        s.close(ep);
+        s.close(a);
+        s.close(b);
+      }
+    },
+  },
+  {
+    name: 'epoll_wait without a timeout returns when data arrives',
+    min: DELAY_MS,
+    run() {
+      const [a, b] = pair();
+      const ep = s.epoll_create1();
+      const p = peer('write', { fd: b });
+      try {
+        s.epoll_ctl(ep, c.EPOLL_CTL_ADD, a, c.EPOLLIN);
+        const ready = s.epoll_wait(ep, 1, -1);
+        const buf = Buffer.alloc(64);
+        const read = fromPeer(buf, s.recv(a, buf));
+        return { ...read, ok: read.ok && ready[0]?.data === a, got: `${ready.length} ready` };
+      } finally {
+        p.kill();
+        s.close(ep);
         s.close(a);
         s.close(b);
       }

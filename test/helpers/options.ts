@@ -102,6 +102,8 @@ export function roundTrips(o: OptionInfo): RoundTrip[] {
 export function validArgs(o: OptionInfo): unknown[] {
   if (o.kind === 'membershipV4') return ['239.1.1.1', '0.0.0.0'];
   if (o.kind === 'membershipV6') return ['ff02::1', 0];
+  if (o.kind === 'sourceMembershipV4') return ['232.1.1.1', '127.0.0.1', '0.0.0.0'];
+  if (o.kind === 'groupSourceReq') return ['232.1.1.1', '127.0.0.1', 0];
   return [roundTrips(o)[0]!.value];
 }
 
@@ -168,6 +170,21 @@ export function badArgs(o: OptionInfo): [what: string, args: unknown[], error: E
       return [
         ['an IPv4 group', ['239.1.1.1'], valueError],
         ['a negative ifindex', ['ff02::1', -1], rangeError],
+      ];
+    case 'sourceMembershipV4':
+      return [
+        ['an IPv6 group', ['ff3e::1', '127.0.0.1'], valueError],
+        ['a missing source', ['232.1.1.1'], typeError],
+        ['an unparsable source', ['232.1.1.1', '127.0.0.300'], valueError],
+        ['an interface index', ['232.1.1.1', '127.0.0.1', 1], typeError],
+      ];
+    case 'groupSourceReq':
+      return [
+        ['a number group', [1, '127.0.0.1'], typeError],
+        ['an unparsable group', ['232.1.1', '127.0.0.1'], valueError],
+        ['an IPv6 source for an IPv4 group', ['232.1.1.1', '::1'], valueError],
+        ['an IPv4 source for an IPv6 group', ['ff3e::1', '127.0.0.1'], valueError],
+        ['a negative ifindex', ['232.1.1.1', '127.0.0.1', -1], rangeError],
       ];
     default:
       return [];

@@ -102,6 +102,16 @@ const cases: Record<string, { expect: (RegExp | string)[]; skipAllowed?: boolean
       'the loop ends',
     ],
   },
+  '09-epoll-event-loop': {
+    expect: [
+      /epoll fd \d+ watches 3\nround 1: epoll_wait\(\) -> [1-3] ready of 3 watched/,
+      /accept\(\) -> fd \d+, registered EPOLLIN\|EPOLLET\|EPOLLRDHUP/,
+      'the echo: "hello from client A"',
+      'the echo: "hello from client B"',
+      /EPOLLIN\|EPOLLRDHUP\n +recv\(\) -> 0: the client closed/,
+      'the loop ends',
+    ],
+  },
 };
 
 beforeAll(() => {

@@ -30,6 +30,7 @@ const INSTANCES: Record<string, () => SocketBase> = {
   udp6: () => DatagramSocket.create('inet6'),
   unixStream: () => StreamSocket.create('unix'),
   raw4: () => RawSocket.create('inet', s.constants.IPPROTO_ICMP),
+  raw6: () => RawSocket.create('inet6', s.constants.IPPROTO_ICMPV6),
 };
 
 type Method = (...args: unknown[]) => unknown;
@@ -55,7 +56,7 @@ describe('the options table on the classes', () => {
 
   const settable = OPTIONS.filter((o) => o.getMethod && o.setMethod && roundTrips(o).length > 0);
   const allowed = (o: OptionInfo) =>
-    (isRoot || !o.privileged) && (o.applies !== 'raw4' || rawSocketsAllowed().ok);
+    (isRoot || !o.privileged) && (!o.applies.startsWith('raw') || rawSocketsAllowed().ok);
   it.each(settable.filter(allowed).map((o) => [o.setMethod!, o] as const))(
     '%s chains and round-trips',
     (_m, o) => {
@@ -70,7 +71,7 @@ describe('the options table on the classes', () => {
   it.each(OPTIONS.map((o) => [o.opt, o] as const))(
     'every accessor of %s throws ERR_SOCKET_CLOSED on a closed socket',
     (_opt, o) => {
-      if (o.applies === 'raw4' && !rawSocketsAllowed().ok) return;
+      if (o.applies.startsWith('raw') && !rawSocketsAllowed().ok) return;
       const sock = INSTANCES[o.sockets[0]]!();
       sock.close();
       for (const m of accessors(o)) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import * as s from '../../lib/index.js';
-import { pair, sock } from '../helpers/fds.js';
+import { own, pair, sock } from '../helpers/fds.js';
 
 const { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, SOCK_STREAM } = s.constants;
 const dir = mkdtempSync(join(tmpdir(), 'sockfd-addr-'));
@@ -67,6 +67,87 @@ describe('addresses', () => {
     s.bind(b, { family: 'unix', path: pb });
     s.sendto(a, Buffer.from('x'), 0, { family: 'unix', path: pb });
     expect(s.recvfrom(b, Buffer.alloc(4)).address).toEqual({ family: 'unix', path: pa });
+  });
+
+  describe('unix paths as bytes', () => {
+    const dirBytes = Buffer.from(`${dir}/`);
+    const at = (...tail: number[]) => Buffer.concat([dirBytes, Buffer.from(tail)]);
+    type Received = { family: 'unix'; path: string; pathBytes?: Buffer };
+
+    it('a path that is not UTF-8 binds and comes back as its exact bytes', () => {
+      const path = at(0xff, 0xfe);
+      const fd = sock(AF_UNIX, SOCK_DGRAM);
+      s.bind(fd, { family: 'unix', path });
+      const got = s.getsockname(fd) as Received;
+      expect(got.pathBytes?.equals(path)).toBe(true);
+      // The string stands in for display, with U+FFFD where the bytes are not UTF-8.
+      expect(got.path).toBe(`${dir}/\ufffd\ufffd`);
+      expect(statSync(path).isSocket()).toBe(true);
+    });
+
+    it('a returned address passed back names the same socket', () => {
+      const server = sock(AF_UNIX, SOCK_STREAM);
+      s.bind(server, { family: 'unix', path: at(0x80, 0x61) });
+      s.listen(server, 4);
+      const client = sock(AF_UNIX, SOCK_STREAM);
+      s.bind(client, { family: 'unix', path: at(0xc0, 0xaf) }); // an overlong '/'
+      s.connect(client, s.getsockname(server) as s.UnixPathAddress);
+      const peer = s.getpeername(client) as Received;
+      expect(peer.pathBytes?.equals(at(0x80, 0x61))).toBe(true);
+      // accept decodes through the compact path, getsockname through objects: both keep bytes.
+      const { fd, address } = s.accept(server);
+      own(fd);
+      expect((address as Received).pathBytes?.equals(at(0xc0, 0xaf))).toBe(true);
+    });
+
+    it('recvfrom and recvmsg report a sender whose path is not UTF-8', () => {
+      const a = sock(AF_UNIX, SOCK_DGRAM);
+      const b = sock(AF_UNIX, SOCK_DGRAM);
+      s.bind(a, { family: 'unix', path: at(0xed, 0xa0, 0x80) }); // an encoded surrogate
+      s.bind(b, { family: 'unix', path: at(0x62) });
+      const to = s.getsockname(b) as Received;
+      expect(to).toEqual({ family: 'unix', path: `${dir}/b` });
+      for (let i = 0; i < 2; i++) s.sendto(a, Buffer.from('x'), 0, to);
+      const got = s.recvfrom(b, Buffer.alloc(4)).address as Received;
+      expect(got.pathBytes?.equals(at(0xed, 0xa0, 0x80))).toBe(true);
+      const msg = s.recvmsg(b, { buffers: [Buffer.alloc(4)] }).address as Received;
+      expect(msg.pathBytes?.equals(at(0xed, 0xa0, 0x80))).toBe(true);
+    });
+
+    it('every byte but NUL round-trips', () => {
+      // '/' is the separator, so the names take every other byte, 40 at a time.
+      const bytes = [...Array(255).keys()].map((i) => i + 1).filter((b) => b !== 0x2f);
+      for (let i = 0; i < bytes.length; i += 40) {
+        const path = at(...bytes.slice(i, i + 40));
+        const fd = sock(AF_UNIX, SOCK_DGRAM);
+        s.bind(fd, { family: 'unix', path: new Uint8Array(path) });
+        const got = s.getsockname(fd) as Received;
+        expect(got.pathBytes ?? Buffer.from(got.path)).toEqual(path);
+      }
+    });
+
+    it('an abstract name of any bytes round-trips, ff fe and NUL included', () => {
+      const name = Buffer.from([0xff, 0xfe, 0x00, ...Buffer.from(`sockfd-${process.pid}`)]);
+      const fd = sock(AF_UNIX, SOCK_DGRAM);
+      s.bind(fd, { family: 'unix', abstract: name });
+      const got = s.getsockname(fd) as { abstract: Buffer };
+      expect(got.abstract.equals(name)).toBe(true);
+      const to = sock(AF_UNIX, SOCK_DGRAM);
+      s.sendto(to, Buffer.from('y'), 0, { family: 'unix', abstract: got.abstract });
+      expect(s.recv(fd, Buffer.alloc(4))).toBe(1);
+    });
+
+    it('bytes that are UTF-8 come back as the string alone', () => {
+      const fd = sock(AF_UNIX, SOCK_DGRAM);
+      s.bind(fd, { family: 'unix', path: Buffer.from(`${dir}/é`) });
+      expect(s.getsockname(fd)).toEqual({ family: 'unix', path: `${dir}/é` });
+    });
+
+    it('formats a path given as bytes', () => {
+      expect(s.formatAddress({ family: 'unix', path: Buffer.from('/tmp/\xff', 'latin1') })).toBe(
+        '/tmp/\ufffd',
+      );
+    });
   });
 
   it('IPv6 scope ids come from scopeId or from a %interface suffix', () => {
@@ -161,6 +242,37 @@ describe('addresses', () => {
       { family: 'unix', abstract: Buffer.alloc(108) },
       'RangeError',
       'ERR_OUT_OF_RANGE',
+    ],
+    [
+      'empty path bytes',
+      { family: 'unix', path: Buffer.alloc(0) },
+      'TypeError',
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'path bytes with NUL',
+      { family: 'unix', path: Buffer.from('/tmp/a\0b') },
+      'TypeError',
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'path bytes of 108',
+      { family: 'unix', path: Buffer.alloc(108, 0x61) },
+      'RangeError',
+      'ERR_OUT_OF_RANGE',
+    ],
+    ['path a number', { family: 'unix', path: 7 }, 'TypeError', 'ERR_INVALID_ARG_TYPE'],
+    [
+      'pathBytes a string',
+      { family: 'unix', pathBytes: '/tmp/s' },
+      'TypeError',
+      'ERR_INVALID_ARG_TYPE',
+    ],
+    [
+      'pathBytes and abstract',
+      { family: 'unix', pathBytes: Buffer.from('/a'), abstract: 'b' },
+      'TypeError',
+      'ERR_INVALID_ARG_VALUE',
     ],
     [
       'path and abstract',

@@ -2,6 +2,8 @@
 // of socket it applies to, and every setter refuses values of the wrong type or range before
 // any syscall; then the quirks and the struct-valued options (timeval, linger, ucred,
 // ip_mreq/ip_mreqn/ipv6_mreq, in_addr, names, tcp_info) one by one.
+import { closeSync, openSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
 
 import * as s from '../../lib/index.js';
@@ -54,6 +56,7 @@ const SOCKETS: Record<string, Factory> = {
   udp6,
   unixStream: () => pair(AF_UNIX, SOCK_STREAM)[0],
   raw4: rawIcmp,
+  raw6: () => sock(AF_INET6, SOCK_RAW, c.IPPROTO_ICMPV6),
 };
 
 // [option, socket] for every socket kind an option applies to.
@@ -138,6 +141,32 @@ describe('quirks of the bool and int options', () => {
     expect(s.getMark(fd)).toBe(0);
     s.setMark(fd, 0xdeadbeef);
     expect(s.getMark(fd)).toBe(0xdeadbeef);
+  });
+});
+
+describe('SO_COOKIE (a 64-bit number as a bigint)', () => {
+  it('names the socket: the same through every fd of it, another for every other socket', () => {
+    const { client, server, listener } = tcpPair();
+    const cookies = [client, server, listener, udp()].map((fd) => s.getCookie(fd));
+    for (const cookie of cookies) {
+      expect(typeof cookie).toBe('bigint');
+      expect(cookie).toBeGreaterThan(0n);
+      expect(cookie).toBeLessThan(2n ** 64n);
+    }
+    expect(new Set(cookies).size).toBe(cookies.length);
+    expect(s.getCookie(client)).toBe(cookies[0]);
+    expect(s.getCookie(own(s.dup(client)))).toBe(cookies[0]);
+  });
+
+  it('fails with a syscall error on a file that is no socket', () => {
+    const fd = openSync('/dev/null', 'r');
+    try {
+      expect(() => s.getCookie(fd)).toThrow(
+        expect.objectContaining({ code: 'ENOTSOCK', syscall: 'getsockopt' }),
+      );
+    } finally {
+      closeSync(fd);
+    }
   });
 });
 

@@ -677,6 +677,24 @@ describe.skipIf(!raw.ok)('against the kernel (CAP_NET_RAW)', () => {
     expect(receive(rx, 5000, () => true)).toEqual(Uint8Array.of(6));
   });
 
+  it('a whole IPv6 packet built here goes out with IPV6_HDRINCL and reaches a UDP socket', () => {
+    const rx = sock(AF_INET6, SOCK_DGRAM);
+    s.bind(rx, { family: 'inet6', address: '::1', port: 0 });
+    s.setRecvHopLimitV6(rx, true);
+    s.setRecvTimeout(rx, 5000);
+    const { port } = s.getsockname(rx) as s.Inet6Address;
+    const tx = sock(AF_INET6, SOCK_RAW, IPPROTO_UDP);
+    expect(s.getHeaderIncluded(tx)).toBe(false);
+    s.setHeaderIncluded(tx, true);
+    expect(s.getHeaderIncluded(tx)).toBe(true);
+    const udp = s.encodeUdp({ sourcePort: 40004, destinationPort: port }, Uint8Array.of(7), V6);
+    // A hop limit the kernel would never pick shows that the header sent was this one.
+    s.sendto(tx, s.encodeIPv6({ nextHeader: IPPROTO_UDP, hopLimit: 7, ...V6 }, udp), 0, to6);
+    const got = s.recvmsg(rx, { buffers: [Buffer.alloc(8)], controlLength: 64 });
+    expect(got.bytes).toBe(1);
+    expect(got.control).toContainEqual({ type: 'hoplimit', value: 7 });
+  });
+
   it('a TCP SYN built here is answered with SYN-ACK by a listener; a bad checksum is not', () => {
     const listener = sock(AF_INET, SOCK_STREAM);
     s.bind(listener, { family: 'inet', address: '127.0.0.1', port: 0 });

@@ -17,7 +17,7 @@ import {
 import { tcpStateName } from '../../internal/names.js';
 import { native } from '../native.js';
 import { type Kind, type OptionConstant, listOptions } from './table.js';
-import type { MulticastInterfaceV4, PeerCred, TcpInfo } from './types.js';
+import type { IpSocketAddress, MulticastInterfaceV4, PeerCred, TcpInfo } from './types.js';
 
 const INT32_MAX = 0x7fffffff;
 const UINT32_MAX = 0xffffffff;
@@ -34,9 +34,15 @@ export interface Option {
   readonly max: number;
   /** For names: the most bytes the kernel keeps (IFNAMSIZ - 1 for an interface). */
   readonly maxBytes: number;
+  /** The IPPROTO_IPV6 option an AF_INET6 socket takes in this one's place. */
+  readonly v6?: Option;
 }
 
 const c = native.constants;
+const { AF_INET6, IPPROTO_IP, IPPROTO_IPV6, SOL_SOCKET, SO_DOMAIN } = c as Record<
+  'AF_INET6' | 'IPPROTO_IP' | 'IPPROTO_IPV6' | 'SOL_SOCKET' | 'SO_DOMAIN',
+  number
+>;
 const constant = (name: string): number => {
   const v = c[name];
   if (v === undefined) throw new Error(`sockfd: no constant ${name} on this platform`);
@@ -45,23 +51,35 @@ const constant = (name: string): number => {
 
 /** Every option of the table, by its C constant. */
 export const option = Object.fromEntries(
-  listOptions().map((o) => [
-    o.opt,
-    {
+  listOptions().map((o) => {
+    const opt: Option = {
       level: constant(o.level),
       name: constant(o.opt),
       arg: o.arg ?? 'value',
       min: o.min ?? 0,
       max: o.max ?? 0,
       maxBytes: o.nameSize === undefined ? MAX_NAME_BYTES : constant(o.nameSize) - 1,
-    },
-  ]),
+    };
+    // A constant these headers lack leaves the option to its IPv4 form.
+    const v6 = o.v6 === undefined ? undefined : c[o.v6];
+    return [
+      o.opt,
+      v6 === undefined ? opt : { ...opt, v6: { ...opt, level: IPPROTO_IPV6, name: v6 } },
+    ];
+  }),
 ) as Record<OptionConstant, Option>;
+
+// The option as `fd`'s family takes it: one with an IPv6 form reads the socket's domain first.
+// When that fails (EBADF, ENOTSOCK) the call itself goes on to fail and name its own syscall.
+function forFamily(fd: number, o: Option): Option {
+  if (o.v6 === undefined) return o;
+  return native.getsockoptInt(fd, SOL_SOCKET, SO_DOMAIN) === AF_INET6 ? o.v6 : o;
+}
 
 /** Reads an option: checks `fd`, then lets the codec read it. getsockopt(2) */
 export function get<T>(fd: number, o: Option, codec: { get(fd: number, o: Option): T }): T {
   validateFd(fd);
-  return codec.get(fd, o);
+  return codec.get(fd, forFamily(fd, o));
 }
 
 /** Sets an option: checks `fd`, then lets the codec check the value and set it. setsockopt(2) */
@@ -72,7 +90,7 @@ export function set<V extends unknown[]>(
   ...values: V
 ): void {
   validateFd(fd);
-  codec.set(fd, o, ...values);
+  codec.set(fd, forFamily(fd, o), ...values);
 }
 
 // The one place the C int options reach the addon.
@@ -205,6 +223,51 @@ export const codecs = {
       validateIP(group, o.arg, true);
       validateInt(ifindex, 'ifindex', 0, INT32_MAX);
       check(native.setMembership6(fd, o.name, group, ifindex), 'setsockopt', { address: group });
+    },
+  },
+  sourceMembershipV4: {
+    set(fd: number, o: Option, group: string, source: string, iface: string): void {
+      validateIP(group, o.arg, false);
+      validateIP(source, 'source', false);
+      validateIP(iface, 'iface', false);
+      check(native.setSourceMembership4(fd, o.name, group, iface, source), 'setsockopt', {
+        address: group,
+      });
+    },
+  },
+  groupSourceReq: {
+    set(fd: number, o: Option, group: string, source: string, ifindex: number): void {
+      if (typeof group !== 'string') throw invalidArgType(o.arg, 'of type string', group);
+      const v6 = isIPv6(group);
+      if (!v6 && !isIPv4(group)) {
+        throw invalidArgValue(o.arg, group, 'must be an IPv4 or IPv6 address');
+      }
+      // The source is of the group's family: validateIP names the one it must be.
+      validateIP(source, 'source', v6);
+      validateInt(ifindex, 'ifindex', 0, INT32_MAX);
+      // RFC 3678: the level is the group's protocol, whatever the option's table level.
+      const level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+      check(
+        native.setGroupSourceReq(fd, level, o.name, v6 ? 1 : 0, group, source, ifindex),
+        'setsockopt',
+        { address: group },
+      );
+    },
+  },
+  uint64: {
+    get: (fd: number, o: Option): bigint => decoded(native.getsockoptUint64(fd, o.level, o.name)),
+  },
+  inetAddress: {
+    get(fd: number, o: Option): IpSocketAddress {
+      let opt = o;
+      // A v4-mapped connection on an AF_INET6 socket is tracked as IPv4: ask the IPv4 option.
+      if (o === option.SO_ORIGINAL_DST.v6) {
+        const local = native.getsockname(fd);
+        if (typeof local === 'object' && local !== null && 'address' in local) {
+          if (String(local.address).startsWith('::ffff:')) opt = option.SO_ORIGINAL_DST;
+        }
+      }
+      return decoded(native.getsockoptAddress(fd, opt.level, opt.name) as IpSocketAddress | number);
     },
   },
 } satisfies Record<Kind, object>;

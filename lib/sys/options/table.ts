@@ -17,6 +17,8 @@
 //   page      a man page other than the level's
 //   nameSize  for 'name': the constant sizing the kernel's buffer (NUL included)
 //   privileged  only root (CAP_NET_ADMIN, CAP_NET_RAW) can set it: the tests skip it otherwise
+//   v6        the IPPROTO_IPV6 option an AF_INET6 socket takes in its place (IPV6_HDRINCL for
+//             IP_HDRINCL), so one function serves both families
 //
 // Adding an option: its line here; where its value is a struct, a kind in KINDS and its codec in
 // codecs.ts (and the native encoder in native/options.cc). `npm run build:ts` writes the rest;
@@ -56,6 +58,14 @@ export const KINDS = {
   membershipV4: { set: 'string', arg: 'group', more: "iface: MulticastInterfaceV4 = '0.0.0.0'" },
   // struct ipv6_mreq.
   membershipV6: { set: 'string', arg: 'group', more: 'ifindex = 0' },
+  // struct ip_mreq_source.
+  sourceMembershipV4: { set: 'string', arg: 'group', more: "source: string, iface = '0.0.0.0'" },
+  // struct group_source_req: the group and source both IPv4 or both IPv6.
+  groupSourceReq: { set: 'string', arg: 'group', more: 'source: string, ifindex = 0' },
+  // An unsigned 64-bit value, as a bigint.
+  uint64: { get: 'bigint' },
+  // struct sockaddr_in or sockaddr_in6.
+  inetAddress: { get: 'IpSocketAddress' },
 } as const;
 
 export type Kind = keyof typeof KINDS;
@@ -73,6 +83,7 @@ export const APPLIES = {
   multicast4: { class: 'DatagramSocket', sockets: ['udp4'] },
   multicast6: { class: 'DatagramSocket', sockets: ['udp6'] },
   raw4: { class: 'RawSocket', sockets: ['raw4'] },
+  raw: { class: 'RawSocket', sockets: ['raw4', 'raw6'] },
 } as const;
 
 export type Applies = keyof typeof APPLIES;
@@ -93,6 +104,7 @@ export interface OptionDecl {
   readonly page?: string;
   readonly nameSize?: string;
   readonly privileged?: boolean;
+  readonly v6?: string;
 }
 
 export interface LevelDecl {
@@ -113,6 +125,7 @@ export const LEVELS = [
       { opt: 'SO_BINDTODEVICE', name: 'BindDevice', kind: 'name', applies: 'socket', nameSize: 'IFNAMSIZ', privileged: true, get: "The name of the interface `fd` is bound to, or '' when it is not bound to one.", set: "Binds `fd` to the interface named `name` ('lo', 'eth0'), so it sends and receives only there; '' removes the binding. Needs CAP_NET_RAW on kernels before 5.7, and to change an existing binding." },
       { opt: 'SO_BROADCAST', name: 'Broadcast', kind: 'bool', applies: 'socket', get: 'Whether `fd` may send to broadcast addresses.', set: 'Lets a datagram socket send to broadcast addresses.' },
       { opt: 'SO_BUSY_POLL', name: 'BusyPoll', kind: 'int', applies: 'socket', arg: 'us', min: 0, max: INT32_MAX, privileged: true, get: 'Microseconds a blocking receive busy-polls the device queue before it sleeps (0: off).', set: 'Sets how many microseconds a blocking receive busy-polls the device queue before it sleeps; raising it needs CAP_NET_ADMIN.' },
+      { opt: 'SO_COOKIE', name: 'Cookie', kind: 'uint64', applies: 'socket', readOnly: true, get: "The socket's cookie: a 64-bit number, unique while the system runs, by which BPF programs, `ss -e` and sock_diag name the socket." },
       { opt: 'SO_DOMAIN', name: 'Domain', kind: 'int', applies: 'socket', readOnly: true, get: "The socket's domain (AF_INET, AF_UNIX, …)." },
       { opt: 'SO_ERROR', name: 'Error', kind: 'errno', applies: 'socket', readOnly: true, get: "Takes the socket's pending error: its errno name ('ECONNREFUSED'), or null when there is none. Reading clears it; this is how a nonblocking connect reports its outcome." },
       { opt: 'SO_INCOMING_CPU', name: 'IncomingCpu', kind: 'int', applies: 'socket', arg: 'cpu', min: INT32_MIN, max: INT32_MAX, get: 'The CPU that handled the packets `fd` last received (-1 before any). The kernel keeps whatever int was set, so any int can read back.', set: 'Sets the CPU `fd` is taken to be handled on, which SO_REUSEPORT groups use to pick a socket; the kernel takes any int.' },
@@ -139,9 +152,11 @@ export const LEVELS = [
     page: 'ip(7)',
     options: [
       { opt: 'IP_ADD_MEMBERSHIP', name: 'AddMembership', kind: 'membershipV4', applies: 'multicast4', writeOnly: true, setter: 'joinMulticastV4', set: "Joins the IPv4 multicast group `group` on an interface given by its address ('0.0.0.0', the default, lets the kernel choose; struct ip_mreq) or by its index (struct ip_mreqn, Linux)." },
+      { opt: 'IP_ADD_SOURCE_MEMBERSHIP', name: 'AddSourceMembership', kind: 'sourceMembershipV4', applies: 'multicast4', writeOnly: true, setter: 'joinSourceMulticastV4', set: "Joins the IPv4 multicast group `group` for the datagrams of one sender, `source` (source-specific multicast), on the interface with the address `iface` ('0.0.0.0', the default, lets the kernel choose; struct ip_mreq_source). Call it again to add another source." },
       { opt: 'IP_DROP_MEMBERSHIP', name: 'DropMembership', kind: 'membershipV4', applies: 'multicast4', writeOnly: true, setter: 'leaveMulticastV4', set: 'Leaves an IPv4 multicast group joined with {@link joinMulticastV4}; give the same interface.' },
+      { opt: 'IP_DROP_SOURCE_MEMBERSHIP', name: 'DropSourceMembership', kind: 'sourceMembershipV4', applies: 'multicast4', writeOnly: true, setter: 'leaveSourceMulticastV4', set: 'Stops receiving the datagrams `source` sends to `group`, joined with {@link joinSourceMulticastV4}; the group is left with its last source.' },
       { opt: 'IP_FREEBIND', name: 'Freebind', kind: 'bool', applies: 'inet', get: 'Whether the kernel may bind to an address that is not (yet) local.', set: 'Lets bind use an address that is not (yet) local, such as one of an interface still coming up.' },
-      { opt: 'IP_HDRINCL', name: 'HeaderIncluded', kind: 'bool', applies: 'raw4', page: 'raw(7)', privileged: true, get: "Whether a raw socket's sends carry their own IPv4 header.", set: "Makes a raw socket's sends carry their own IPv4 header (see encodeIPv4); the kernel still fills in the checksum and total length, and the id when it is 0. Raw sockets only." },
+      { opt: 'IP_HDRINCL', name: 'HeaderIncluded', kind: 'bool', applies: 'raw', page: 'raw(7)', privileged: true, v6: 'IPV6_HDRINCL', get: "Whether a raw socket's sends carry their own IP header (on an IPv6 socket, IPV6_HDRINCL).", set: "Makes a raw socket's sends carry their own IP header (see encodeIPv4, encodeIPv6); for IPv4 the kernel still fills in the checksum and total length, and the id when it is 0. On an IPv6 socket this is IPV6_HDRINCL (Linux 4.5). Raw sockets only." },
       { opt: 'IP_MULTICAST_ALL', name: 'MulticastAllV4', kind: 'bool', applies: 'multicast4', get: 'Whether `fd` receives the datagrams of every multicast group joined on the system (the default) rather than only its own.', set: 'Limits `fd` to the datagrams of the multicast groups it joined itself (false), or lets it receive every group joined on the system (true, the default).' },
       { opt: 'IP_MULTICAST_IF', name: 'MulticastIfV4', kind: 'multicastIfV4', applies: 'multicast4', get: "The local address multicast datagrams are sent from ('0.0.0.0' when the kernel chooses, or when the interface was set by index).", set: "Picks the interface multicast datagrams leave by: its IPv4 address (struct in_addr; '0.0.0.0' restores the default) or its index (struct ip_mreqn, Linux)." },
       { opt: 'IP_MULTICAST_LOOP', name: 'MulticastLoopV4', kind: 'bool', applies: 'multicast4', get: 'Whether multicast datagrams `fd` sends loop back to local listeners.', set: 'Turns the loopback of multicast datagrams `fd` sends on or off.' },
@@ -150,6 +165,9 @@ export const LEVELS = [
       { opt: 'IP_TOS', name: 'Tos', kind: 'int', applies: 'inet', arg: 'tos', min: 0, max: UINT8_MAX, get: 'The type-of-service byte of IPv4 packets `fd` sends (DSCP and ECN).', set: 'Sets the type-of-service byte, 0 to 255; on TCP sockets the kernel keeps the ECN bits to itself.' },
       { opt: 'IP_TRANSPARENT', name: 'IpTransparent', kind: 'bool', applies: 'inet', privileged: true, get: 'Whether `fd` may use non-local addresses (transparent proxying).', set: 'Lets `fd` bind to and send from non-local addresses, for transparent proxying. Needs CAP_NET_ADMIN.' },
       { opt: 'IP_TTL', name: 'Ttl', kind: 'int', applies: 'inet', arg: 'ttl', min: -1, max: UINT8_MAX, get: 'The TTL of unicast IPv4 packets `fd` sends.', set: 'Sets the TTL of unicast IPv4 packets `fd` sends, 1 to 255; -1 restores the system default.' },
+      { opt: 'MCAST_JOIN_SOURCE_GROUP', name: 'JoinSourceGroup', kind: 'groupSourceReq', applies: 'multicast4', writeOnly: true, setter: 'joinSourceGroup', set: 'Joins the multicast group `group` for the datagrams of `source` only, on the interface with index `ifindex` (0: the kernel chooses). Protocol-independent (RFC 3678, struct group_source_req): both IPv4 (set at IPPROTO_IP) or both IPv6 (at IPPROTO_IPV6, for an AF_INET6 socket).' },
+      { opt: 'MCAST_LEAVE_SOURCE_GROUP', name: 'LeaveSourceGroup', kind: 'groupSourceReq', applies: 'multicast4', writeOnly: true, setter: 'leaveSourceGroup', set: 'Stops receiving the datagrams `source` sends to `group`, joined with {@link joinSourceGroup}.' },
+      { opt: 'SO_ORIGINAL_DST', name: 'OriginalDst', kind: 'inetAddress', applies: 'tcp', readOnly: true, page: 'iptables-extensions(8)', v6: 'IP6T_SO_ORIGINAL_DST', get: 'The address a connection was sent to before an iptables/nftables REDIRECT or DNAT rule sent it to `fd` (on an IPv6 socket, IP6T_SO_ORIGINAL_DST; a v4-mapped connection reads the IPv4 one). Fails with ENOENT for a connection no rule rewrote, and with ENOPROTOOPT where connection tracking is not loaded.' },
     ],
   },
   {

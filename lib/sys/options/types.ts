@@ -1,4 +1,8 @@
 // The public types of the option values whose C side is a struct.
+import type { Inet6Address, InetAddress } from '../address.js';
+
+/** An IPv4 or IPv6 address and port as the kernel returned it (SO_ORIGINAL_DST). */
+export type IpSocketAddress = InetAddress | Required<Inet6Address>;
 
 /** An interface given by its IPv4 address ('0.0.0.0': let the kernel choose) or its index. */
 export type MulticastInterfaceV4 = string | number;
