@@ -2,13 +2,14 @@
 // between two subnets. Needs CAP_SYS_ADMIN over this process's network namespace: root, or a
 // user namespace (`npx sockfd lab -- npx vitest run test/tools/lab`); skipped with the reason
 // otherwise.
-import { readdirSync, readlinkSync } from 'node:fs';
-import { endianness } from 'node:os';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { endianness, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import * as s from '../../../lib/index.js';
-import { Host, Lab, labSupport } from '../../../lib/tools/lab/index.js';
+import { Host, Lab, capture, labSupport, readPcapng } from '../../../lib/tools/lab/index.js';
 
 const { AF_INET, SOCK_DGRAM } = s.constants;
 
@@ -290,6 +291,29 @@ describe('Lab routing', () => {
       });
     },
   );
+});
+
+describe('Lab hosts with the lab tools', () => {
+  labIt('a capture inside a host sees the datagram that crossed its end of a link', async () => {
+    await using lab = await Lab.create();
+    const a = await lab.host('a', { addresses: ['10.0.0.1/24'] });
+    const b = await lab.host('b', { addresses: ['10.0.0.2/24'] });
+    const link = await lab.link(a, b);
+    const dir = mkdtempSync(join(tmpdir(), 'sockfd-lab-'));
+    try {
+      const cap = capture(b, { interface: link.b.name, dir });
+      const rx = b.DatagramSocket.bound(inet('10.0.0.2', 9000));
+      const tx = a.DatagramSocket.create();
+      await tx.sendTo(Buffer.from('seen-on-b'), inet('10.0.0.2', 9000));
+      await rx.recvFrom(Buffer.alloc(16), soon());
+      const file = readPcapng((await cap.stop()).bytes);
+      expect(file.interfaces.map((i) => i.name)).toEqual([link.b.name]);
+      const payloads = file.packets.map((p) => Buffer.from(p.data).toString('latin1'));
+      expect(payloads.some((p) => p.endsWith('seen-on-b'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('Lab cleanup', () => {
