@@ -3,16 +3,23 @@
 // is started in one by util-linux unshare(1) rather than by this process.
 import { spawnSync } from 'node:child_process';
 import { constants as os } from 'node:os';
+import { join } from 'node:path';
 
 import { invalidArgType } from '../../internal/errors.js';
+import { if_nametoindex } from '../../sys/syscalls.js';
 import { labSupport } from './lab.js';
+import { Rtnetlink } from './rtnetlink.js';
+
+// The sockfd command, run again inside the new namespaces to bring their loopback up: unshare(1)
+// makes a network namespace whose lo is down, and tests expect 127.0.0.1 to work.
+const CLI = join(__dirname, '..', 'cli.js');
 
 /**
  * Runs `command` (a program and its arguments) where a {@link Lab} can make namespaces and
  * returns its exit status (128 + the signal's number when a signal ended it). When this process
  * may already (root, or inside a user namespace) the command runs as it is; otherwise under
  * `unshare --user --map-root-user --net --`, as root of a new user namespace with a network
- * namespace of its own. Throws when unshare(1) is missing or may not make the namespaces, with
+ * namespace of its own. Either way loopback is up first. Throws when unshare(1) is missing or may not make the namespaces, with
  * the reason. unshare(1), user_namespaces(7)
  */
 export function runWithLabPrivilege(command: readonly string[]): number {
@@ -25,6 +32,7 @@ export function runWithLabPrivilege(command: readonly string[]): number {
   }
   const [program, ...args] = command as [string, ...string[]];
   if (labSupport().ok) {
+    loopbackUp();
     return status(spawnSync(program, args, { stdio: 'inherit' }), program);
   }
   const probe = spawnSync('unshare', ['--user', '--map-root-user', '--net', '--', 'true'], {
@@ -44,11 +52,34 @@ export function runWithLabPrivilege(command: readonly string[]): number {
     );
   }
   return status(
-    spawnSync('unshare', ['--user', '--map-root-user', '--net', '--', program, ...args], {
-      stdio: 'inherit',
-    }),
+    spawnSync(
+      'unshare',
+      [
+        '--user',
+        '--map-root-user',
+        '--net',
+        '--',
+        process.execPath,
+        CLI,
+        'lab',
+        '--',
+        program,
+        ...args,
+      ],
+      { stdio: 'inherit' },
+    ),
     program,
   );
+}
+
+// Sets IFF_UP on lo; where it is up already (root's own namespace) nothing changes.
+function loopbackUp(): void {
+  const nl = new Rtnetlink();
+  try {
+    nl.linkUp(if_nametoindex('lo'));
+  } finally {
+    nl.close();
+  }
 }
 
 function status(r: ReturnType<typeof spawnSync>, program: string): number {

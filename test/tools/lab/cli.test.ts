@@ -34,6 +34,16 @@ describe('sockfd lab', () => {
     }
   });
 
+  it('the command finds loopback up, as in any namespace it would run in', () => {
+    const probe =
+      `const s = require('node:dgram').createSocket('udp4');` +
+      `s.bind(0, '127.0.0.1', () => s.send('x', s.address().port, '127.0.0.1', (e) => process.exit(e ? 9 : 7)));`;
+    const r = sockfd('lab', '--', process.execPath, '-e', probe);
+    if (!possible) return; // The first test checks the refusal.
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(7);
+  });
+
   it('without a command is a usage error', () => {
     const r = sockfd('lab', '--');
     expect(r.status).toBe(2);
