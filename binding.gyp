@@ -15,6 +15,7 @@
         "native/file.cc",
         "native/io.cc",
         "native/mmsg.cc",
+        "native/ns.cc",
         "native/msg.cc",
         "native/options.cc",
         "native/options_napi.cc",

@@ -411,6 +411,13 @@ export function packageTable(c, pkg) {
         ['any', fc.oneof(fc.integer({ min: 0, max: 1 << 16 }), S.number)],
       ],
     },
+    // Any flags reach the argument checks; valid ones become 0 first (defuseUnshare), so the
+    // worker never moves to a namespace without its loopback. setns on a pool fd: EINVAL.
+    unshare: {
+      args: [['any', fc.oneof(S.oneOfConstants(CLONE_FLAGS, c), S.number)]],
+      prepare: defuseUnshare,
+    },
+    setns: { args: [fdRo, ['any', fc.oneof(S.oneOfConstants(CLONE_FLAGS, c), S.number)]] },
     if_nametoindex: { args: [['any', S.string]] },
     if_indextoname: { args: [['any', S.number]] },
     errnoName: { args: [['any', S.number]] },
@@ -776,6 +783,13 @@ export function nativeTable(c, native) {
       prepare: defuseIoctl,
     },
     ioctlArgSize: { args: [['any', S.oneOfConstants(IOCTLS, c)]] },
+    // Any flags reach the argument checks; valid ones become 0 first (defuseUnshare), so the
+    // worker never moves to a namespace without its loopback. setns on a pool fd: EINVAL.
+    unshare: {
+      args: [['any', fc.oneof(S.oneOfConstants(CLONE_FLAGS, c), S.number)]],
+      prepare: defuseUnshare,
+    },
+    setns: { args: [fdRo, ['any', fc.oneof(S.oneOfConstants(CLONE_FLAGS, c), S.number)]] },
     pidfdOpen: { args: [['any', pid]], creates: created },
     sendfile: {
       args: [
@@ -847,6 +861,28 @@ function defuseNamed(args, c, native) {
 // take loopback down for the whole machine, so the name is always empty (ENODEV): the fuzzer
 // exercises the argument checks and the struct passing, never a real interface.
 const IFNAMSIZ = 16;
+
+const CLONE_FLAGS = [
+  'CLONE_NEWNET',
+  'CLONE_NEWNS',
+  'CLONE_NEWUTS',
+  'CLONE_NEWIPC',
+  'CLONE_NEWUSER',
+  'CLONE_NEWPID',
+  'CLONE_NEWCGROUP',
+  'CLONE_NEWTIME',
+  'CLONE_FILES',
+  'CLONE_FS',
+  'CLONE_SYSVSEM',
+];
+
+// Before a fuzzed unshare: a flag word the kernel could act on becomes 0, a no-op. unshare(2)
+// would move the worker's thread to namespaces it cannot leave (a new network namespace has its
+// loopback down, and the pool's connections need it); a word the argument checks refuse stays.
+function defuseUnshare(args) {
+  const flags = args[0];
+  if (Number.isInteger(flags) && flags >= 0 && flags <= 0x7fffffff) args[0] = 0;
+}
 
 function defuseIoctl(args, c) {
   const [, request, buffer] = args;

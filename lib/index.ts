@@ -40,6 +40,7 @@ export {
   if_indextoname,
 } from './sys/syscalls.js';
 export { type SendfileResult, sendfile } from './sys/file.js';
+export { setns, unshare } from './sys/ns.js';
 export {
   EPOLL_MAX_EVENTS,
   type EpollEvent,
@@ -145,5 +146,7 @@ export { type OpenSocket, openSockets } from './internal/owners.js';
 export { type Interest } from './socket/poll.js';
 
 // Tools: packet helpers (also sockfd/packet), the inspector and /proc tables (also sockfd/inspect).
+// The network lab is sockfd/lab alone: it moves threads between namespaces and runs commands,
+// which a program should ask for by name.
 export * from './tools/packet/index.js';
 export * from './tools/inspect/index.js';

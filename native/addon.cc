@@ -36,6 +36,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMmsg(env, exports);
   InitSignals(env, exports);
   InitFile(env, exports);
+  InitNs(env, exports);
   InitOwners(env, exports);
   InitEpoll(env, exports);
   InitBpf(env, exports);

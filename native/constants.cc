@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <sched.h>  // CLONE_*: glibc defines them under _GNU_SOURCE, which g++ sets.
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>  // SIOCGSTAMP may expand to sizeof(struct timeval).
@@ -38,10 +39,12 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <linux/netlink.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <linux/tipc.h>
 #include <linux/tls.h>
+#include <linux/veth.h>
 #include <linux/vm_sockets.h>
 #include <sys/epoll.h>
 #endif

@@ -17,6 +17,7 @@ void InitMsg(Napi::Env env, Napi::Object exports);      // msg.cc
 void InitMmsg(Napi::Env env, Napi::Object exports);     // mmsg.cc
 void InitSignals(Napi::Env env, Napi::Object exports);  // signals.cc
 void InitFile(Napi::Env env, Napi::Object exports);     // file.cc
+void InitNs(Napi::Env env, Napi::Object exports);       // ns.cc
 void InitOwners(Napi::Env env, Napi::Object exports);   // owners.cc
 void InitEpoll(Napi::Env env, Napi::Object exports);    // epoll.cc
 void InitBpf(Napi::Env env, Napi::Object exports);      // bpf.cc

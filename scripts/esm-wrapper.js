@@ -23,7 +23,7 @@ function isBindingName(name) {
 }
 
 // The package's entry points, as package.json's exports map names them.
-const ENTRIES = ['index', 'tools/packet/index', 'tools/inspect/index'];
+const ENTRIES = ['index', 'tools/packet/index', 'tools/inspect/index', 'tools/lab/index'];
 
 function wrap(dist, entryName) {
   const entry = path.join(dist, `${entryName}.js`);

@@ -225,6 +225,8 @@ export interface Native {
   pidfdGetfd(pidfd: number, fd: number): number;
   /** Bytes sent or -errno; offset -1 reads from the file position. */
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
+  unshare(flags: number): number;
+  setns(fd: number, nstype: number): number;
   ifNameToIndex(name: string): number;
   /** native/epoll.cc: fd, 0 or the ready count; -errno. `events` is the u32 mask as an int32. */
   epoll_create1(flags: number): number;

@@ -2,6 +2,7 @@
 // The `sockfd` command: a small ss/lsof for one process, built on listFds and inspect.
 //   sockfd fds [pid] [--json]         the fd table of a process (this one by default)
 //   sockfd inspect <pid> <fd> [--json] what the kernel knows about one fd of a process
+//   sockfd lab -- <command...>        runs a command where sockfd/lab can make namespaces
 // Exit status: 0 done, 1 the call failed (the message says why), 2 a bad command line.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,12 +10,16 @@ import { parseArgs } from 'node:util';
 
 import { SocketError } from '../internal/errors.js';
 import { formatFdTable, formatInspection, inspect, listFds } from './inspect/index.js';
+import { runWithLabPrivilege } from './lab/userns.js';
 
 const USAGE = `usage:
   sockfd fds [pid] [--json]           list a process's fds, sockets matched with /proc/net
                                       (this process's by default)
   sockfd inspect <pid> <fd> [--json]  what the kernel knows about one fd of a process
                                       (borrows the fd with pidfd_getfd: needs ptrace access)
+  sockfd lab -- <command...>          runs a command where sockfd/lab may make network
+                                      namespaces: as it is for root, else as root of a new
+                                      user namespace (unshare --user --map-root-user --net)
   sockfd --help | --version`;
 
 class UsageError extends Error {}
@@ -78,6 +83,13 @@ function explain(e: SocketError, pid: number, fd?: number): string {
 }
 
 function run(argv: string[]): void {
+  // Everything after `lab` is the command's own, options included: parseArgs must not see it.
+  if (argv[0] === 'lab') {
+    const command = argv[1] === '--' ? argv.slice(2) : argv.slice(1);
+    if (command.length === 0) throw new UsageError('lab needs a command to run');
+    process.exitCode = runWithLabPrivilege(command);
+    return;
+  }
   const { values, positionals: args } = parse(argv);
   if (values.help === true) {
     process.stdout.write(`${USAGE}\n`);

@@ -9,7 +9,7 @@ const root = join(__dirname, '..', '..');
 const out = join(root, 'build', 'fixtures');
 
 describe('package entry points', () => {
-  it('type-checks and runs an ESM and a CommonJS consumer, with the sockfd/packet and sockfd/inspect subpaths', () => {
+  it('type-checks and runs an ESM and a CommonJS consumer, with the sockfd/packet, sockfd/inspect and sockfd/lab subpaths', () => {
     // tsc exits non-zero (and execFileSync throws with its output) on any type error.
     execFileSync(
       process.execPath,
@@ -31,6 +31,7 @@ describe('package entry points', () => {
       ttl: 64,
       packet: true,
       inspect: true,
+      lab: true,
     });
     const cjs = execFileSync(process.execPath, [join(out, 'consumer.cjs')], {
       cwd: root,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { labSupport } from '../../lib/tools/lab/index.js';
 import { rawSocketsAllowed } from '../helpers/fds.js';
 import { packed, packedSkipReason, root, tsc } from '../helpers/packed.js';
 
@@ -82,6 +83,7 @@ const blocks = [...blocksOf('README.md'), ...blocksOf('docs/guide.md')];
 const checked = blocks.filter((b) => !b.tags.includes('fragment'));
 const runnable = checked.filter((b) => b.doc === 'README.md');
 const raw = rawSocketsAllowed();
+const lab = labSupport();
 
 const reason = packedSkipReason;
 if (reason) console.warn(`skipping the doc snippets: ${reason}`);
@@ -163,6 +165,10 @@ describe.skipIf(reason !== undefined)('the code in README.md and docs/guide.md',
     (_where, b) => {
       if (b.tags.includes('needs:CAP_NET_RAW') && !raw.ok) {
         console.warn(`skipping ${b.doc}:${b.line}: ${raw.reason}`);
+        return;
+      }
+      if (b.tags.includes('needs:CAP_SYS_ADMIN') && !lab.ok) {
+        console.warn(`skipping ${b.doc}:${b.line}: ${lab.reason}`);
         return;
       }
       const js = join(dir, 'out', b.file.replace(/\.mts$/, '.mjs'));

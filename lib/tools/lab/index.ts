@@ -1,4 +1,16 @@
-// The lab's captures and test helpers; sockfd/lab re-exports them.
+// sockfd/lab: hosts (network namespaces) and links (veth pairs) between them in one process, the
+// captures of what crosses them, and helpers for tests.
+export {
+  Host,
+  type HostOptions,
+  Lab,
+  type Link,
+  type LinkEnd,
+  type LinkOptions,
+  type RouteOptions,
+  labSupport,
+} from './lab.js';
+export { runWithLabPrivilege } from './userns.js';
 export type { BpfInstruction } from '../../sys/bpf.js';
 export {
   Capture,

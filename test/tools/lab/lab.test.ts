@@ -1,0 +1,348 @@
+// sockfd/lab: hosts in network namespaces of this process, veth links between them, a router
+// between two subnets. Needs CAP_SYS_ADMIN over this process's network namespace: root, or a
+// user namespace (`npx sockfd lab -- npx vitest run test/tools/lab`); skipped with the reason
+// otherwise.
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { endianness, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import * as s from '../../../lib/index.js';
+import { Host, Lab, capture, labSupport, readPcapng } from '../../../lib/tools/lab/index.js';
+
+const { AF_INET, SOCK_DGRAM } = s.constants;
+
+const support = labSupport();
+if (!support.ok) console.warn(`skipping sockfd/lab tests: ${support.reason}`);
+const labIt = support.ok ? it : it.skip;
+
+/** This thread's network namespace, as the kernel names it ('net:[4026531840]'). */
+function currentNetns(): string {
+  return readlinkSync('/proc/thread-self/ns/net');
+}
+
+/** Every open fd of this process with what it points at. */
+function openFds(): string[] {
+  const list: string[] = [];
+  for (const name of readdirSync('/proc/self/fd')) {
+    try {
+      list.push(`${name} -> ${readlinkSync(`/proc/self/fd/${name}`)}`);
+    } catch {
+      // The directory fd readdir used, already closed.
+    }
+  }
+  return list.sort();
+}
+
+/** Interface `name`'s MTU on `host`: SIOCGIFMTU, whose struct ifreq holds an int after the name. */
+function mtuOf(host: Host, name: string): number {
+  const req = Buffer.alloc(s.ioctlArgSize(s.constants.SIOCGIFMTU)!);
+  req.write(name, 0, 'latin1');
+  const fd = host.socket(AF_INET, SOCK_DGRAM);
+  try {
+    s.ioctl(fd, s.constants.SIOCGIFMTU, req);
+  } finally {
+    s.close(fd);
+  }
+  return endianness() === 'LE' ? req.readInt32LE(16) : req.readInt32BE(16);
+}
+
+// Every wait is bounded, so a lost packet fails its test instead of hanging it.
+const soon = () => ({ signal: AbortSignal.timeout(5000) });
+
+const inet = (address: string, port = 0) => ({ family: 'inet', address, port }) as const;
+
+describe('Lab hosts', () => {
+  labIt(
+    'a host is a network namespace of its own with loopback up, and run() comes back',
+    async () => {
+      await using lab = await Lab.create();
+      const before = currentNetns();
+      const a = await lab.host('a');
+      const inside = a.run(currentNetns);
+      expect(inside).not.toBe(before);
+      expect(currentNetns()).toBe(before);
+      // Loopback works inside: a datagram to 127.0.0.1 over a's lo.
+      const rx = a.DatagramSocket.bound(inet('127.0.0.1'));
+      const tx = a.DatagramSocket.create();
+      const port = rx.localAddress().port;
+      await tx.sendTo(Buffer.from('lo'), inet('127.0.0.1', port));
+      expect((await rx.recvFrom(Buffer.alloc(8), soon())).bytes).toBe(2);
+      // The port is a's alone: the same address in this namespace is another socket's to take.
+      const here = s.socket(AF_INET, SOCK_DGRAM);
+      try {
+        s.bind(here, inet('127.0.0.1', port));
+      } finally {
+        s.close(here);
+      }
+    },
+  );
+
+  labIt('run() returns to the original namespace when its function throws', async () => {
+    await using lab = await Lab.create();
+    const a = await lab.host('a');
+    const before = currentNetns();
+    expect(() =>
+      a.run(() => {
+        throw new Error('inside');
+      }),
+    ).toThrow('inside');
+    expect(currentNetns()).toBe(before);
+  });
+
+  labIt('nested run() returns to the enclosing host, then home', async () => {
+    await using lab = await Lab.create();
+    const a = await lab.host('a');
+    const b = await lab.host('b');
+    const home = currentNetns();
+    const [inA, inB, backInA] = a.run(() => [currentNetns(), b.run(currentNetns), currentNetns()]);
+    expect(inA).not.toBe(inB);
+    expect(backInA).toBe(inA);
+    expect(currentNetns()).toBe(home);
+  });
+
+  labIt(
+    "run() inside another lab's run() returns to that host; close() is refused inside",
+    async () => {
+      await using one = await Lab.create();
+      await using two = await Lab.create();
+      const a = await one.host('a');
+      const b = await two.host('b');
+      const home = currentNetns();
+      const [inA, inB, backInA] = a.run(() => [
+        currentNetns(),
+        b.run(currentNetns),
+        currentNetns(),
+      ]);
+      expect(inB).not.toBe(inA);
+      expect(backInA).toBe(inA);
+      let closing: Promise<void> | undefined;
+      a.run(() => {
+        closing = two.close();
+      });
+      await expect(closing).rejects.toThrow(/inside a host\.run/);
+      expect(currentNetns()).toBe(home);
+      expect(two.closed).toBe(false);
+    },
+  );
+
+  labIt('run() refuses an async function and a promise-returning one', async () => {
+    await using lab = await Lab.create();
+    const a = await lab.host('a');
+    const home = currentNetns();
+    expect(() =>
+      a.run(async () => {
+        await Promise.resolve();
+        return 1;
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => a.run(() => Promise.resolve(1))).toThrow(/must be synchronous/);
+    expect(currentNetns()).toBe(home);
+    expect(() => a.run(1 as never)).toThrow(TypeError);
+  });
+
+  labIt('rejects bad arguments naming them', async () => {
+    await using lab = await Lab.create();
+    const a = await lab.host('a');
+    await expect(lab.host('a')).rejects.toThrow(/name.*already a host/);
+    await expect(lab.host(1 as never)).rejects.toThrow(TypeError);
+    await expect(lab.host('x', { addresses: ['10.0.0.1'] })).rejects.toThrow(
+      /options\.addresses\[0\]/,
+    );
+    await expect(lab.link(a, a)).rejects.toThrow(/["']b["']/);
+    await expect(lab.link(a, {} as Host)).rejects.toThrow(/["']b["']/);
+    const b = await lab.host('b');
+    await expect(lab.link(a, b, { mtu: 10 })).rejects.toThrow(RangeError);
+    await expect(lab.link(a, b, { names: ['x'.repeat(16), 'y'] })).rejects.toThrow(
+      /options\.names\[0\]/,
+    );
+    expect(() => a.route('10.0.0.0/33', { dev: 'lo' })).toThrow(/["']to["']/);
+    expect(() => a.route('default', { via: 'fd00::1' })).toThrow(/options\.via/);
+    expect(() => a.route('default6', { via: 'router' })).toThrow(/options\.via/);
+    expect(() => a.route('default', {})).toThrow(/["']options["']/);
+    expect(() => a.forwarding('yes' as never)).toThrow(/["']on["']/);
+  });
+});
+
+describe('Lab links', () => {
+  labIt('a veth link carries a UDP datagram and a TCP connection between two hosts', async () => {
+    await using lab = await Lab.create();
+    const a = await lab.host('a', { addresses: ['10.0.0.1/24'] });
+    const b = await lab.host('b', { addresses: ['10.0.0.2/24'] });
+    const link = await lab.link(a, b, { mtu: 1400, names: ['lab-test-a', 'lab-test-b'] });
+    expect(link.a).toMatchObject({ name: 'lab-test-a', addresses: ['10.0.0.1/24'] });
+    expect(link.b).toMatchObject({ name: 'lab-test-b', addresses: ['10.0.0.2/24'] });
+    // Each end is in its host, none in this namespace.
+    expect(a.ifindex('lab-test-a')).toBe(link.a.ifindex);
+    expect(() => a.ifindex('lab-test-b')).toThrow();
+    expect(() => s.if_nametoindex('lab-test-a')).toThrow();
+    expect(() => s.if_nametoindex('lab-test-b')).toThrow();
+    expect(mtuOf(b, 'lab-test-b')).toBe(1400);
+
+    const rx = b.DatagramSocket.bound(inet('10.0.0.2', 9000));
+    const tx = a.DatagramSocket.create();
+    await tx.sendTo(Buffer.from('ping'), inet('10.0.0.2', 9000));
+    const got = await rx.recvFrom(Buffer.alloc(16), soon());
+    expect(got.address).toEqual(inet('10.0.0.1', (got.address as s.InetAddress).port));
+
+    const server = b.StreamSocket.listen(inet('10.0.0.2', 8080));
+    const client = await a.StreamSocket.connect(inet('10.0.0.2', 8080));
+    const conn = await server.accept(soon());
+    try {
+      expect(conn.remoteAddress().address).toBe('10.0.0.1');
+      await client.send('across');
+      const buf = Buffer.alloc(6);
+      const n = await conn.recv(buf, soon());
+      expect(buf.subarray(0, n).toString()).toBe('across'.slice(0, n));
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+describe('Lab link options', () => {
+  labIt('an IPv6 link: addresses usable at once (no duplicate address detection)', async () => {
+    await using lab = await Lab.create();
+    const a = await lab.host('a');
+    const b = await lab.host('b');
+    await lab.link(a, b, { addresses: [['10.0.0.1/24', 'fd00::1/64'], 'fd00::2/64'] });
+    const rx = b.DatagramSocket.bound({ family: 'inet6', address: 'fd00::2', port: 9000 });
+    const tx = a.DatagramSocket.create('inet6');
+    await tx.sendTo(Buffer.from('six'), { family: 'inet6', address: 'fd00::2', port: 9000 });
+    const got = await rx.recvFrom(Buffer.alloc(8), soon());
+    expect(got.address).toMatchObject({ family: 'inet6', address: 'fd00::1' });
+  });
+
+  labIt(
+    'netem delays every packet where the kernel has it, and says clearly where not',
+    async () => {
+      await using lab = await Lab.create();
+      const a = await lab.host('a', { addresses: ['10.0.0.1/24'] });
+      const b = await lab.host('b', { addresses: ['10.0.0.2/24'] });
+      let link;
+      try {
+        link = await lab.link(a, b, { netem: { delayMs: 50 } });
+      } catch (e) {
+        expect(e).toMatchObject({ code: 'ERR_LAB_NO_NETEM', cause: { code: 'ENOENT' } });
+        console.warn(`netem delay not measured: ${(e as Error).message}`);
+        // The failed link left nothing behind: the default name is free again.
+        expect(() => a.ifindex('eth0')).toThrow();
+        return;
+      }
+      expect(link.a.name).toBe('eth0');
+      const rx = b.DatagramSocket.bound(inet('10.0.0.2', 9000));
+      const tx = a.DatagramSocket.create();
+      const start = performance.now();
+      await tx.sendTo(Buffer.from('late'), inet('10.0.0.2', 9000));
+      await rx.recvFrom(Buffer.alloc(8), soon());
+      expect(performance.now() - start).toBeGreaterThanOrEqual(45);
+    },
+  );
+
+  labIt('netem options are checked', async () => {
+    await using lab = await Lab.create();
+    const a = await lab.host('a');
+    const b = await lab.host('b');
+    await expect(lab.link(a, b, { netem: { loss: 2 } })).rejects.toThrow(RangeError);
+    await expect(lab.link(a, b, { netem: { delayMs: '5' as never } })).rejects.toThrow(
+      /options\.netem\.delayMs/,
+    );
+  });
+});
+
+describe('Lab routing', () => {
+  labIt(
+    'a router forwards between two subnets; an unreachable port and net come back as ICMP',
+    async () => {
+      await using lab = await Lab.create();
+      const a = await lab.host('a');
+      const r = await lab.router('r');
+      const b = await lab.host('b');
+      await lab.link(a, r, { addresses: ['10.0.1.2/24', '10.0.1.1/24'] });
+      await lab.link(r, b, { addresses: ['10.0.2.1/24', '10.0.2.2/24'] });
+      a.route('default', { via: '10.0.1.1' });
+      b.route('default', { via: '10.0.2.1' });
+
+      const rx = b.DatagramSocket.bound(inet('10.0.2.2', 7000));
+      const tx = a.DatagramSocket.create();
+      await tx.sendTo(Buffer.from('routed'), inet('10.0.2.2', 7000));
+      const got = await rx.recvFrom(Buffer.alloc(16), soon());
+      expect((got.address as s.InetAddress).address).toBe('10.0.1.2');
+
+      const server = b.StreamSocket.listen(inet('10.0.2.2', 8000));
+      const client = await a.StreamSocket.connect(inet('10.0.2.2', 8000));
+      const conn = await server.accept(soon());
+      conn.close();
+      expect(client.localAddress().address).toBe('10.0.1.2');
+
+      // ICMP port unreachable from b, through the router: a connected UDP socket reads ECONNREFUSED.
+      const refused = a.DatagramSocket.create();
+      await refused.connect(inet('10.0.2.2', 7001));
+      await refused.send(Buffer.from('nobody'));
+      await expect(refused.recv(Buffer.alloc(8), soon())).rejects.toMatchObject({
+        code: 'ECONNREFUSED',
+      });
+
+      // ICMP net unreachable from the router, which has no route to 10.9.0.0/16. UDP takes only
+      // the hard ICMP errors (a port's, a protocol's) without IP_RECVERR; a SYN takes this one.
+      await expect(a.StreamSocket.connect(inet('10.9.0.1', 80), soon())).rejects.toMatchObject({
+        code: 'ENETUNREACH',
+      });
+    },
+  );
+});
+
+describe('Lab hosts with the lab tools', () => {
+  labIt('a capture inside a host sees the datagram that crossed its end of a link', async () => {
+    await using lab = await Lab.create();
+    const a = await lab.host('a', { addresses: ['10.0.0.1/24'] });
+    const b = await lab.host('b', { addresses: ['10.0.0.2/24'] });
+    const link = await lab.link(a, b);
+    const dir = mkdtempSync(join(tmpdir(), 'sockfd-lab-'));
+    try {
+      const cap = capture(b, { interface: link.b.name, dir });
+      const rx = b.DatagramSocket.bound(inet('10.0.0.2', 9000));
+      const tx = a.DatagramSocket.create();
+      await tx.sendTo(Buffer.from('seen-on-b'), inet('10.0.0.2', 9000));
+      await rx.recvFrom(Buffer.alloc(16), soon());
+      const file = readPcapng((await cap.stop()).bytes);
+      expect(file.interfaces.map((i) => i.name)).toEqual([link.b.name]);
+      const payloads = file.packets.map((p) => Buffer.from(p.data).toString('latin1'));
+      expect(payloads.some((p) => p.endsWith('seen-on-b'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Lab cleanup', () => {
+  labIt('close() leaves no fd behind, and its namespaces and links are gone', async () => {
+    const before = openFds();
+    const lab = await Lab.create();
+    const a = await lab.host('a', { addresses: ['10.0.0.1/24'] });
+    const b = await lab.host('b', { addresses: ['10.0.0.2/24'] });
+    await lab.link(a, b);
+    b.StreamSocket.listen(inet('10.0.0.2', 80));
+    a.DatagramSocket.bound(inet('10.0.0.1', 53));
+    expect(openFds().length).toBeGreaterThan(before.length);
+    await lab.close();
+    expect(openFds()).toEqual(before);
+    expect(a.netnsFd).toBe(-1);
+    expect(() => a.run(() => 1)).toThrow(/closed/);
+    await lab.close(); // a second close does nothing
+  });
+
+  labIt('await using closes the lab when the test body throws', async () => {
+    const before = openFds();
+    await expect(
+      (async () => {
+        await using lab = await Lab.create();
+        const a = await lab.host('a');
+        a.DatagramSocket.bound(inet('127.0.0.1'));
+        throw new Error('a failing test');
+      })(),
+    ).rejects.toThrow('a failing test');
+    expect(openFds()).toEqual(before);
+  });
+});
