@@ -2,9 +2,16 @@
 # Runs the vitest suite as a real unprivileged user (sockfd-ci, made if missing) in a copy of
 # this checkout that the user owns, with node_modules, build/ and dist/ as they are here.
 # Needs root to make the user and hand it the copy; for anyone else `npm test` is already a
-# plain user's pass. usage: npm run test:as-user [-- vitest args...]
+# plain user's pass. usage: npm run test:as-user [-- [--lab] vitest args...]
+# With --lab, vitest runs inside `sockfd lab --` (a user and network namespace of its own), as a
+# plain user runs the lab's tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+wrap=()
+if [ "${1:-}" = --lab ]; then
+  shift
+  wrap=(node dist/tools/cli.js lab --)
+fi
 
 if [ "$(id -u)" != 0 ]; then
   echo "test:as-user: skipped: needs root to make the user; as $(id -un), npm test is that pass"
@@ -29,6 +36,7 @@ echo "test:as-user: running the suite as $user (uid $(id -u "$user")) in $copy"
 keep=(PATH="$PATH" HOME="$home" USER="$user" LOGNAME="$user" LANG="${LANG:-C.UTF-8}")
 if [ -n "${npm_config_nodedir:-}" ]; then keep+=(npm_config_nodedir="$npm_config_nodedir"); fi
 runuser -u "$user" -- env -i "${keep[@]}" \
-  bash -c 'cd "$1" && shift && node_modules/.bin/vitest run "$@"' test-as-user "$copy" "$@"
+  bash -c 'cd "$1" && shift && "$@"' test-as-user "$copy" ${wrap[@]+"${wrap[@]}"} \
+  node_modules/.bin/vitest run "$@"
 rm -rf "$copy"
 echo "test:as-user: passed in $(($(date +%s) - started)) s"
