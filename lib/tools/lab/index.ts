@@ -10,6 +10,7 @@ export {
   type RouteOptions,
   labSupport,
 } from './lab.js';
+export { type BurstLoss, type Impairments, type LinkImpairments } from './impair.js';
 export { runWithLabPrivilege } from './userns.js';
 export type { BpfInstruction } from '../../sys/bpf.js';
 export {

@@ -18,6 +18,12 @@ import { StreamSocket } from '../../socket/stream.js';
 import { constants as c } from '../../sys/constants.generated.js';
 import { setns, unshare } from '../../sys/ns.js';
 import { if_nametoindex, socket as sysSocket } from '../../sys/syscalls.js';
+import {
+  type LinkImpairments,
+  type ResolvedImpairments,
+  impairs,
+  resolveLinkImpairments,
+} from './impair.js';
 import { Rtnetlink, addressBytes } from './rtnetlink.js';
 
 // The calling thread's own network namespace; /proc/self would name the main thread's.
@@ -45,11 +51,18 @@ export interface LinkOptions {
   /** The MTU of both ends. */
   mtu?: number;
   /**
-   * Impairments by the kernel's netem discipline on both ends, so a round trip sees the delay
-   * twice: `delayMs` on every packet, `loss` (0 to 1) the share dropped. A kernel without netem
-   * makes link() fail with code 'ERR_LAB_NO_NETEM'. tc-netem(8)
+   * What the link is made of. 'veth' (the default): a veth pair, impaired by the kernel's netem
+   * discipline on each end; a kernel without netem makes link() fail with code
+   * 'ERR_LAB_NO_NETEM'. 'userspace': a TUN device in each host, with a thread of this process
+   * forwarding between them and impairing the packets itself, so it needs no netem; it needs
+   * /dev/net/tun to open for this user.
    */
-  netem?: { delayMs?: number; loss?: number };
+  kind?: 'veth' | 'userspace';
+  /**
+   * What the link does to packets: one {@link Impairments} for both directions (so a round trip
+   * meets the delay twice), or `[aToB, bToA]`. tc-netem(8)
+   */
+  impair?: LinkImpairments;
 }
 
 /** One end of a link: the host it is in and its interface there. */
@@ -115,26 +128,10 @@ function validateIfName(name: unknown, what: string): asserts name is string {
   }
 }
 
-function netemOptions(netem: unknown): { delayMs: number; loss: number } | undefined {
-  if (netem === undefined) return undefined;
-  if (typeof netem !== 'object' || netem === null) {
-    throw invalidArgType('options.netem', 'of type object', netem);
-  }
-  const { delayMs = 0, loss = 0 } = netem as { delayMs?: unknown; loss?: unknown };
-  if (typeof delayMs !== 'number')
-    throw invalidArgType('options.netem.delayMs', 'of type number', delayMs);
-  if (!(delayMs >= 0 && delayMs <= 3_600_000)) {
-    throw outOfRange('options.netem.delayMs', '>= 0 and <= 3600000', delayMs);
-  }
-  if (typeof loss !== 'number') throw invalidArgType('options.netem.loss', 'of type number', loss);
-  if (!(loss >= 0 && loss <= 1)) throw outOfRange('options.netem.loss', '>= 0 and <= 1', loss);
-  return { delayMs, loss };
-}
-
 // netem over rtnetlink; a kernel without it answers ENOENT, which deserves words.
-function addNetem(nl: Rtnetlink, ifindex: number, delayMs: number, loss: number): void {
+function addNetem(nl: Rtnetlink, ifindex: number, impair: ResolvedImpairments): void {
   try {
-    nl.addNetem(ifindex, delayMs, loss);
+    nl.addNetem(ifindex, impair);
   } catch (e) {
     if ((e as { code?: string }).code !== 'ENOENT') throw e;
     throw Object.assign(
@@ -523,8 +520,8 @@ export class Lab implements AsyncDisposable {
     if (a === b) throw invalidArgValue('b', b.name, 'must be another host than a');
     if (typeof options !== 'object' || options === null)
       throw invalidArgType('options', 'of type object', options);
-    const { mtu, names, addresses, netem } = options;
-    const impair = netemOptions(netem);
+    const { mtu, names, addresses } = options;
+    const impair = resolveLinkImpairments(options.impair, 'options.impair');
     if (mtu !== undefined) {
       if (typeof mtu !== 'number') throw invalidArgType('options.mtu', 'of type number', mtu);
       if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
@@ -561,8 +558,12 @@ export class Lab implements AsyncDisposable {
     try {
       link = { a: end(a, nameA, addrA), b: end(b, nameB, addrB) };
       if (impair !== undefined) {
-        for (const e of [link.a, link.b]) {
-          e.host.rtnl((nl) => addNetem(nl, e.ifindex, impair.delayMs, impair.loss));
+        // Each end's egress: a's discipline impairs a→b, b's impairs b→a.
+        for (const [e, i] of [
+          [link.a, impair[0]],
+          [link.b, impair[1]],
+        ] as const) {
+          if (impairs(i)) e.host.rtnl((nl) => addNetem(nl, e.ifindex, i));
         }
       }
     } catch (e) {

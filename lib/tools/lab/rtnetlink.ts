@@ -11,6 +11,7 @@ import { SocketError } from '../../internal/errors.js';
 import { constants as c } from '../../sys/constants.generated.js';
 import { close, recv, send, socket } from '../../sys/syscalls.js';
 import { ipv4Bytes, ipv6Bytes } from '../packet/wire.js';
+import { type ResolvedImpairments } from './impair.js';
 
 // Netlink headers and attributes are in host byte order; addresses in network byte order.
 const LE = endianness() === 'LE';
@@ -217,7 +218,8 @@ export class Rtnetlink {
    * the conversion to the scheduler's ticks that struct tc_netem_qopt's latency would need.
    * tc-netem(8)
    */
-  addNetem(ifindex: number, delayMs: number, loss: number): void {
+  addNetem(ifindex: number, impair: ResolvedImpairments): void {
+    const { delayMs, loss } = impair;
     // struct tc_netem_qopt: latency, limit, loss, gap, duplicate, jitter (u32 each).
     const qopt = Buffer.concat([
       u32(0),

@@ -222,7 +222,7 @@ describe('Lab link options', () => {
       const b = await lab.host('b', { addresses: ['10.0.0.2/24'] });
       let link;
       try {
-        link = await lab.link(a, b, { netem: { delayMs: 50 } });
+        link = await lab.link(a, b, { impair: { delayMs: 50 } });
       } catch (e) {
         expect(e).toMatchObject({ code: 'ERR_LAB_NO_NETEM', cause: { code: 'ENOENT' } });
         console.warn(`netem delay not measured: ${(e as Error).message}`);
@@ -244,9 +244,9 @@ describe('Lab link options', () => {
     await using lab = await Lab.create();
     const a = await lab.host('a');
     const b = await lab.host('b');
-    await expect(lab.link(a, b, { netem: { loss: 2 } })).rejects.toThrow(RangeError);
-    await expect(lab.link(a, b, { netem: { delayMs: '5' as never } })).rejects.toThrow(
-      /options\.netem\.delayMs/,
+    await expect(lab.link(a, b, { impair: { loss: 2 } })).rejects.toThrow(RangeError);
+    await expect(lab.link(a, b, { impair: { delayMs: '5' as never } })).rejects.toThrow(
+      /options\.impair\.delayMs/,
     );
   });
 });
