@@ -157,6 +157,15 @@ export class Rtnetlink {
     this.request(c.RTM_NEWLINK, 0, ifinfomsg(ifindex, c.IFF_UP, c.IFF_UP), 'RTM_NEWLINK');
   }
 
+  /** Sets the MTU of the interface with index `ifindex` (IFLA_MTU). */
+  setMtu(ifindex: number, mtu: number): void {
+    const body = Buffer.concat([
+      ifinfomsg(ifindex),
+      encodeAttrs([{ type: c.IFLA_MTU, data: u32(mtu) }]),
+    ]);
+    this.request(c.RTM_NEWLINK, 0, body, 'RTM_NEWLINK');
+  }
+
   /** Deletes the interface with index `ifindex` (a veth end takes its peer with it). */
   deleteLink(ifindex: number): void {
     this.request(c.RTM_DELLINK, 0, ifinfomsg(ifindex), 'RTM_DELLINK');
