@@ -316,6 +316,7 @@ static Napi::Value LinkStart(const Napi::CallbackInfo& info) {
       !ReadInt(env, info[1], "fdB", 0, INT32_MAX, &b) || !ReadImpair(env, info[2], impair)) {
     return Napi::Value();
   }
+  if (a == b) return Result(info.Env(), -EINVAL);  // one fd would be closed twice
   for (int fd : {a, b}) {
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return Result(info.Env(), -errno);
