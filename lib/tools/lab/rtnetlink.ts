@@ -16,7 +16,6 @@ import { type ResolvedImpairments } from './impair.js';
 // Netlink headers and attributes are in host byte order; addresses in network byte order.
 const LE = endianness() === 'LE';
 const NLMSG_HDRLEN = 16;
-const IFA_F_NODAD = 0x02; // linux/if_addr.h: IPv6 addresses usable at once, no duplicate probe.
 
 const align4 = (n: number): number => (n + 3) & ~3;
 
@@ -165,7 +164,8 @@ export class Rtnetlink {
   /** Adds `address`/`prefix` to the interface with index `ifindex`. */
   addAddress(ifindex: number, address: string, prefix: number): void {
     const { family, bytes } = addressBytes(address);
-    const flags = family === c.AF_INET6 ? IFA_F_NODAD : 0;
+    // IPv6 addresses usable at once, without a duplicate probe.
+    const flags = family === c.AF_INET6 ? c.IFA_F_NODAD : 0;
     const msg = Buffer.concat([
       Buffer.from([family, prefix, flags, c.RT_SCOPE_UNIVERSE]),
       u32(ifindex),
