@@ -61,7 +61,10 @@ export interface LinkOptions {
   kind?: 'veth' | 'userspace';
   /**
    * What the link does to packets: one {@link Impairments} for both directions (so a round trip
-   * meets the delay twice), or `[aToB, bToA]`. tc-netem(8)
+   * meets the delay twice), or `[aToB, bToA]`. On a veth link the kernel's netem applies them at
+   * each end's egress, with its own rounding and limits (a rate in whole bytes per second of
+   * Ethernet frames, a delay that overlaps the rate's queue, a jitter capped near 2.1 s), which
+   * {@link Impairments} notes field by field. tc-netem(8)
    */
   impair?: LinkImpairments;
 }
