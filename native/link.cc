@@ -213,13 +213,6 @@ static void Run(Link* link) {
   uint64_t seq = 0;
   std::vector<uint8_t> buf(65536);
   while (!link->stop.load(std::memory_order_acquire)) {
-    {
-      std::lock_guard<std::mutex> lock(link->mu);
-      if (link->pending_set) {
-        for (int i = 0; i < 2; i++) Configure(link->dir[i], link->pending[i], i);
-        link->pending_set = false;
-      }
-    }
     int64_t now = NowNs();
     int64_t next = -1;
     for (Direction& d : link->dir) {
@@ -252,6 +245,15 @@ static void Run(Link* link) {
       uint64_t v;
       ssize_t ignored = read(link->wake, &v, sizeof v);
       (void)ignored;
+    }
+    // New impairments apply to every packet read after linkConfigure() returned: it set them
+    // before the sends that woke us, so they are taken before reading.
+    {
+      std::lock_guard<std::mutex> lock(link->mu);
+      if (link->pending_set) {
+        for (int i = 0; i < 2; i++) Configure(link->dir[i], link->pending[i], i);
+        link->pending_set = false;
+      }
     }
     now = NowNs();
     for (int i = 0; i < 2; i++) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run test:asan`: builds the addon with AddressSanitizer and UndefinedBehaviorSanitizer
-# and runs the whole vitest suite on it, with the ASan runtime preloaded into node.
+# and runs the whole vitest suite on it (or the test files given), with the ASan runtime
+# preloaded into node.
 #
 # The build happens in a copy of the package under build/asan/ (sources, dist/ and a link to
 # node_modules), so build/Release stays the regular addon and `npm test` is unaffected, even
@@ -65,5 +66,5 @@ cd "$tree"
 export LD_PRELOAD=$libasan
 export ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-"$root/node_modules/.bin/vitest" run
+"$root/node_modules/.bin/vitest" run "$@"
 echo "test:asan: passed in $(($(date +%s) - started)) s with no sanitizer report"

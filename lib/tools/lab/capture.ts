@@ -27,6 +27,9 @@ import {
 } from './pcapng.js';
 
 const c = native.constants as Record<
+  | 'ARPHRD_ETHER'
+  | 'ARPHRD_LOOPBACK'
+  | 'ARPHRD_NONE'
   | 'AF_PACKET'
   | 'SOCK_RAW'
   | 'SOCK_NONBLOCK'
@@ -91,13 +94,11 @@ const CONTROL_LENGTH = 64;
 const RECEIVE_BUFFER = 8 << 20;
 
 // sll_hatype to a pcapng link type: what the frames a SOCK_RAW packet socket returns start with.
-const ARPHRD_ETHER = 1;
-const ARPHRD_LOOPBACK = 772;
-const ARPHRD_NONE = 0xfffe;
+// A TUN device (a userspace link's end) is ARPHRD_NONE: its packets start with the IP header.
 const LINK_TYPES = new Map([
-  [ARPHRD_ETHER, LINKTYPE_ETHERNET],
-  [ARPHRD_LOOPBACK, LINKTYPE_ETHERNET],
-  [ARPHRD_NONE, LINKTYPE_RAW],
+  [c.ARPHRD_ETHER, LINKTYPE_ETHERNET],
+  [c.ARPHRD_LOOPBACK, LINKTYPE_ETHERNET],
+  [c.ARPHRD_NONE, LINKTYPE_RAW],
 ]);
 
 // What capture() passes the constructor; user code has no way to.
