@@ -227,6 +227,8 @@ export interface Native {
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
   unshare(flags: number): number;
   setns(fd: number, nstype: number): number;
+  /** An fd of the calling thread's network namespace, owned (see ownFd); -errno. native/ns.cc */
+  openThreadNetns(): number;
   ifNameToIndex(name: string): number;
   /** native/epoll.cc: fd, 0 or the ready count; -errno. `events` is the u32 mask as an int32. */
   epoll_create1(flags: number): number;

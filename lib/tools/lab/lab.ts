@@ -6,18 +6,19 @@
 // returning or throwing: a socket keeps the namespace it was created in, so what is made inside
 // can be used from anywhere afterwards. An async function cannot run inside: its awaits resume
 // after run() has already moved the thread back.
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
-import { invalidArgType, invalidArgValue, outOfRange } from '../../internal/errors.js';
+import { check, invalidArgType, invalidArgValue, outOfRange } from '../../internal/errors.js';
 import { type SocketBase } from '../../socket/base.js';
 import { DatagramSocket } from '../../socket/datagram.js';
 import { RawSocket } from '../../socket/raw.js';
 import { SeqPacketSocket } from '../../socket/seqpacket.js';
 import { StreamSocket } from '../../socket/stream.js';
 import { constants as c } from '../../sys/constants.generated.js';
+import { native } from '../../sys/native.js';
 import { setns, unshare } from '../../sys/ns.js';
-import { if_nametoindex, socket as sysSocket } from '../../sys/syscalls.js';
+import { close as closeFd, if_nametoindex, socket as sysSocket } from '../../sys/syscalls.js';
 import {
   type LinkImpairments,
   type ResolvedImpairments,
@@ -26,12 +27,20 @@ import {
 } from './impair.js';
 import { Rtnetlink, addressBytes } from './rtnetlink.js';
 
-// The calling thread's own network namespace; /proc/self would name the main thread's.
+// The calling thread's own network namespace (what native/ns.cc opens); /proc/self would name
+// the main thread's.
 const THREAD_NETNS = '/proc/thread-self/ns/net';
 const IFNAMSIZ = 16;
 
 // How many run()s this thread is inside, across labs.
 let depth = 0;
+
+// This thread's network namespace as an fd owned by this environment (native/ns.cc): a worker
+// that ends or is terminated with its lab open closes it at teardown, so the namespace goes with
+// the worker. closeFd() (the addon's close) takes it out of the owned set. proc(5)
+function openThreadNetns(): number {
+  return check(native.openThreadNetns(), 'open');
+}
 
 /** Options of {@link Lab.host}. */
 export interface HostOptions {
@@ -373,7 +382,7 @@ export class Host {
   closeNetns(): void {
     const fd = this.#netns;
     this.#netns = -1;
-    if (fd >= 0) closeSync(fd);
+    if (fd >= 0) closeFd(fd);
   }
 }
 
@@ -405,7 +414,7 @@ export class Lab implements AsyncDisposable {
       throw Object.assign(new Error(`sockfd lab: ${support.reason}`), {
         code: 'ERR_LAB_UNSUPPORTED',
       });
-    return new Lab(openSync(THREAD_NETNS, 'r'));
+    return new Lab(openThreadNetns());
   }
 
   get closed(): boolean {
@@ -431,7 +440,7 @@ export class Lab implements AsyncDisposable {
   inside<T>(netns: number, fn: () => T): T {
     this.#live();
     // Where the thread is now, whichever lab's run() it may be inside: one open(2) per run.
-    const back = openSync(THREAD_NETNS, 'r');
+    const back = openThreadNetns();
     try {
       setns(netns, c.CLONE_NEWNET);
       depth++;
@@ -442,7 +451,7 @@ export class Lab implements AsyncDisposable {
         returnTo(back);
       }
     } finally {
-      closeSync(back);
+      closeFd(back);
     }
   }
 
@@ -467,11 +476,11 @@ export class Lab implements AsyncDisposable {
       throw invalidArgType('options', 'of type object', options);
     const addresses = addressList(options.addresses, 'options.addresses');
     this.#live();
-    const back = openSync(THREAD_NETNS, 'r');
+    const back = openThreadNetns();
     let netns = -1;
     try {
       unshare(c.CLONE_NEWNET);
-      netns = openSync(THREAD_NETNS, 'r');
+      netns = openThreadNetns();
       const nl = new Rtnetlink();
       try {
         nl.linkUp(if_nametoindex('lo'));
@@ -479,11 +488,11 @@ export class Lab implements AsyncDisposable {
         nl.close();
       }
     } catch (e) {
-      if (netns >= 0) closeSync(netns);
+      if (netns >= 0) closeFd(netns);
       throw e;
     } finally {
       returnTo(back);
-      closeSync(back);
+      closeFd(back);
     }
     const host = new Host(this, name, netns, addresses);
     this.#hosts.set(name, host);
@@ -613,7 +622,7 @@ export class Lab implements AsyncDisposable {
     this.#hosts.clear();
     const origin = this.#origin;
     this.#origin = -1;
-    closeSync(origin);
+    closeFd(origin);
     if (errors.length > 0) throw new AggregateError(errors, 'sockfd lab: closing failed');
   }
 
@@ -650,14 +659,14 @@ export function labSupport(): { ok: true } | { ok: false; reason: string } {
     return { ok: false, reason: 'network namespaces are Linux only' };
   let origin: number;
   try {
-    origin = openSync(THREAD_NETNS, 'r');
+    origin = openThreadNetns();
   } catch (e) {
     return { ok: false, reason: `cannot open ${THREAD_NETNS}: ${(e as Error).message}` };
   }
   try {
     unshare(c.CLONE_NEWNET);
   } catch (e) {
-    closeSync(origin);
+    closeFd(origin);
     return {
       ok: false,
       reason:
@@ -669,7 +678,7 @@ export function labSupport(): { ok: true } | { ok: false; reason: string } {
   try {
     returnTo(origin);
   } finally {
-    closeSync(origin);
+    closeFd(origin);
   }
   return { ok: true };
 }

@@ -2,6 +2,7 @@
 // between two subnets. Needs CAP_SYS_ADMIN over this process's network namespace: root, or a
 // user namespace (`npx sockfd lab -- npx vitest run test/tools/lab`); skipped with the reason
 // otherwise.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -345,4 +346,25 @@ describe('Lab cleanup', () => {
     ).rejects.toThrow('a failing test');
     expect(openFds()).toEqual(before);
   });
+
+  labIt(
+    "a worker's lab goes with the worker, however it ends, with or without Node's fd tracking",
+    () => {
+      // Ten workers, each with a lab of two hosts, a veth link and a socket in each host: terminated
+      // mid-await, terminated inside a host.run(), ending on their own with the lab open, by
+      // process.exit(), and closing the lab; each way with trackUnmanagedFds on and off.
+      const out = execFileSync(
+        process.execPath,
+        [join(__dirname, '..', '..', 'children', 'lab-worker.js')],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(JSON.parse(out)).toMatchObject({
+        workers: 10,
+        fdsLeft: [],
+        threadsInHosts: [],
+        witnesses: 20,
+        witnessesLeft: [],
+      });
+    },
+  );
 });
