@@ -19,6 +19,7 @@ import {
   readPcapng,
   withTimeout,
 } from '../../../lib/tools/lab/index.js';
+import { Rtnetlink } from '../../../lib/tools/lab/rtnetlink.js';
 
 const { AF_INET, SOCK_DGRAM } = s.constants;
 
@@ -55,6 +56,26 @@ function openFds(): string[] {
     }
   }
   return list.sort();
+}
+
+/** Whether interface `name` exists on `host`. if_nametoindex(3) */
+function hasInterface(host: Host, name: string): boolean {
+  try {
+    host.ifindex(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `done()` holds, checking every 20 ms, for at most `ms`; says whether it did. */
+async function eventually(done: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
 }
 
 /** Interface `name`'s MTU on `host`: SIOCGIFMTU, whose struct ifreq holds an int after the name. */
@@ -462,6 +483,43 @@ describe('Lab cleanup', () => {
         witnesses: 20,
         witnessesLeft: [],
       });
+    },
+  );
+
+  labIt(
+    'a socket made inside run() keeps its host past close(), which goes with that socket',
+    async () => {
+      // A dead namespace cannot be looked up, so a witness: a veth from a namespace w of another
+      // lab into a. Deleting a namespace deletes its veth ends, and with them their peers in w.
+      await using witnesses = await Lab.create();
+      const w = await witnesses.host('w');
+      const lab = await Lab.create();
+      const a = await lab.host('a');
+      const netnsOfA = readlinkSync(`/proc/self/fd/${a.netnsFd}`);
+      const nl = new Rtnetlink();
+      try {
+        nl.addVeth(
+          { name: 'witness-w', netns: w.netnsFd },
+          { name: 'witness-a', netns: a.netnsFd },
+        );
+      } finally {
+        nl.close();
+      }
+      const kept = a.run(() => s.socket(AF_INET, SOCK_DGRAM));
+      try {
+        await lab.close();
+        // No fd of the process names a's namespace any more, yet it lives on in the socket: its
+        // loopback carries a datagram, and the witness stays.
+        expect(openFds().filter((fd) => fd.endsWith(netnsOfA))).toEqual([]);
+        s.bind(kept, inet('127.0.0.1'));
+        s.sendto(kept, Buffer.from('alive'), 0, s.getsockname(kept) as s.InetAddress);
+        expect(s.recv(kept, Buffer.alloc(8))).toBe(5);
+        expect(await eventually(() => !hasInterface(w, 'witness-w'), 200)).toBe(false);
+      } finally {
+        s.close(kept);
+      }
+      // The kernel dismantles a namespace in a workqueue after its last reference goes.
+      expect(await eventually(() => !hasInterface(w, 'witness-w'), 10_000)).toBe(true);
     },
   );
 });
