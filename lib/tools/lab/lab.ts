@@ -396,9 +396,10 @@ export class Host {
 
 /**
  * A network lab: hosts (network namespaces) and links (veth pairs) made from this process, all
- * removed by {@link Lab.close} or `await using`. Needs CAP_SYS_ADMIN over the current network
- * namespace: root, or a user namespace (`npx sockfd lab -- <cmd>`); {@link labSupport} says
- * whether this process has it.
+ * removed by {@link Lab.close} or `await using`. A lab made in a worker thread moves only that
+ * thread, and goes with the worker if it ends or is terminated first. Needs CAP_SYS_ADMIN over
+ * the current network namespace: root, or a user namespace (`npx sockfd lab -- <cmd>`);
+ * {@link labSupport} says whether this process has it.
  */
 export class Lab implements AsyncDisposable {
   // This thread's namespace when the lab was made, held so the lab can tell it is open.
