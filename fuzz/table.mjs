@@ -666,6 +666,13 @@ export function nativeTable(c, native) {
         return null;
       },
     },
+    // Names that never make a device in this process's namespace: 'lo' exists and is not a
+    // TUN (TUNSETIFF: EINVAL), the rest fail the name's checks.
+    tunOpen: {
+      args: [['any', fc.oneof(fc.constantFrom('lo', '', 'x'.repeat(16), 'a\0b'), S.scalar)]],
+      creates: (r) => (typeof r === 'number' && r >= 0 ? [r] : []),
+    },
+    openThreadNetns: { args: [], creates: (r) => (typeof r === 'number' && r >= 0 ? [r] : []) },
     linkConfigure: {
       args: [
         ['any', linkId],

@@ -27,6 +27,9 @@ EnvData* GetEnvData(napi_env env);
 // Deletes a poll.cc EnvState. poll.cc
 void DeletePollState(EnvState* state);
 
+// Makes `fd` one this environment's teardown closes. owners.cc
+void OwnFd(napi_env env, int fd);
+
 // Forgets an owned fd, which its owner has closed or given up. owners.cc
 void DisownFd(napi_env env, int fd);
 

@@ -15,15 +15,19 @@
 #include <mutex>
 #include <queue>
 #include <random>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #ifdef __linux__
 #include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <time.h>
 #endif
@@ -308,6 +312,36 @@ static void StopLink(Link* link) {
   delete link;
 }
 
+// tunOpen(name) -> the fd of a new TUN interface `name` (IFF_TUN | IFF_NO_PI: IP packets with
+// no extra header) in the calling thread's network namespace, or -errno; -errno - 4096 when
+// /dev/net/tun itself did not open. The fd is owned by this environment from the moment it
+// exists, so a worker terminated before linkStart() takes it cannot leak it; and it is not
+// fs.openSync's, whose fds a worker's Node closes again at exit. TUNSETIFF, tuntap docs
+static Napi::Value TunOpen(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (!info[0].IsString()) {
+    ThrowTypeError(env, "ERR_INVALID_ARG_TYPE", "The \"name\" argument must be of type string");
+    return Napi::Value();
+  }
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (name.empty() || name.size() >= IFNAMSIZ || name.find('\0') != std::string::npos) {
+    ThrowRangeError(env, "ERR_OUT_OF_RANGE", "The \"name\" argument must be 1 to 15 bytes");
+    return Napi::Value();
+  }
+  int fd = Retry([] { return open("/dev/net/tun", O_RDWR | O_CLOEXEC); });
+  if (fd < 0) return Result(env, fd - 4096);
+  ifreq req{};
+  memcpy(req.ifr_name, name.data(), name.size());
+  req.ifr_flags = IFF_TUN | IFF_NO_PI;
+  if (ioctl(fd, TUNSETIFF, &req) < 0) {
+    int err = errno;
+    close(fd);
+    return Result(env, -err);
+  }
+  OwnFd(env, fd);
+  return Result(env, fd);
+}
+
 // linkStart(fdA, fdB, params: Float64Array(22)) -> id, or -errno. The link owns both fds from
 // then on: packets read from fdA are written to fdB and back, each direction impaired by its
 // half of params. On failure the fds stay the caller's.
@@ -355,6 +389,9 @@ static Napi::Value LinkStart(const Napi::CallbackInfo& info) {
     g_links[link->id] = link;
   }
   GetEnvData(env)->links.insert(link->id);
+  // The link's now: the environment's teardown stops it, which closes them.
+  DisownFd(env, a);
+  DisownFd(env, b);
   return Napi::Number::New(env, link->id);
 }
 
@@ -445,13 +482,14 @@ void StopLinks(EnvData* d) {
 #else  // !__linux__: TUN devices are Linux's.
 
 static Napi::Value NoLinks(const Napi::CallbackInfo& info) { return Result(info.Env(), -ENOSYS); }
-static constexpr auto LinkStart = NoLinks, LinkConfigure = NoLinks, LinkStats = NoLinks,
-                      LinkStop = NoLinks;
+static constexpr auto TunOpen = NoLinks, LinkStart = NoLinks, LinkConfigure = NoLinks,
+                      LinkStats = NoLinks, LinkStop = NoLinks;
 void StopLinks(EnvData* d) {}
 
 #endif
 
 void InitLink(Napi::Env env, Napi::Object exports) {
+  exports.Set("tunOpen", Napi::Function::New(env, TunOpen, "tunOpen"));
   exports.Set("linkStart", Napi::Function::New(env, LinkStart, "linkStart"));
   exports.Set("linkConfigure", Napi::Function::New(env, LinkConfigure, "linkConfigure"));
   exports.Set("linkStats", Napi::Function::New(env, LinkStats, "linkStats"));

@@ -3,9 +3,11 @@
 // one thread between network namespaces. A new *user* namespace is the exception: the kernel
 // refuses it (EINVAL) to any process with more than one thread. unshare(2), setns(2)
 #ifdef __linux__
+#include <fcntl.h>
 #include <sched.h>
 #endif
 
+#include "env.h"
 #include "exports.h"
 #include "syscall.h"
 
@@ -37,9 +39,26 @@ static napi_value Setns(napi_env env, napi_callback_info cb) {
 #endif
 }
 
+// openThreadNetns() -> an fd of the calling thread's network namespace, or -errno. The fd is
+// owned by this environment from the moment it exists (owners.cc): a worker that ends or is
+// terminated before closing it closes it at teardown, so a namespace it holds does not outlive
+// the worker. Opened here rather than with fs.openSync, whose fds a worker's Node tracks and
+// closes itself (trackUnmanagedFds): that number, once closed through close(), would be closed
+// a second time. proc(5) /proc/thread-self/ns/net, open(2)
+static napi_value OpenThreadNetns(napi_env env, napi_callback_info cb) {
+#ifdef __linux__
+  int fd = Retry([] { return open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC); });
+  if (fd >= 0) OwnFd(env, fd);
+  return NumberValue(env, fd);
+#else
+  return NumberValue(env, -ENOSYS);
+#endif
+}
+
 void InitNs(Napi::Env env, Napi::Object exports) {
   ExportFunction(env, exports, "unshare", Unshare);
   ExportFunction(env, exports, "setns", Setns);
+  ExportFunction(env, exports, "openThreadNetns", OpenThreadNetns);
 }
 
 }  // namespace sockfd

@@ -2,7 +2,8 @@
 // Node's own handles do when a worker ends. lib/socket/base.ts adds an fd when an object takes
 // it and removes it when the object detaches it; close(fd) through the addon removes it
 // (socket.cc), so a closed fd, whose number may be reused, is never closed again here.
-// fds made with the syscall layer are never added: they stay the caller's.
+// fds made with the syscall layer are never added: they stay the caller's. The lab's namespace
+// fds (ns.cc) and rtnetlink sockets are owned the same way, so a worker's lab goes with it.
 #include <unistd.h>
 
 #include "args.h"
@@ -16,7 +17,7 @@ namespace sockfd {
 static Napi::Value Own(const Napi::CallbackInfo& info) {
   int fd;
   if (!ArgFd(info, 0, &fd)) return Napi::Value();
-  GetEnvData(info.Env())->owned.insert(fd);
+  OwnFd(info.Env(), fd);
   return info.Env().Undefined();
 }
 
@@ -26,6 +27,10 @@ static Napi::Value Disown(const Napi::CallbackInfo& info) {
   if (!ArgFd(info, 0, &fd)) return Napi::Value();
   DisownFd(info.Env(), fd);
   return info.Env().Undefined();
+}
+
+void OwnFd(napi_env env, int fd) {
+  if (EnvData* d = GetEnvData(env)) d->owned.insert(fd);
 }
 
 void DisownFd(napi_env env, int fd) {

@@ -227,6 +227,8 @@ export interface Native {
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
   unshare(flags: number): number;
   setns(fd: number, nstype: number): number;
+  /** An fd of the calling thread's network namespace, owned (see ownFd); -errno. native/ns.cc */
+  openThreadNetns(): number;
   ifNameToIndex(name: string): number;
   /** native/epoll.cc: fd, 0 or the ready count; -errno. `events` is the u32 mask as an int32. */
   epoll_create1(flags: number): number;
@@ -274,6 +276,11 @@ export interface Native {
   /** Takes `fd` out of them, for a detach; close() through the addon does that itself. */
   disownFd(fd: number): void;
 
+  /**
+   * Opens /dev/net/tun and makes TUN interface `name` in the calling thread's network namespace:
+   * an fd this environment owns, -errno, or -errno - 4096 when /dev/net/tun did not open.
+   */
+  tunOpen(name: string): number;
   /**
    * Starts a thread forwarding packets between two TUN fds, which it owns from then on; each
    * direction impaired by its 11 numbers of `params` (lib/tools/lab/userspace.ts). Returns the

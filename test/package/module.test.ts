@@ -1,6 +1,7 @@
 // The package as a user imports it: from CommonJS and from ESM, with types, through the built
 // dist/ and the package.json exports map.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -50,5 +51,24 @@ describe('package entry points', () => {
     expect(obj).toBe(named);
     expect(obj).toBeGreaterThan(0);
     expect(fn).toBe('function');
+  });
+
+  it("sockfd/lab's published types show Host and Lab without their internals", () => {
+    const dts = readFileSync(join(root, 'dist', 'tools', 'lab', 'lab.d.ts'), 'utf8');
+    // What Lab and Host use of each other: a member declared under any of these names leaks it.
+    const internals = [
+      'enter',
+      'rtnl',
+      'inside',
+      'track',
+      'nextInterfaceName',
+      'takePendingAddresses',
+      'closeNetns',
+    ];
+    for (const name of internals) expect(dts).not.toMatch(new RegExp(`^\\s*${name}\\s*[<(]`, 'm'));
+    expect(dts).not.toContain('@internal');
+    expect(dts).not.toContain('Rtnetlink');
+    // Neither class can be constructed by users, nor do their types say with what.
+    expect(dts.match(/constructor\(.*\)/g)).toEqual(['constructor()', 'constructor()']);
   });
 });

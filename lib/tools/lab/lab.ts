@@ -6,18 +6,19 @@
 // returning or throwing: a socket keeps the namespace it was created in, so what is made inside
 // can be used from anywhere afterwards. An async function cannot run inside: its awaits resume
 // after run() has already moved the thread back.
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
-import { invalidArgType, invalidArgValue, outOfRange } from '../../internal/errors.js';
+import { check, invalidArgType, invalidArgValue, outOfRange } from '../../internal/errors.js';
 import { type SocketBase } from '../../socket/base.js';
 import { DatagramSocket } from '../../socket/datagram.js';
 import { RawSocket } from '../../socket/raw.js';
 import { SeqPacketSocket } from '../../socket/seqpacket.js';
 import { StreamSocket } from '../../socket/stream.js';
 import { constants as c } from '../../sys/constants.generated.js';
+import { native } from '../../sys/native.js';
 import { setns, unshare } from '../../sys/ns.js';
-import { if_nametoindex, socket as sysSocket } from '../../sys/syscalls.js';
+import { close as closeFd, if_nametoindex, socket as sysSocket } from '../../sys/syscalls.js';
 import {
   type LinkImpairments,
   type ResolvedImpairments,
@@ -27,12 +28,20 @@ import {
 import { Rtnetlink, addressBytes } from './rtnetlink.js';
 import { Forwarder, type LinkStats, openTun, tunSupport } from './userspace.js';
 
-// The calling thread's own network namespace; /proc/self would name the main thread's.
+// The calling thread's own network namespace (what native/ns.cc opens); /proc/self would name
+// the main thread's.
 const THREAD_NETNS = '/proc/thread-self/ns/net';
 const IFNAMSIZ = 16;
 
 // How many run()s this thread is inside, across labs.
 let depth = 0;
+
+// This thread's network namespace as an fd owned by this environment (native/ns.cc): a worker
+// that ends or is terminated with its lab open closes it at teardown, so the namespace goes with
+// the worker. closeFd() (the addon's close) takes it out of the owned set. proc(5)
+function openThreadNetns(): number {
+  return check(native.openThreadNetns(), 'open');
+}
 
 /** Options of {@link Lab.host}. */
 export interface HostOptions {
@@ -176,6 +185,24 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   );
 }
 
+// What Lab and Host reach in each other, kept off their public types and so out of the
+// published .d.ts: each class's static block, which may use its #private members, sets its part.
+let newHost: (lab: Lab, name: string, netns: number, addresses: string[]) => Host;
+/** Runs `fn` with an rtnetlink socket in `host`'s namespace. */
+let rtnl: <T>(host: Host, fn: (nl: Rtnetlink) => T) => T;
+/** The next default interface name on `host`. */
+let nextInterfaceName: (host: Host) => string;
+/** Takes `host`'s addresses from HostOptions, once. */
+let takePendingAddresses: (host: Host) => string[];
+/** Closes `host`'s namespace fd; the namespace goes when its last socket does. */
+let closeNetns: (host: Host) => void;
+/** setns into `netns`, run `fn`, setns back to where the thread was. */
+let inside: <T>(lab: Lab, netns: number, fn: () => T) => T;
+/** Adds a socket a host's helper made to those closed with the lab if still open. */
+let track: (lab: Lab, s: SocketBase) => void;
+/** Runs `fn` inside `host`'s namespace, without run()'s checks. */
+let enter: <T>(host: Host, fn: () => T) => T;
+
 /**
  * A host of a {@link Lab}: a network namespace of its own, with loopback up. Make its sockets
  * with its helpers (`host.StreamSocket.listen(…)`, `host.socket(…)`) or inside `host.run(…)`.
@@ -188,12 +215,29 @@ export class Host {
   // Addresses from HostOptions waiting for the host's first link.
   #pending: string[];
 
-  /** @internal Made by {@link Lab.host}. */
-  constructor(lab: Lab, name: string, netns: number, addresses: string[]) {
+  // Made by Lab.host().
+  private constructor(lab: Lab, name: string, netns: number, addresses: string[]) {
     this.#lab = lab;
     this.name = name;
     this.#netns = netns;
     this.#pending = addresses;
+  }
+
+  static {
+    newHost = (lab, name, netns, addresses) => new Host(lab, name, netns, addresses);
+    rtnl = (host, fn) => host.#rtnl(fn);
+    enter = (host, fn) => host.#enter(fn);
+    nextInterfaceName = (host) => `eth${host.#nextIf++}`;
+    takePendingAddresses = (host) => {
+      const p = host.#pending;
+      host.#pending = [];
+      return p;
+    };
+    closeNetns = (host) => {
+      const fd = host.#netns;
+      host.#netns = -1;
+      if (fd >= 0) closeFd(fd);
+    };
   }
 
   /** The fd of this host's network namespace (for setns(2)); -1 once the lab is closed. */
@@ -219,7 +263,7 @@ export class Host {
         'must be synchronous: an async function would continue outside the namespace after its first await',
       );
     }
-    const r = this.enter(fn);
+    const r = this.#enter(fn);
     if (isThenable(r)) {
       // The work after its first await would run in the wrong namespace; say so instead.
       Promise.resolve(r).catch(() => {});
@@ -232,9 +276,9 @@ export class Host {
     return r;
   }
 
-  /** @internal run() without the checks, for the helpers that start async work on purpose. */
-  enter<T>(fn: () => T): T {
-    return this.#lab.inside(this.#liveNetns(), fn);
+  // run() without the checks, for the helpers that start async work on purpose.
+  #enter<T>(fn: () => T): T {
+    return inside(this.#lab, this.#liveNetns(), fn);
   }
 
   #liveNetns(): number {
@@ -244,25 +288,25 @@ export class Host {
 
   /** A socket fd in this host's namespace; the caller owns it. socket(2) */
   socket(domain: number, type: number, protocol = 0): number {
-    return this.enter(() => sysSocket(domain, type, protocol));
+    return this.#enter(() => sysSocket(domain, type, protocol));
   }
 
   #track<S extends SocketBase>(s: S): S {
-    this.#lab.track(s);
+    track(this.#lab, s);
     return s;
   }
 
   /** StreamSocket's constructors, making the socket in this host's namespace. */
   readonly StreamSocket = {
     create: ((...args: Parameters<typeof StreamSocket.create>) =>
-      this.#track(this.enter(() => StreamSocket.create(...args)))) as typeof StreamSocket.create,
+      this.#track(this.#enter(() => StreamSocket.create(...args)))) as typeof StreamSocket.create,
     listen: ((...args: Parameters<typeof StreamSocket.listen>) =>
-      this.#track(this.enter(() => StreamSocket.listen(...args)))) as typeof StreamSocket.listen,
+      this.#track(this.#enter(() => StreamSocket.listen(...args)))) as typeof StreamSocket.listen,
     // The socket is made synchronously inside, before the first await; the connection
     // completes from outside, in the socket's own namespace.
     connect: (async (...args: Parameters<typeof StreamSocket.connect>) =>
       this.#track(
-        await this.enter(() => StreamSocket.connect(...args)),
+        await this.#enter(() => StreamSocket.connect(...args)),
       )) as typeof StreamSocket.connect,
   };
 
@@ -270,38 +314,38 @@ export class Host {
   readonly DatagramSocket = {
     create: ((...args: Parameters<typeof DatagramSocket.create>) =>
       this.#track(
-        this.enter(() => DatagramSocket.create(...args)),
+        this.#enter(() => DatagramSocket.create(...args)),
       )) as typeof DatagramSocket.create,
     bound: ((...args: Parameters<typeof DatagramSocket.bound>) =>
-      this.#track(this.enter(() => DatagramSocket.bound(...args)))) as typeof DatagramSocket.bound,
+      this.#track(this.#enter(() => DatagramSocket.bound(...args)))) as typeof DatagramSocket.bound,
   };
 
   /** SeqPacketSocket's constructors, making the socket in this host's namespace. */
   readonly SeqPacketSocket = {
     create: ((...args: Parameters<typeof SeqPacketSocket.create>) =>
       this.#track(
-        this.enter(() => SeqPacketSocket.create(...args)),
+        this.#enter(() => SeqPacketSocket.create(...args)),
       )) as typeof SeqPacketSocket.create,
     listen: ((...args: Parameters<typeof SeqPacketSocket.listen>) =>
       this.#track(
-        this.enter(() => SeqPacketSocket.listen(...args)),
+        this.#enter(() => SeqPacketSocket.listen(...args)),
       )) as typeof SeqPacketSocket.listen,
     connect: (async (...args: Parameters<typeof SeqPacketSocket.connect>) =>
       this.#track(
-        await this.enter(() => SeqPacketSocket.connect(...args)),
+        await this.#enter(() => SeqPacketSocket.connect(...args)),
       )) as typeof SeqPacketSocket.connect,
   };
 
   /** RawSocket's constructor, making the socket in this host's namespace. */
   readonly RawSocket = {
     create: ((...args: Parameters<typeof RawSocket.create>) =>
-      this.#track(this.enter(() => RawSocket.create(...args)))) as typeof RawSocket.create,
+      this.#track(this.#enter(() => RawSocket.create(...args)))) as typeof RawSocket.create,
   };
 
   /** The index of interface `name` in this host. if_nametoindex(3) */
   ifindex(name: string): number {
     validateIfName(name, 'name');
-    return this.enter(() => if_nametoindex(name));
+    return this.#enter(() => if_nametoindex(name));
   }
 
   /** Adds an address ('10.0.0.1/24') to interface `dev`. rtnetlink(7) RTM_NEWADDR */
@@ -361,28 +405,11 @@ export class Host {
       family === 'inet'
         ? '/proc/sys/net/ipv4/ip_forward'
         : '/proc/sys/net/ipv6/conf/all/forwarding';
-    this.enter(() => writeFileSync(path, on ? '1' : '0'));
-  }
-
-  /** @internal The next default interface name on this host. */
-  nextInterfaceName(): string {
-    return `eth${this.#nextIf++}`;
-  }
-
-  /** @internal Takes the addresses from HostOptions, once. */
-  takePendingAddresses(): string[] {
-    const p = this.#pending;
-    this.#pending = [];
-    return p;
-  }
-
-  /** @internal Runs `fn` with an rtnetlink socket in this host's namespace. */
-  rtnl<T>(fn: (nl: Rtnetlink) => T): T {
-    return this.#rtnl(fn);
+    this.#enter(() => writeFileSync(path, on ? '1' : '0'));
   }
 
   #rtnl<T>(fn: (nl: Rtnetlink) => T): T {
-    return this.enter(() => {
+    return this.#enter(() => {
       const nl = new Rtnetlink();
       try {
         return fn(nl);
@@ -391,20 +418,14 @@ export class Host {
       }
     });
   }
-
-  /** @internal Closes the namespace fd; the namespace goes when its last socket does. */
-  closeNetns(): void {
-    const fd = this.#netns;
-    this.#netns = -1;
-    if (fd >= 0) closeSync(fd);
-  }
 }
 
 /**
  * A network lab: hosts (network namespaces) and links (veth pairs) made from this process, all
- * removed by {@link Lab.close} or `await using`. Needs CAP_SYS_ADMIN over the current network
- * namespace: root, or a user namespace (`npx sockfd lab -- <cmd>`); {@link labSupport} says
- * whether this process has it.
+ * removed by {@link Lab.close} or `await using`. A lab made in a worker thread moves only that
+ * thread, and goes with the worker if it ends or is terminated first. Needs CAP_SYS_ADMIN over
+ * the current network namespace: root, or a user namespace (`npx sockfd lab -- <cmd>`);
+ * {@link labSupport} says whether this process has it.
  */
 export class Lab implements AsyncDisposable {
   // This thread's namespace when the lab was made, held so the lab can tell it is open.
@@ -428,7 +449,7 @@ export class Lab implements AsyncDisposable {
       throw Object.assign(new Error(`sockfd lab: ${support.reason}`), {
         code: 'ERR_LAB_UNSUPPORTED',
       });
-    return new Lab(openSync(THREAD_NETNS, 'r'));
+    return new Lab(openThreadNetns());
   }
 
   get closed(): boolean {
@@ -450,11 +471,15 @@ export class Lab implements AsyncDisposable {
     return this.#origin;
   }
 
-  /** @internal setns into `netns`, run `fn`, setns back to where the thread was. */
-  inside<T>(netns: number, fn: () => T): T {
+  static {
+    inside = (lab, netns, fn) => lab.#inside(netns, fn);
+    track = (lab, s) => lab.#sockets.add(s);
+  }
+
+  #inside<T>(netns: number, fn: () => T): T {
     this.#live();
     // Where the thread is now, whichever lab's run() it may be inside: one open(2) per run.
-    const back = openSync(THREAD_NETNS, 'r');
+    const back = openThreadNetns();
     try {
       setns(netns, c.CLONE_NEWNET);
       depth++;
@@ -465,13 +490,8 @@ export class Lab implements AsyncDisposable {
         returnTo(back);
       }
     } finally {
-      closeSync(back);
+      closeFd(back);
     }
-  }
-
-  /** @internal Sockets the hosts' helpers made, closed with the lab if still open. */
-  track(s: SocketBase): void {
-    this.#sockets.add(s);
   }
 
   /**
@@ -490,11 +510,11 @@ export class Lab implements AsyncDisposable {
       throw invalidArgType('options', 'of type object', options);
     const addresses = addressList(options.addresses, 'options.addresses');
     this.#live();
-    const back = openSync(THREAD_NETNS, 'r');
+    const back = openThreadNetns();
     let netns = -1;
     try {
       unshare(c.CLONE_NEWNET);
-      netns = openSync(THREAD_NETNS, 'r');
+      netns = openThreadNetns();
       const nl = new Rtnetlink();
       try {
         nl.linkUp(if_nametoindex('lo'));
@@ -502,13 +522,13 @@ export class Lab implements AsyncDisposable {
         nl.close();
       }
     } catch (e) {
-      if (netns >= 0) closeSync(netns);
+      if (netns >= 0) closeFd(netns);
       throw e;
     } finally {
       returnTo(back);
-      closeSync(back);
+      closeFd(back);
     }
-    const host = new Host(this, name, netns, addresses);
+    const host = newHost(this, name, netns, addresses);
     this.#hosts.set(name, host);
     return host;
   }
@@ -559,14 +579,14 @@ export class Lab implements AsyncDisposable {
       throw invalidArgType('options.names', 'an array of two strings', names);
     if (addresses !== undefined && !Array.isArray(addresses))
       throw invalidArgType('options.addresses', 'an array of two entries', addresses);
-    const nameA = names?.[0] ?? a.nextInterfaceName();
-    const nameB = names?.[1] ?? b.nextInterfaceName();
+    const nameA = names?.[0] ?? nextInterfaceName(a);
+    const nameB = names?.[1] ?? nextInterfaceName(b);
     validateIfName(nameA, 'options.names[0]');
     validateIfName(nameB, 'options.names[1]');
     let addrA = addressList(addresses?.[0], 'options.addresses[0]');
     let addrB = addressList(addresses?.[1], 'options.addresses[1]');
-    if (addrA.length === 0) addrA = a.takePendingAddresses();
-    if (addrB.length === 0) addrB = b.takePendingAddresses();
+    if (addrA.length === 0) addrA = takePendingAddresses(a);
+    if (addrB.length === 0) addrB = takePendingAddresses(b);
     if (kind === 'userspace') {
       const link = userspaceLink([a, nameA, addrA], [b, nameB, addrB], mtu, impair);
       this.#links.push(link);
@@ -574,11 +594,11 @@ export class Lab implements AsyncDisposable {
     }
 
     // The request goes out of a's namespace; both ends are placed by their IFLA_NET_NS_FD.
-    a.rtnl((nl) =>
+    rtnl(a, (nl) =>
       nl.addVeth({ name: nameA, netns: a.netnsFd }, { name: nameB, netns: b.netnsFd }, mtu),
     );
     const end = (host: Host, name: string, list: string[]): LinkEnd =>
-      host.rtnl((nl) => {
+      rtnl(host, (nl) => {
         const ifindex = if_nametoindex(name);
         for (const cidr of list) {
           const { address, prefix } = parseCidr(cidr, 'address');
@@ -596,13 +616,13 @@ export class Lab implements AsyncDisposable {
           [link.a, impair[0]],
           [link.b, impair[1]],
         ] as const) {
-          if (impairs(i)) e.host.rtnl((nl) => addNetem(nl, e.ifindex, i));
+          if (impairs(i)) rtnl(e.host, (nl) => addNetem(nl, e.ifindex, i));
         }
       }
     } catch (e) {
       // Deleting one end removes the pair.
       try {
-        a.rtnl((nl) => nl.deleteLink(if_nametoindex(nameA)));
+        rtnl(a, (nl) => nl.deleteLink(if_nametoindex(nameA)));
       } catch {
         // The pair never came to be; the error that matters is the one above.
       }
@@ -638,17 +658,17 @@ export class Lab implements AsyncDisposable {
       try {
         // A userspace link's devices go with their fds; a veth end takes its peer with it.
         if (link.kind === 'userspace') forwarders.get(link)!.stop();
-        else link.a.host.rtnl((nl) => nl.deleteLink(link.a.ifindex));
+        else rtnl(link.a.host, (nl) => nl.deleteLink(link.a.ifindex));
       } catch (e) {
         // ENODEV: already gone, taken with its peer's namespace.
         if ((e as { code?: string }).code !== 'ENODEV') errors.push(e);
       }
     }
-    for (const host of this.#hosts.values()) host.closeNetns();
+    for (const host of this.#hosts.values()) closeNetns(host);
     this.#hosts.clear();
     const origin = this.#origin;
     this.#origin = -1;
-    closeSync(origin);
+    closeFd(origin);
     if (errors.length > 0) throw new AggregateError(errors, 'sockfd lab: closing failed');
   }
 
@@ -673,8 +693,8 @@ function userspaceLink(
   const fds: number[] = [];
   try {
     const end = (host: Host, name: string, list: string[]): LinkEnd => {
-      fds.push(host.enter(() => openTun(name)));
-      return host.rtnl((nl) => {
+      fds.push(enter(host, () => openTun(name)));
+      return rtnl(host, (nl) => {
         const ifindex = if_nametoindex(name);
         if (mtu !== undefined) nl.setMtu(ifindex, mtu);
         // Without IPv6 addresses the device stays quiet: no router solicitations or MLD
@@ -703,13 +723,13 @@ function userspaceLink(
     forwarders.set(link, forwarder);
     return link;
   } finally {
-    for (const fd of fds) closeSync(fd);
+    for (const fd of fds) closeFd(fd);
   }
 }
 
 function disableIpv6(host: Host, name: string): void {
   try {
-    host.enter(() => writeFileSync(`/proc/sys/net/ipv6/conf/${name}/disable_ipv6`, '1'));
+    enter(host, () => writeFileSync(`/proc/sys/net/ipv6/conf/${name}/disable_ipv6`, '1'));
   } catch (e) {
     // A kernel without IPv6 has no such file, and nothing to quiet.
     if ((e as { code?: string }).code !== 'ENOENT') throw e;
@@ -753,14 +773,14 @@ function namespaceSupport(): { ok: true } | { ok: false; reason: string } {
     return { ok: false, reason: 'network namespaces are Linux only' };
   let origin: number;
   try {
-    origin = openSync(THREAD_NETNS, 'r');
+    origin = openThreadNetns();
   } catch (e) {
     return { ok: false, reason: `cannot open ${THREAD_NETNS}: ${(e as Error).message}` };
   }
   try {
     unshare(c.CLONE_NEWNET);
   } catch (e) {
-    closeSync(origin);
+    closeFd(origin);
     return {
       ok: false,
       reason:
@@ -772,7 +792,7 @@ function namespaceSupport(): { ok: true } | { ok: false; reason: string } {
   try {
     returnTo(origin);
   } finally {
-    closeSync(origin);
+    closeFd(origin);
   }
   return { ok: true };
 }

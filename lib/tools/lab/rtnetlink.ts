@@ -9,6 +9,7 @@ import { endianness } from 'node:os';
 
 import { SocketError } from '../../internal/errors.js';
 import { constants as c } from '../../sys/constants.generated.js';
+import { native } from '../../sys/native.js';
 import { close, recv, send, socket } from '../../sys/syscalls.js';
 import { ipv4Bytes, ipv6Bytes } from '../packet/wire.js';
 import { type ResolvedImpairments } from './impair.js';
@@ -89,6 +90,9 @@ export class Rtnetlink {
   /** socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) in the calling thread's namespace. */
   constructor() {
     this.#fd = socket(c.AF_NETLINK, c.SOCK_RAW | c.SOCK_CLOEXEC, c.NETLINK_ROUTE);
+    // Owned like the lab's namespace fds: a worker terminated while this socket is open closes
+    // it at teardown, instead of leaving it to keep a host's namespace alive.
+    native.ownFd(this.#fd);
   }
 
   close(): void {

@@ -4,15 +4,11 @@
 // needs no netem and behaves the same on every kernel.
 // https://www.kernel.org/doc/html/latest/networking/tuntap.html
 import { closeSync, openSync } from 'node:fs';
-import { endianness } from 'node:os';
 
-import { check } from '../../internal/errors.js';
-import { constants as c } from '../../sys/constants.generated.js';
+import { SocketError, check } from '../../internal/errors.js';
 import { native } from '../../sys/native.js';
-import { ioctl, ioctlArgSize } from '../../sys/syscalls.js';
 import { type ResolvedImpairments } from './impair.js';
 
-const IFNAMSIZ = 16;
 const TUN = '/dev/net/tun';
 
 /** Why /dev/net/tun did not open, in words that say what to do. */
@@ -103,31 +99,19 @@ function params(impair: [ResolvedImpairments, ResolvedImpairments]): Float64Arra
 
 /**
  * Opens /dev/net/tun and makes a TUN interface `name` (IFF_TUN | IFF_NO_PI: IP packets with no
- * extra header) in the network namespace of the calling thread. The interface lives as long
- * as the fd. TUNSETIFF, tuntap docs
+ * extra header) in the network namespace of the calling thread. The interface lives as long as
+ * the fd, which this environment owns until a {@link Forwarder} takes it. TUNSETIFF, tuntap docs
  */
 export function openTun(name: string): number {
-  let fd: number;
-  try {
-    fd = openSync(TUN, 'r+');
-  } catch (e) {
-    throw Object.assign(new Error(`sockfd lab: ${tunProblem(e as Error)}`, { cause: e }), {
+  const r = native.tunOpen(name);
+  if (r >= 0) return r;
+  if (r < -4096) {
+    const open = new SocketError(r + 4096, 'open');
+    throw Object.assign(new Error(`sockfd lab: ${tunProblem(open)}`, { cause: open }), {
       code: 'ERR_LAB_NO_TUN',
     });
   }
-  try {
-    const req = Buffer.alloc(ioctlArgSize(c.TUNSETIFF)!);
-    req.write(name, 0, IFNAMSIZ - 1, 'latin1');
-    // struct ifreq's ifr_flags: a short in host byte order after the name.
-    const flags = c.IFF_TUN | c.IFF_NO_PI;
-    if (endianness() === 'LE') req.writeUInt16LE(flags, IFNAMSIZ);
-    else req.writeUInt16BE(flags, IFNAMSIZ);
-    ioctl(fd, c.TUNSETIFF, req);
-  } catch (e) {
-    closeSync(fd);
-    throw e;
-  }
-  return fd;
+  throw new SocketError(r, 'ioctl');
 }
 
 /** The thread forwarding between two TUN fds, which it owns and closes when stopped. */

@@ -2,14 +2,24 @@
 // between two subnets. Needs CAP_SYS_ADMIN over this process's network namespace: root, or a
 // user namespace (`npx sockfd lab -- npx vitest run test/tools/lab`); skipped with the reason
 // otherwise.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 import { describe, expect, it } from 'vitest';
 
 import * as s from '../../../lib/index.js';
-import { Host, Lab, capture, labSupport, readPcapng } from '../../../lib/tools/lab/index.js';
+import {
+  Host,
+  Lab,
+  capture,
+  labSupport,
+  readPcapng,
+  withTimeout,
+} from '../../../lib/tools/lab/index.js';
+import { Rtnetlink } from '../../../lib/tools/lab/rtnetlink.js';
 
 const { AF_INET, SOCK_DGRAM } = s.constants;
 
@@ -20,6 +30,19 @@ const labIt = support.ok ? it : it.skip;
 /** This thread's network namespace, as the kernel names it ('net:[4026531840]'). */
 function currentNetns(): string {
   return readlinkSync('/proc/thread-self/ns/net');
+}
+
+/** The network namespace of each thread of this process. */
+function threadNetns(): string[] {
+  const list: string[] = [];
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      list.push(readlinkSync(`/proc/self/task/${tid}/ns/net`));
+    } catch {
+      // A thread that ended while we looked.
+    }
+  }
+  return list;
 }
 
 /** Every open fd of this process with what it points at. */
@@ -33,6 +56,26 @@ function openFds(): string[] {
     }
   }
   return list.sort();
+}
+
+/** Whether interface `name` exists on `host`. if_nametoindex(3) */
+function hasInterface(host: Host, name: string): boolean {
+  try {
+    host.ifindex(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `done()` holds, checking every 20 ms, for at most `ms`; says whether it did. */
+async function eventually(done: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
 }
 
 /** Interface `name`'s MTU on `host`: SIOCGIFMTU, whose struct ifreq holds an int after the name. */
@@ -163,6 +206,82 @@ describe('Lab hosts', () => {
     expect(() => a.route('default', {})).toThrow(/["']options["']/);
     expect(() => a.forwarding('yes' as never)).toThrow(/["']on["']/);
   });
+});
+
+describe('Labs in worker threads', () => {
+  // The worker loads the built package (dist/): a worker cannot load TypeScript sources.
+  const labModule = join(__dirname, '..', '..', '..', 'dist', 'tools', 'lab', 'index.js');
+  const workerCode = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { readlinkSync } = require('node:fs');
+const { Lab } = require(${JSON.stringify(labModule)});
+const netns = () => readlinkSync('/proc/thread-self/ns/net');
+(async () => {
+  const home = netns();
+  const lab = await Lab.create();
+  const a = await lab.host('a', { addresses: ['10.0.0.1/24'] });
+  const b = await lab.host('b', { addresses: ['10.0.0.2/24'] });
+  await lab.link(a, b, { names: ['worker-a', 'worker-b'] });
+  const rx = b.DatagramSocket.bound({ family: 'inet', address: '10.0.0.2', port: 9000 });
+  const tx = a.DatagramSocket.create();
+  await tx.sendTo(Buffer.from('across'), { family: 'inet', address: '10.0.0.2', port: 9000 });
+  const got = await rx.recvFrom(Buffer.alloc(16), { signal: AbortSignal.timeout(5000) });
+  // Inside a's namespace until the test thread opens the gate.
+  a.run(() => {
+    parentPort.postMessage({ home, inside: netns() });
+    Atomics.wait(workerData.gate, 0, 0, 10000);
+  });
+  const back = netns();
+  await lab.close();
+  parentPort.postMessage({ back, received: got.bytes, closed: lab.closed });
+})().catch((e) => parentPort.postMessage({ error: String(e) }));
+`;
+
+  labIt(
+    "a worker's lab moves only the worker's thread: this thread stays home while the worker is inside run()",
+    async () => {
+      const home = currentNetns();
+      const gate = new Int32Array(new SharedArrayBuffer(4));
+      const worker = new Worker(workerCode, { eval: true, workerData: { gate } });
+      const messages: unknown[] = [];
+      const waiters: ((m: unknown) => void)[] = [];
+      worker.on('message', (m) => {
+        const w = waiters.shift();
+        if (w) w(m);
+        else messages.push(m);
+      });
+      const next = (): Promise<unknown> =>
+        withTimeout(
+          messages.length > 0
+            ? Promise.resolve(messages.shift())
+            : new Promise((resolve) => waiters.push(resolve)),
+          'a message from the worker',
+          10_000,
+        );
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      try {
+        const first = (await next()) as { home: string; inside: string; error?: string };
+        expect(first.error).toBeUndefined();
+        expect(first.home).toBe(home);
+        expect(first.inside).not.toBe(home);
+        // While the worker's thread is in a's namespace, this one is where it was, and a socket
+        // made here is in this namespace: the worker's interfaces are not in it.
+        expect(currentNetns()).toBe(home);
+        expect(threadNetns()).toContain(first.inside);
+        expect(() => s.if_nametoindex('worker-a')).toThrow();
+        Atomics.store(gate, 0, 1);
+        Atomics.notify(gate, 0);
+        expect(await next()).toEqual({ back: home, received: 6, closed: true });
+      } finally {
+        Atomics.store(gate, 0, 1);
+        Atomics.notify(gate, 0);
+        await worker.terminate();
+      }
+      expect(await exited).toBeDefined();
+      expect(currentNetns()).toBe(home);
+      expect(threadNetns().every((ns) => ns === home)).toBe(true);
+    },
+  );
 });
 
 describe('Lab links', () => {
@@ -345,4 +464,62 @@ describe('Lab cleanup', () => {
     ).rejects.toThrow('a failing test');
     expect(openFds()).toEqual(before);
   });
+
+  labIt(
+    "a worker's lab goes with the worker, however it ends, with or without Node's fd tracking",
+    () => {
+      // Ten workers, each with a lab of two hosts, a veth link and a socket in each host: terminated
+      // mid-await, terminated inside a host.run(), ending on their own with the lab open, by
+      // process.exit(), and closing the lab; each way with trackUnmanagedFds on and off.
+      const out = execFileSync(
+        process.execPath,
+        [join(__dirname, '..', '..', 'children', 'lab-worker.js')],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(JSON.parse(out)).toMatchObject({
+        workers: 10,
+        fdsLeft: [],
+        threadsInHosts: [],
+        witnesses: 20,
+        witnessesLeft: [],
+      });
+    },
+  );
+
+  labIt(
+    'a socket made inside run() keeps its host past close(), which goes with that socket',
+    async () => {
+      // A dead namespace cannot be looked up, so a witness: a veth from a namespace w of another
+      // lab into a. Deleting a namespace deletes its veth ends, and with them their peers in w.
+      await using witnesses = await Lab.create();
+      const w = await witnesses.host('w');
+      const lab = await Lab.create();
+      const a = await lab.host('a');
+      const netnsOfA = readlinkSync(`/proc/self/fd/${a.netnsFd}`);
+      const nl = new Rtnetlink();
+      try {
+        nl.addVeth(
+          { name: 'witness-w', netns: w.netnsFd },
+          { name: 'witness-a', netns: a.netnsFd },
+        );
+      } finally {
+        nl.close();
+      }
+      const kept = a.run(() => s.socket(AF_INET, SOCK_DGRAM));
+      try {
+        await lab.close();
+        // No fd of the process names a's namespace any more, yet it lives on in the socket: its
+        // loopback carries a datagram, and the witness stays.
+        expect(openFds().filter((fd) => fd.endsWith(netnsOfA))).toEqual([]);
+        s.bind(kept, inet('127.0.0.1'));
+        s.sendto(kept, Buffer.from('alive'), 0, s.getsockname(kept) as s.InetAddress);
+        expect(s.recv(kept, Buffer.alloc(8))).toBe(5);
+        expect(await eventually(() => !hasInterface(w, 'witness-w'), 200)).toBe(false);
+      } finally {
+        s.close(kept);
+      }
+      // The kernel dismantles a namespace in a workqueue after its last reference goes.
+      expect(await eventually(() => !hasInterface(w, 'witness-w'), 10_000)).toBe(true);
+    },
+  );
 });

@@ -3,7 +3,16 @@
 // statistical bounds (five standard deviations, so a correct link fails about once in 3.5
 // million runs; the seeds make each run the same anyway), and the link's own counters against
 // what the receiving socket saw. Needs a lab (root, or `sockfd lab --`) and /dev/net/tun.
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -391,7 +400,15 @@ describe('userspace link cleanup', () => {
         w.once('message', resolve);
         w.once('error', reject);
       });
-      await w.terminate();
+      // The numbers the closed link's fds had are free: files opened now may take them, and the
+      // worker's end must not close them a second time (as Node does for fs.openSync's fds).
+      const files = Array.from({ length: 16 }, () => openSync('/dev/null', 'r'));
+      try {
+        await w.terminate();
+        for (const fd of files) expect(() => fstatSync(fd), `fd ${fd}`).not.toThrow();
+      } finally {
+        for (const fd of files) closeSync(fd);
+      }
       expect(tunFds()).toBe(0);
       expect(taskCount()).toBe(threads);
     }
