@@ -8,6 +8,8 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { labSupport } from '../../lib/tools/lab/index.js';
+
 const root = join(__dirname, '..', '..');
 const built = join(root, 'build', 'examples');
 
@@ -24,7 +26,10 @@ const tunOpens = (() => {
   }
 })();
 
-/** What each example must print; `mayNeed` says what a skip is allowed for. */
+// The lab's examples make network namespaces in-process: root, or a user namespace around the run.
+const labWorks = labSupport().ok;
+
+/** What each example must print; `skipAllowed` says whether it may skip here. */
 const cases: Record<string, { expect: (RegExp | string)[]; skipAllowed?: boolean }> = {
   '01-fd-is-a-number': {
     expect: [
@@ -110,6 +115,19 @@ const cases: Record<string, { expect: (RegExp | string)[]; skipAllowed?: boolean
       'the echo: "hello from client B"',
       /EPOLLIN\|EPOLLRDHUP\n +recv\(\) -> 0: the client closed/,
       'the loop ends',
+    ],
+  },
+  '10-two-hosts-and-a-router': {
+    skipAllowed: !labWorks,
+    expect: [
+      /a: fd \d+, r: fd \d+, b: fd \d+/,
+      'a eth0 10.0.1.2/24  <->  r eth0 10.0.1.1/24',
+      'received "hello" from 10.0.1.2, TTL 63',
+      'a received "HELLO" from 10.0.2.2',
+      'TTL 1: EHOSTUNREACH from 10.0.1.1: ICMP 11/0, time exceeded in transit',
+      'TTL 2: ECONNREFUSED from 10.0.2.2: ICMP 3/3, port unreachable',
+      'with no route for it: sendto -> ENETUNREACH',
+      'ENETUNREACH from 10.0.1.1: ICMP 3/0, net unreachable',
     ],
   },
 };
