@@ -130,6 +130,21 @@ const cases: Record<string, { expect: (RegExp | string)[]; skipAllowed?: boolean
       'ENETUNREACH from 10.0.1.1: ICMP 3/0, net unreachable',
     ],
   },
+  '11-mtu-and-pmtu': {
+    skipAllowed: !labWorks,
+    expect: [
+      /captured on a's eth0: 1 packet\(s\)\n +1428 bytes, id \d+, fragment offset 0\n/,
+      /captured on b's eth0: 2 packet\(s\)\n +1276 bytes, id \d+, fragment offset 0, more fragments \(MF\)\n +172 bytes, id \d+, fragment offset 1256\n/,
+      'received one datagram of 1400 bytes',
+      'IP_MTU of the connected socket before: 1500',
+      'EMSGSIZE from 10.0.1.1, ICMP 3/4 (fragmentation needed)\n    ee_info 1280',
+      'IP_MTU of the connected socket now: 1280',
+      'again -> EMSGSIZE, at once',
+      'b received 1252',
+      /connected: TCP_INFO pmtu 1500, snd_mss 1448; TCP_MAXSEG 1448/,
+      /after 262144 bytes: TCP_INFO pmtu 1280, snd_mss 1228; TCP_MAXSEG 1228; retransmitted [1-9]\d*/,
+    ],
+  },
 };
 
 beforeAll(() => {
