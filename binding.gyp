@@ -14,6 +14,7 @@
         "native/fd.cc",
         "native/file.cc",
         "native/io.cc",
+        "native/link.cc",
         "native/mmsg.cc",
         "native/ns.cc",
         "native/msg.cc",

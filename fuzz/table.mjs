@@ -538,6 +538,22 @@ export function messageArbitraries(c) {
   };
 }
 
+// A userspace link's 22 numbers (two directions' impairments or counters): mostly the right
+// count with values in and out of range, or any buffer.
+const LINK_VALUES = [0, 0, 0.5, 1, -1, -2, 1e9, 2 ** 53, 2 ** 60, NaN, Infinity, -Infinity];
+const linkNumbers = fc.oneof(
+  {
+    arbitrary: fc
+      .array(fc.constantFrom(...LINK_VALUES), { minLength: 22, maxLength: 22 })
+      .map((v) => S.typedArray('Float64Array', v)),
+    weight: 4,
+  },
+  { arbitrary: S.buffer, weight: 2 },
+  { arbitrary: S.scalar, weight: 1 },
+);
+// Links are this environment's own: ids of no link, and junk.
+const linkId = fc.oneof(fc.constantFrom(0, 1, 2, 1000, -1, 2 ** 31), S.scalar);
+
 /** The entries for the addon's raw functions (dist/sys/native.js), which trust no caller either. */
 export function nativeTable(c, native) {
   const i32 = (name) => ['any', S.oneOfConstants([name], c)];
@@ -638,6 +654,31 @@ export function nativeTable(c, native) {
       },
     },
     disownFd: { args: [fdRo] },
+    // The lab's userspace links. A link that starts owns two pool fds and forwards between
+    // them; it is stopped at once, which closes both, and the pool heals.
+    linkStart: {
+      args: [fdArg, fdArg, ['any', linkNumbers]],
+      heal: true,
+      check: (r) => {
+        if (typeof r === 'number' && r > 0 && native.linkStop(r) !== 0) {
+          return `linkStop of the link just started returned non-zero`;
+        }
+        return null;
+      },
+    },
+    linkConfigure: {
+      args: [
+        ['any', linkId],
+        ['any', linkNumbers],
+      ],
+    },
+    linkStats: {
+      args: [
+        ['any', linkId],
+        ['any', linkNumbers],
+      ],
+    },
+    linkStop: { args: [['any', linkId]] },
     setsockoptTimeval: { args: [fdArg, level, optname, ms], prepare: defuseNamed },
     getLinger: { args: [fdRo] },
     setLinger: {

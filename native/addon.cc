@@ -17,6 +17,8 @@ static void DeleteEnvData(napi_env env, void* data, void* hint) {
   auto* d = static_cast<EnvData*>(data);
   // The references in `d` belong to the environment, which frees them itself on teardown.
   if (d->poll != nullptr) DeletePollState(d->poll);
+  // A worker that ends without closing its lab: its links' threads end and their fds close.
+  StopLinks(d);
   delete d;
 }
 
@@ -40,6 +42,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitOwners(env, exports);
   InitEpoll(env, exports);
   InitBpf(env, exports);
+  InitLink(env, exports);
   return exports;
 }
 

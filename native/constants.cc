@@ -44,6 +44,7 @@
 #include <linux/sockios.h>
 #include <linux/tipc.h>
 #include <linux/tls.h>
+#include <linux/version.h>  // LINUX_VERSION_CODE: the headers' own version.
 #include <linux/veth.h>
 #include <linux/vm_sockets.h>
 #include <sys/epoll.h>

@@ -17,6 +17,8 @@ struct EnvData {
   napi_ref strings = nullptr;
   // The fds the socket classes own, closed at teardown. owners.cc
   std::unordered_set<int> owned;
+  // The userspace links this environment started, stopped at teardown. link.cc
+  std::unordered_set<int> links;
 };
 
 // This environment's state; null only before the addon's Init has run.
@@ -30,5 +32,8 @@ void DisownFd(napi_env env, int fd);
 
 // Closes every owned fd; the environment is ending and its watchers are stopped. owners.cc
 void CloseOwnedFds(EnvData* data);
+
+// Stops every link the environment started and closes their fds. link.cc
+void StopLinks(EnvData* data);
 
 }  // namespace sockfd

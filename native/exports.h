@@ -21,6 +21,7 @@ void InitNs(Napi::Env env, Napi::Object exports);       // ns.cc
 void InitOwners(Napi::Env env, Napi::Object exports);   // owners.cc
 void InitEpoll(Napi::Env env, Napi::Object exports);    // epoll.cc
 void InitBpf(Napi::Env env, Napi::Object exports);      // bpf.cc
+void InitLink(Napi::Env env, Napi::Object exports);     // link.cc
 
 // Closes every watcher on `fd`, before the fd itself is closed. poll.cc
 void CloseWatchersForFd(Napi::Env env, int fd);

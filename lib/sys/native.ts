@@ -274,6 +274,19 @@ export interface Native {
   /** Takes `fd` out of them, for a detach; close() through the addon does that itself. */
   disownFd(fd: number): void;
 
+  /**
+   * Starts a thread forwarding packets between two TUN fds, which it owns from then on; each
+   * direction impaired by its 11 numbers of `params` (lib/tools/lab/userspace.ts). Returns the
+   * link's id or -errno. native/link.cc
+   */
+  linkStart(fdA: number, fdB: number, params: Float64Array): number;
+  /** New impairments for a running link: 0 or -ENOENT. */
+  linkConfigure(id: number, params: Float64Array): number;
+  /** Each direction's 11 counters into `out`: 0 or -ENOENT. */
+  linkStats(id: number, out: Float64Array): number;
+  /** Ends the link's thread and closes its fds: 0 or -ENOENT. */
+  linkStop(id: number): number;
+
   /** How many signal listeners JavaScript on this thread has (lib/internal/signals.ts). */
   signalListeners(count: number): void;
 

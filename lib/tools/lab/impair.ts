@@ -7,6 +7,9 @@ import { invalidArgType, invalidArgValue, outOfRange } from '../../internal/erro
  * Bursty loss by the Gilbert-Elliott model with loss in the bad state only: `rate` is the share
  * of packets lost in the long run, `burst` the mean number of packets lost in a row (>= 1). The
  * chance of leaving the bad state is 1/burst, and of entering it rate/(burst × (1 − rate)).
+ * Each packet's fate is that of the state it finds, before the move the same packet decides (as
+ * the kernel's loss_gilb_ell): the packet that turns the state bad goes through, and the one
+ * that turns it good is lost.
  */
 export interface BurstLoss {
   rate: number;
@@ -15,31 +18,59 @@ export interface BurstLoss {
 
 /**
  * Impairments of one direction of a link, as tc-netem(8) defines them. Every share is 0 to 1.
+ *
+ * On a veth link the kernel's netem applies them, with its own rounding and limits, noted at each
+ * field: every share becomes a u32 (share × (2^32 − 1), rounded), times become nanoseconds, and
+ * the rate whole bytes per second.
  */
 export interface Impairments {
   /** Every packet's delay, in milliseconds. */
   delayMs?: number;
   /**
    * Each packet's delay varies by up to this much either way (uniformly), in milliseconds; at
-   * most `delayMs`. As with netem, packets whose delays cross are reordered.
+   * most `delayMs`. As with netem, packets whose delays cross are reordered. netem caps the
+   * jitter at 2^31 − 1 ns (about 2147 ms).
    */
   jitterMs?: number;
   /** The share of packets dropped, each independently; or bursty loss. */
   loss?: number | BurstLoss;
-  /** The share of packets sent twice. */
+  /**
+   * The share of packets sent twice. With netem the copy goes through the link's impairments
+   * again (its own loss, delay and corruption) but is never duplicated itself.
+   */
   duplicate?: number;
-  /** The share of packets with one random bit flipped. */
+  /**
+   * The share of packets with one random bit flipped. netem flips it anywhere in the packet's
+   * first buffer, the Ethernet and IP headers included, so many corrupted packets are dropped by
+   * the receiver's checks.
+   */
   corrupt?: number;
   /**
    * The share of packets sent at once, without the delay, so that they overtake the packets
-   * before them, as netem's `reorder`. Needs `delayMs` > 0.
+   * before them, as netem's `reorder` (with its gap of 1). Needs `delayMs` > 0. With netem such a
+   * packet skips the rate limit's queue too.
    */
   reorder?: number;
-  /** A rate limit in bits per second: packets leave one after another at this rate. */
+  /**
+   * A rate limit in bits per second: packets leave one after another at this rate. netem counts
+   * whole bytes per second (rate / 8, rounded down, at least 1) of each frame as the veth sends
+   * it, its 14-byte Ethernet header included. Its delay and rate overlap rather than add: a packet
+   * leaves at the later of its arrival plus its delay and the previous packet's departure, plus
+   * its own time on the wire.
+   */
   rate?: number;
-  /** How many packets may wait in the link; more are dropped (netem's `limit`, 1000 by default). */
+  /**
+   * How many packets may wait in the link; more are dropped (netem's `limit`, 1000 by default).
+   * The delayed packets count too, so the limit must hold `delayMs` worth of the packet rate.
+   */
   limit?: number;
-  /** Seeds the random choices, so that the same packets meet the same fate in every run. */
+  /**
+   * Seeds the random choices, so that the same packets meet the same fate in every run. netem
+   * seeds which packets are lost, duplicated, corrupted and reordered and each one's jitter, but
+   * not which bit a corruption flips. It needs Linux 6.6 (an older kernel ignores the seed), and
+   * a veth link with a seed fails with code 'ERR_LAB_NO_NETEM_SEED' when the headers the addon was
+   * built with predate TCA_NETEM_PRNG_SEED.
+   */
   seed?: number;
 }
 

@@ -8,9 +8,12 @@ export {
   type LinkEnd,
   type LinkOptions,
   type RouteOptions,
+  type UserspaceLink,
+  type VethLink,
   labSupport,
 } from './lab.js';
 export { type BurstLoss, type Impairments, type LinkImpairments } from './impair.js';
+export { type LinkStats } from './userspace.js';
 export { runWithLabPrivilege } from './userns.js';
 export type { BpfInstruction } from '../../sys/bpf.js';
 export {

@@ -25,6 +25,7 @@ import {
   resolveLinkImpairments,
 } from './impair.js';
 import { Rtnetlink, addressBytes } from './rtnetlink.js';
+import { Forwarder, type LinkStats, openTun, tunSupport } from './userspace.js';
 
 // The calling thread's own network namespace; /proc/self would name the main thread's.
 const THREAD_NETNS = '/proc/thread-self/ns/net';
@@ -60,7 +61,10 @@ export interface LinkOptions {
   kind?: 'veth' | 'userspace';
   /**
    * What the link does to packets: one {@link Impairments} for both directions (so a round trip
-   * meets the delay twice), or `[aToB, bToA]`. tc-netem(8)
+   * meets the delay twice), or `[aToB, bToA]`. On a veth link the kernel's netem applies them at
+   * each end's egress, with its own rounding and limits (a rate in whole bytes per second of
+   * Ethernet frames, a delay that overlaps the rate's queue, a jitter capped near 2.1 s), which
+   * {@link Impairments} notes field by field. tc-netem(8)
    */
   impair?: LinkImpairments;
 }
@@ -73,10 +77,28 @@ export interface LinkEnd {
   readonly addresses: readonly string[];
 }
 
+/** A link between two hosts: a veth pair, or a userspace link. */
+export type Link = VethLink | UserspaceLink;
+
 /** A veth pair between two hosts. */
-export interface Link {
+export interface VethLink {
+  readonly kind: 'veth';
   readonly a: LinkEnd;
   readonly b: LinkEnd;
+}
+
+/** Two TUN devices and the thread of this process that carries packets between them. */
+export interface UserspaceLink {
+  readonly kind: 'userspace';
+  readonly a: LinkEnd;
+  readonly b: LinkEnd;
+  /** What each direction has done since the link was made. */
+  stats(): { aToB: LinkStats; bToA: LinkStats };
+  /**
+   * Replaces the impairments, for example to cut the link (`{ loss: 1 }`) and mend it
+   * (`{}`) during a test. Packets already waiting keep their times.
+   */
+  impair(impair: LinkImpairments): void;
 }
 
 /** Options of {@link Host.route}. */
@@ -137,7 +159,8 @@ function addNetem(nl: Rtnetlink, ifindex: number, impair: ResolvedImpairments): 
     throw Object.assign(
       new Error(
         'sockfd lab: this kernel has no netem queueing discipline (RTM_NEWQDISC ENOENT): it needs ' +
-          'CONFIG_NET_SCH_NETEM, built in or as the sch_netem module loaded from outside the lab',
+          'CONFIG_NET_SCH_NETEM, built in or as the sch_netem module loaded from outside the ' +
+          "lab; a link of kind: 'userspace' impairs packets itself and needs no netem",
         { cause: e },
       ),
       { code: 'ERR_LAB_NO_NETEM' },
@@ -503,6 +526,9 @@ export class Lab implements AsyncDisposable {
    * (RTM_NEWLINK with IFLA_LINKINFO "veth", VETH_INFO_PEER and IFLA_NET_NS_FD), then given its
    * addresses (RTM_NEWADDR) and brought up. rtnetlink(7), veth(4)
    */
+  link(a: Host, b: Host, options: LinkOptions & { kind: 'userspace' }): Promise<UserspaceLink>;
+  link(a: Host, b: Host, options?: LinkOptions & { kind?: 'veth' }): Promise<VethLink>;
+  link(a: Host, b: Host, options?: LinkOptions): Promise<Link>;
   link(a: Host, b: Host, options: LinkOptions = {}): Promise<Link> {
     return settle(() => this.#link(a, b, options));
   }
@@ -520,7 +546,9 @@ export class Lab implements AsyncDisposable {
     if (a === b) throw invalidArgValue('b', b.name, 'must be another host than a');
     if (typeof options !== 'object' || options === null)
       throw invalidArgType('options', 'of type object', options);
-    const { mtu, names, addresses } = options;
+    const { mtu, names, addresses, kind = 'veth' } = options;
+    if (kind !== 'veth' && kind !== 'userspace')
+      throw invalidArgValue('options.kind', kind, "must be 'veth' or 'userspace'");
     const impair = resolveLinkImpairments(options.impair, 'options.impair');
     if (mtu !== undefined) {
       if (typeof mtu !== 'number') throw invalidArgType('options.mtu', 'of type number', mtu);
@@ -539,6 +567,11 @@ export class Lab implements AsyncDisposable {
     let addrB = addressList(addresses?.[1], 'options.addresses[1]');
     if (addrA.length === 0) addrA = a.takePendingAddresses();
     if (addrB.length === 0) addrB = b.takePendingAddresses();
+    if (kind === 'userspace') {
+      const link = userspaceLink([a, nameA, addrA], [b, nameB, addrB], mtu, impair);
+      this.#links.push(link);
+      return link;
+    }
 
     // The request goes out of a's namespace; both ends are placed by their IFLA_NET_NS_FD.
     a.rtnl((nl) =>
@@ -554,9 +587,9 @@ export class Lab implements AsyncDisposable {
         nl.linkUp(ifindex);
         return { host, name, ifindex, addresses: list };
       });
-    let link: Link;
+    let link: VethLink;
     try {
-      link = { a: end(a, nameA, addrA), b: end(b, nameB, addrB) };
+      link = { kind: 'veth', a: end(a, nameA, addrA), b: end(b, nameB, addrB) };
       if (impair !== undefined) {
         // Each end's egress: a's discipline impairs a→b, b's impairs b→a.
         for (const [e, i] of [
@@ -603,7 +636,9 @@ export class Lab implements AsyncDisposable {
     this.#sockets.clear();
     for (const link of this.#links.splice(0)) {
       try {
-        link.a.host.rtnl((nl) => nl.deleteLink(link.a.ifindex));
+        // A userspace link's devices go with their fds; a veth end takes its peer with it.
+        if (link.kind === 'userspace') forwarders.get(link)!.stop();
+        else link.a.host.rtnl((nl) => nl.deleteLink(link.a.ifindex));
       } catch (e) {
         // ENODEV: already gone, taken with its peer's namespace.
         if ((e as { code?: string }).code !== 'ENODEV') errors.push(e);
@@ -619,6 +654,65 @@ export class Lab implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+// Each userspace link's thread, kept off the link object so that its owner is the lab alone.
+const forwarders = new WeakMap<UserspaceLink, Forwarder>();
+
+/**
+ * A userspace link: a TUN device made inside each host, given its MTU and addresses and
+ * brought up, then handed with its twin to a forwarding thread, which owns both fds from then.
+ */
+function userspaceLink(
+  [a, nameA, addrA]: [Host, string, string[]],
+  [b, nameB, addrB]: [Host, string, string[]],
+  mtu: number | undefined,
+  impair: [ResolvedImpairments, ResolvedImpairments] | undefined,
+): UserspaceLink {
+  const fds: number[] = [];
+  try {
+    const end = (host: Host, name: string, list: string[]): LinkEnd => {
+      fds.push(host.enter(() => openTun(name)));
+      return host.rtnl((nl) => {
+        const ifindex = if_nametoindex(name);
+        if (mtu !== undefined) nl.setMtu(ifindex, mtu);
+        // Without IPv6 addresses the device stays quiet: no router solicitations or MLD
+        // reports to take a seeded link's random choices from the test's own packets.
+        if (!list.some((cidr) => cidr.includes(':'))) disableIpv6(host, name);
+        for (const cidr of list) {
+          const { address, prefix } = parseCidr(cidr, 'address');
+          nl.addAddress(ifindex, address, prefix);
+        }
+        nl.linkUp(ifindex);
+        return { host, name, ifindex, addresses: list };
+      });
+    };
+    const endA = end(a, nameA, addrA);
+    const endB = end(b, nameB, addrB);
+    const clean = resolveLinkImpairments({}, 'options.impair')!;
+    const forwarder = new Forwarder(fds[0]!, fds[1]!, impair ?? clean);
+    fds.length = 0; // the thread's now
+    const link: UserspaceLink = {
+      kind: 'userspace',
+      a: endA,
+      b: endB,
+      stats: () => forwarder.stats(),
+      impair: (next) => forwarder.configure(resolveLinkImpairments(next, 'impair') ?? clean),
+    };
+    forwarders.set(link, forwarder);
+    return link;
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}
+
+function disableIpv6(host: Host, name: string): void {
+  try {
+    host.enter(() => writeFileSync(`/proc/sys/net/ipv6/conf/${name}/disable_ipv6`, '1'));
+  } catch (e) {
+    // A kernel without IPv6 has no such file, and nothing to quiet.
+    if ((e as { code?: string }).code !== 'ENOENT') throw e;
   }
 }
 
@@ -643,9 +737,18 @@ function returnTo(netns: number): void {
 
 /**
  * Whether this process may make a lab's namespaces: tries unshare(2) CLONE_NEWNET and setns(2)
- * back, and says why not when it may not.
+ * back, and says why not when it may not. With 'userspace', also whether /dev/net/tun opens,
+ * which a userspace link needs.
  */
-export function labSupport(): { ok: true } | { ok: false; reason: string } {
+export function labSupport(need?: 'userspace'): { ok: true } | { ok: false; reason: string } {
+  if (need !== undefined && need !== 'userspace')
+    throw invalidArgValue('need', need, "must be 'userspace' or undefined");
+  const base = namespaceSupport();
+  if (!base.ok || need === undefined) return base;
+  return tunSupport();
+}
+
+function namespaceSupport(): { ok: true } | { ok: false; reason: string } {
   if (process.platform !== 'linux')
     return { ok: false, reason: 'network namespaces are Linux only' };
   let origin: number;

@@ -16,12 +16,13 @@ import { type ResolvedImpairments } from './impair.js';
 // Netlink headers and attributes are in host byte order; addresses in network byte order.
 const LE = endianness() === 'LE';
 const NLMSG_HDRLEN = 16;
-const IFA_F_NODAD = 0x02; // linux/if_addr.h: IPv6 addresses usable at once, no duplicate probe.
+// Absent where the headers the addon was built with predate it (Linux 6.6).
+const optional = c as Partial<Record<'TCA_NETEM_PRNG_SEED', number>>;
 
 const align4 = (n: number): number => (n + 3) & ~3;
 
 /** A netlink attribute: its type and payload, or nested attributes. */
-type Attr = { type: number; data: Buffer } | { type: number; nested: (Attr | Buffer)[] };
+export type Attr = { type: number; data: Buffer } | { type: number; nested: (Attr | Buffer)[] };
 
 function u16(v: number): Buffer {
   const b = Buffer.alloc(2);
@@ -37,11 +38,18 @@ function u32(v: number): Buffer {
   return b;
 }
 
+function u64(v: number | bigint): Buffer {
+  const b = Buffer.alloc(8);
+  if (LE) b.writeBigUInt64LE(BigInt(v));
+  else b.writeBigUInt64BE(BigInt(v));
+  return b;
+}
+
 const i32 = (v: number): Buffer => u32(v >>> 0);
 const cstring = (s: string): Buffer => Buffer.from(`${s}\0`, 'latin1');
 
 /** Encodes attributes (struct rtattr: u16 length, u16 type, payload padded to 4 bytes). */
-function encodeAttrs(attrs: (Attr | Buffer)[]): Buffer {
+export function encodeAttrs(attrs: (Attr | Buffer)[]): Buffer {
   const parts: Buffer[] = [];
   for (const a of attrs) {
     if (Buffer.isBuffer(a)) {
@@ -157,6 +165,15 @@ export class Rtnetlink {
     this.request(c.RTM_NEWLINK, 0, ifinfomsg(ifindex, c.IFF_UP, c.IFF_UP), 'RTM_NEWLINK');
   }
 
+  /** Sets the MTU of the interface with index `ifindex` (IFLA_MTU). */
+  setMtu(ifindex: number, mtu: number): void {
+    const body = Buffer.concat([
+      ifinfomsg(ifindex),
+      encodeAttrs([{ type: c.IFLA_MTU, data: u32(mtu) }]),
+    ]);
+    this.request(c.RTM_NEWLINK, 0, body, 'RTM_NEWLINK');
+  }
+
   /** Deletes the interface with index `ifindex` (a veth end takes its peer with it). */
   deleteLink(ifindex: number): void {
     this.request(c.RTM_DELLINK, 0, ifinfomsg(ifindex), 'RTM_DELLINK');
@@ -165,7 +182,8 @@ export class Rtnetlink {
   /** Adds `address`/`prefix` to the interface with index `ifindex`. */
   addAddress(ifindex: number, address: string, prefix: number): void {
     const { family, bytes } = addressBytes(address);
-    const flags = family === c.AF_INET6 ? IFA_F_NODAD : 0;
+    // IPv6 addresses usable at once, without a duplicate probe.
+    const flags = family === c.AF_INET6 ? c.IFA_F_NODAD : 0;
     const msg = Buffer.concat([
       Buffer.from([family, prefix, flags, c.RT_SCOPE_UNIVERSE]),
       u32(ifindex),
@@ -213,26 +231,11 @@ export class Rtnetlink {
   }
 
   /**
-   * Gives `ifindex` a netem root discipline: every packet delayed by `delayMs`, and `loss` of them
-   * (a share, 0 to 1) dropped. The delay goes in TCA_NETEM_LATENCY64 (nanoseconds), which spares
-   * the conversion to the scheduler's ticks that struct tc_netem_qopt's latency would need.
+   * Gives `ifindex` a netem root discipline that impairs what it sends as `impair` says.
    * tc-netem(8)
    */
   addNetem(ifindex: number, impair: ResolvedImpairments): void {
-    const { delayMs, loss } = impair;
-    // struct tc_netem_qopt: latency, limit, loss, gap, duplicate, jitter (u32 each).
-    const qopt = Buffer.concat([
-      u32(0),
-      u32(1000),
-      u32(Math.round(loss * 0xffffffff)),
-      u32(0),
-      u32(0),
-      u32(0),
-    ]);
-    const ns = Buffer.alloc(8);
-    if (LE) ns.writeBigInt64LE(BigInt(Math.round(delayMs * 1e6)));
-    else ns.writeBigInt64BE(BigInt(Math.round(delayMs * 1e6)));
-    this.addRootQdisc(ifindex, 'netem', [qopt, { type: c.TCA_NETEM_LATENCY64, data: ns }]);
+    this.addRootQdisc(ifindex, 'netem', netemOptions(impair));
   }
 
   /**
@@ -258,4 +261,85 @@ export class Rtnetlink {
     ]);
     this.request(c.RTM_NEWQDISC, c.NLM_F_CREATE | c.NLM_F_EXCL, body, 'RTM_NEWQDISC');
   }
+}
+
+// A share as netem's u32 probability, 0 for none and UINT32_MAX for all, rounded as tc does.
+const probability = (share: number): number => Math.round(share * 0xffffffff);
+
+/**
+ * netem's TCA_OPTIONS for `impair`, as `tc qdisc add ... netem` (iproute2's q_netem.c) builds
+ * them: struct tc_netem_qopt, then an attribute for each impairment beyond it. The delay and jitter
+ * go in nanoseconds in TCA_NETEM_LATENCY64 and TCA_NETEM_JITTER64 (Linux 4.15), which override
+ * the struct's fields in the scheduler's ticks; those stay 0 as in iproute2 6.9 and later.
+ * tc-netem(8), rtnetlink(7)
+ */
+export function netemOptions(impair: ResolvedImpairments): (Attr | Buffer)[] {
+  const { delayMs, jitterMs, loss, burst, duplicate, corrupt, reorder, rate, limit, seed } = impair;
+  // struct tc_netem_qopt (linux/pkt_sched.h): latency, limit, loss, gap, duplicate, jitter, u32
+  // each. A gap of 1 with a reorder share lets each packet be the one sent at once, as tc sets.
+  const qopt = Buffer.concat([
+    u32(0),
+    u32(limit),
+    u32(burst === undefined ? probability(loss) : 0),
+    u32(reorder > 0 ? 1 : 0),
+    u32(probability(duplicate)),
+    u32(0),
+  ]);
+  const options: (Attr | Buffer)[] = [qopt];
+  const ns = (ms: number): Buffer => u64(BigInt(Math.round(ms * 1e6)));
+  if (delayMs > 0) options.push({ type: c.TCA_NETEM_LATENCY64, data: ns(delayMs) });
+  if (jitterMs > 0) options.push({ type: c.TCA_NETEM_JITTER64, data: ns(jitterMs) });
+  if (reorder > 0) {
+    // struct tc_netem_reorder: probability, correlation.
+    options.push({
+      type: c.TCA_NETEM_REORDER,
+      data: Buffer.concat([u32(probability(reorder)), u32(0)]),
+    });
+  }
+  if (corrupt > 0) {
+    // struct tc_netem_corrupt: probability, correlation.
+    options.push({
+      type: c.TCA_NETEM_CORRUPT,
+      data: Buffer.concat([u32(probability(corrupt)), u32(0)]),
+    });
+  }
+  if (burst !== undefined) {
+    // struct tc_netem_gemodel: p (good to bad), r (bad to good), h, k1. The kernel drops in the bad
+    // state when a random u32 exceeds h, and in the good state when one is below k1: 0 and 0
+    // are loss always in the bad state and never in the good one (sch_netem.c, loss_gilb_ell).
+    const ge = Buffer.concat([
+      u32(probability(burst.p)),
+      u32(probability(burst.r)),
+      u32(0),
+      u32(0),
+    ]);
+    options.push({
+      type: c.TCA_NETEM_LOSS | c.NLA_F_NESTED,
+      nested: [{ type: c.NETEM_LOSS_GE, data: ge }],
+    });
+  }
+  if (rate > 0) {
+    // The kernel's rate is in bytes per second. At least 1: a rate of 0 means no limit at all.
+    const bytes = Math.max(1, Math.floor(rate / 8));
+    // struct tc_netem_rate: rate (u32), packet_overhead (s32), cell_size (u32), cell_overhead (s32).
+    // A rate past u32 goes in TCA_NETEM_RATE64, with the u32 saturated, as tc does.
+    if (bytes > 0xffffffff) options.push({ type: c.TCA_NETEM_RATE64, data: u64(bytes) });
+    options.push({
+      type: c.TCA_NETEM_RATE,
+      data: Buffer.concat([u32(Math.min(bytes, 0xffffffff)), u32(0), u32(0), u32(0)]),
+    });
+  }
+  if (seed !== undefined) {
+    if (optional.TCA_NETEM_PRNG_SEED === undefined) {
+      throw Object.assign(
+        new Error(
+          'sockfd lab: netem seed needs TCA_NETEM_PRNG_SEED, which the headers this addon was ' +
+            'built with do not define (Linux 6.6 headers or later)',
+        ),
+        { code: 'ERR_LAB_NO_NETEM_SEED' },
+      );
+    }
+    options.push({ type: optional.TCA_NETEM_PRNG_SEED, data: u64(seed) });
+  }
+  return options;
 }
