@@ -28,6 +28,8 @@ const tunOpens = (() => {
 
 // The lab's examples make network namespaces in-process: root, or a user namespace around the run.
 const labWorks = labSupport().ok;
+// …and a userspace link, /dev/net/tun too.
+const userspaceLinkWorks = labSupport('userspace').ok;
 
 /** What each example must print; `skipAllowed` says whether it may skip here. */
 const cases: Record<string, { expect: (RegExp | string)[]; skipAllowed?: boolean }> = {
@@ -143,6 +145,17 @@ const cases: Record<string, { expect: (RegExp | string)[]; skipAllowed?: boolean
       'b received 1252',
       /connected: TCP_INFO pmtu 1500, snd_mss 1448; TCP_MAXSEG 1448/,
       /after 262144 bytes: TCP_INFO pmtu 1280, snd_mss 1228; TCP_MAXSEG 1228; retransmitted [1-9]\d*/,
+    ],
+  },
+  '12-udp-retries': {
+    skipAllowed: !userspaceLinkWorks,
+    expect: [
+      '20 requests for n² (n = 1 to 20), ten at a time: 20 answered correctly',
+      // The slow answer to 7, and at least one retry for a loss.
+      /needed more than one try:\n {2}request \d+: \d tries, answered by try \d\n {2}request \d+: \d tries/,
+      /answers in the order they arrived \(request\/try\):\n {2}(\d+\/\d+ ){11}/,
+      /nobody waited any more, dropped: \d+\/\d+/,
+      /a->b: \d+ packets, \d+ lost, \d+ sent ahead of the others/,
     ],
   },
 };
