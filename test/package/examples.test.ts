@@ -158,6 +158,17 @@ const cases: Record<string, { expect: (RegExp | string)[]; skipAllowed?: boolean
       /a->b: \d+ packets, \d+ lost, \d+ sent ahead of the others/,
     ],
   },
+  '13-tcp-over-a-bad-link': {
+    skipAllowed: !userspaceLinkWorks,
+    expect: [
+      'b read 262144 bytes, all in order',
+      /[1-9]\d* of them carried bytes sent before: retransmissions/,
+      /[1-9]\d* lost on the way \(the link counted [1-9]\d*\)/,
+      /[1-9]\d* arrived while bytes before them were missing/,
+      /a's TCP_INFO: [1-9]\d* retransmitted of \d+ data segments/,
+      /b's TCP_INFO: [1-9]\d* segments received out of order/,
+    ],
+  },
 };
 
 beforeAll(() => {
