@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 
 import * as sockfd from '../dist/index.js';
+import { type Host, Lab, labSupport } from '../dist/tools/lab/index.js';
 
 // The functions are taken from the module once, as an ESM named import binds them; calling
 // through the CommonJS namespace object (sockfd.recv) would add TypeScript's re-export getter
@@ -1017,6 +1018,66 @@ async function netBulk(count: number): Promise<Result> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The lab's links: two hosts (network namespaces of this process) joined by a userspace link
+// (TUN devices and a forwarding thread) or a veth pair, with no impairment. Blocking fds in one
+// thread, as the sync rows: what is measured is the link, not the event loop.
+
+async function link(
+  kind: 'userspace' | 'veth',
+  mode: 'pp' | 'rate',
+  count: number,
+): Promise<Result> {
+  const support = labSupport(kind === 'userspace' ? 'userspace' : undefined);
+  if (!support.ok) return { na: support.reason };
+  const lab = await Lab.create();
+  try {
+    const a = await lab.host('a', { addresses: ['10.0.0.1/24'] });
+    const b = await lab.host('b', { addresses: ['10.0.0.2/24'] });
+    await lab.link(a, b, { kind });
+    const open = (host: Host, address: string): number => {
+      const fd = host.socket(AF_INET, SOCK_DGRAM);
+      bind(fd, { family: 'inet', address, port: 9000 });
+      // A lost datagram would make a blocking receive wait forever; fail instead.
+      const tv = Buffer.alloc(16);
+      tv.writeBigInt64LE(5n, 0);
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv);
+      return fd;
+    };
+    const fa = open(a, '10.0.0.1');
+    const fb = open(b, '10.0.0.2');
+    const toA = { family: 'inet', address: '10.0.0.1', port: 9000 } as const;
+    const toB = { family: 'inet', address: '10.0.0.2', port: 9000 } as const;
+    const buf = Buffer.alloc(SIZE);
+    try {
+      const pp = (n: number): number => {
+        const t0 = now();
+        for (let i = 0; i < n; i++) {
+          sendto(fa, buf, 0, toB);
+          recv(fb, buf);
+          sendto(fb, buf, 0, toA);
+          recv(fa, buf);
+        }
+        return since(t0);
+      };
+      const rate = (n: number): number => {
+        const t0 = now();
+        for (let done = 0; done < n; done += WINDOW) {
+          for (let i = 0; i < WINDOW; i++) sendto(fa, buf, 0, toB);
+          for (let i = 0; i < WINDOW; i++) recv(fb, buf);
+        }
+        return since(t0);
+      };
+      return mode === 'pp' ? warm(pp, count) : warm(rate, roundUp(count, WINDOW));
+    } finally {
+      close(fa);
+      close(fb);
+    }
+  } finally {
+    await lab.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function timed(ns: number, ops: number): Result {
   return { ns, ops };
@@ -1051,6 +1112,10 @@ const sockfdCases = (): Record<string, (count: number) => Result | Promise<Resul
   'alloc-recvfrom': (n) => alloc('recvfrom', n),
   'alloc-recvfrom-out': (n) => alloc('recvfrom-out', n),
   'alloc-class': (n) => alloc('class', n),
+  'link-pp-userspace': (n) => link('userspace', 'pp', n),
+  'link-pp-veth': (n) => link('veth', 'pp', n),
+  'link-rate-userspace': (n) => link('userspace', 'rate', n),
+  'link-rate-veth': (n) => link('veth', 'rate', n),
 });
 
 /** The Node-API floor runs the synchronous and async rows, or reports why it cannot. */

@@ -76,6 +76,11 @@ const N = (name: string, label: string, field?: Side['field']): Side => ({
 const ONE_CALL: Target = { against: 'C', max: 1.1, text: '≤ 1.1× C time' };
 const NEAR_C: Target = { against: 'C', min: 0.9, text: '≥ 0.9× C' };
 
+// The lab's rows: a userspace link against a veth pair between the same two hosts; both sides
+// are sockfd's, the link is what differs.
+const LINK = (name: string): Side => ({ impl: 'sockfd', name, label: 'userspace link' });
+const VETH = (name: string): Side => ({ impl: 'sockfd', name, label: 'veth' });
+
 export const rows: Row[] = [
   {
     id: 'getsockopt',
@@ -200,6 +205,22 @@ export const rows: Row[] = [
     ],
     target: { against: 'net', min: 1.5, text: '≥ 1.5× net' },
     count: { full: 12_000, quick: 100 },
+  },
+  {
+    id: 'link-pp',
+    title: 'lab: UDP 64 B round trip between two hosts over a userspace link (no impairment)',
+    kind: 'time',
+    subject: LINK('link-pp-userspace'),
+    baselines: [VETH('link-pp-veth')],
+    count: { full: 40_000, quick: 200 },
+  },
+  {
+    id: 'link-rate',
+    title: 'lab: UDP 64 B one way between two hosts over a userspace link, windows of 32',
+    kind: 'rate',
+    subject: LINK('link-rate-userspace'),
+    baselines: [VETH('link-rate-veth')],
+    count: { full: 100_000, quick: 1_024 },
   },
   {
     id: 'mem-socket',

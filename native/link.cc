@@ -163,9 +163,10 @@ static void Enqueue(Direction& d, std::vector<uint8_t>&& data, int64_t now, uint
   Count(d, kReceivedBytes, data.size());
   bool lost;
   if (im.burst_r > 0) {
-    // Gilbert-Elliott, loss in the bad state only: the mean burst is 1/r.
-    if (d.bad ? d.rng.Uniform() < im.burst_r : d.rng.Uniform() < im.burst_p) d.bad = !d.bad;
+    // Gilbert-Elliott, loss in the bad state only: the mean burst is 1/r. As in netem, the
+    // packet's fate is the state's before this packet's move. sch_netem.c loss_gilb_ell
     lost = d.bad;
+    if (d.bad ? d.rng.Uniform() < im.burst_r : d.rng.Uniform() < im.burst_p) d.bad = !d.bad;
   } else {
     lost = im.loss > 0 && d.rng.Uniform() < im.loss;
   }

@@ -20,7 +20,7 @@ interface Block {
   /** The line of the opening fence, 1-based. */
   line: number;
   lang: 'ts' | 'js';
-  /** The words after the language: `fragment`, `needs:CAP_NET_RAW`. */
+  /** The words after the language: `fragment`, `needs:CAP_NET_RAW`, `needs:TUN`. */
   tags: string[];
   code: string;
   /** The file it is written to, in the snippets project. */
@@ -84,6 +84,7 @@ const checked = blocks.filter((b) => !b.tags.includes('fragment'));
 const runnable = checked.filter((b) => b.doc === 'README.md');
 const raw = rawSocketsAllowed();
 const lab = labSupport();
+const tun = labSupport('userspace');
 
 const reason = packedSkipReason;
 if (reason) console.warn(`skipping the doc snippets: ${reason}`);
@@ -169,6 +170,10 @@ describe.skipIf(reason !== undefined)('the code in README.md and docs/guide.md',
       }
       if (b.tags.includes('needs:CAP_SYS_ADMIN') && !lab.ok) {
         console.warn(`skipping ${b.doc}:${b.line}: ${lab.reason}`);
+        return;
+      }
+      if (b.tags.includes('needs:TUN') && !tun.ok) {
+        console.warn(`skipping ${b.doc}:${b.line}: ${tun.reason}`);
         return;
       }
       const js = join(dir, 'out', b.file.replace(/\.mts$/, '.mjs'));
