@@ -144,12 +144,15 @@ async function main(): Promise<void> {
     say(`the first retransmission: bytes ${first.start}-${first.end - 1},`);
     say(`  sent at ${original.timeMs.toFixed(1)} ms, sent again at ${first.timeMs.toFixed(1)} ms`);
   }
-  // TCP_INFO: what each kernel counted. tcpi_total_retrans counts the segments sent again.
+  // TCP_INFO: what each kernel counted. tcpi_total_retrans counts the segments sent again;
+  // tcpi_data_segs_out and tcpi_rcv_ooopack came with Linux 4.6 and 5.4 ('?' before).
   say('');
-  say(`a's TCP_INFO: ${sender.totalRetrans} retransmitted of ${sender.dataSegsOut} data segments`);
+  say(
+    `a's TCP_INFO: ${sender.totalRetrans} retransmitted of ${sender.dataSegsOut ?? '?'} data segments`,
+  );
   say(`  rtt ${(sender.rtt / 1000).toFixed(1)} ms, where the link's delay is 20 ms a round trip:`);
   say('  the rest is time spent queued in the link, waiting for its 2 Mbit/s');
-  say(`b's TCP_INFO: ${receiver.rcvOoopack} segments received out of order (rcv_ooopack)`);
+  say(`b's TCP_INFO: ${receiver.rcvOoopack ?? '?'} segments received out of order (rcv_ooopack)`);
 }
 
 void main();
