@@ -8,6 +8,8 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { labSupport } from '../../lib/tools/lab/index.js';
+
 const root = join(__dirname, '..', '..');
 const built = join(root, 'build', 'examples');
 
@@ -24,7 +26,12 @@ const tunOpens = (() => {
   }
 })();
 
-/** What each example must print; `mayNeed` says what a skip is allowed for. */
+// The lab's examples make network namespaces in-process: root, or a user namespace around the run.
+const labWorks = labSupport().ok;
+// …and a userspace link, /dev/net/tun too.
+const userspaceLinkWorks = labSupport('userspace').ok;
+
+/** What each example must print; `skipAllowed` says whether it may skip here. */
 const cases: Record<string, { expect: (RegExp | string)[]; skipAllowed?: boolean }> = {
   '01-fd-is-a-number': {
     expect: [
@@ -110,6 +117,56 @@ const cases: Record<string, { expect: (RegExp | string)[]; skipAllowed?: boolean
       'the echo: "hello from client B"',
       /EPOLLIN\|EPOLLRDHUP\n +recv\(\) -> 0: the client closed/,
       'the loop ends',
+    ],
+  },
+  '10-two-hosts-and-a-router': {
+    skipAllowed: !labWorks,
+    expect: [
+      /a: fd \d+, r: fd \d+, b: fd \d+/,
+      'a eth0 10.0.1.2/24  <->  r eth0 10.0.1.1/24',
+      'received "hello" from 10.0.1.2, TTL 63',
+      'a received "HELLO" from 10.0.2.2',
+      'TTL 1: EHOSTUNREACH from 10.0.1.1: ICMP 11/0, time exceeded in transit',
+      'TTL 2: ECONNREFUSED from 10.0.2.2: ICMP 3/3, port unreachable',
+      'with no route for it: sendto -> ENETUNREACH',
+      'ENETUNREACH from 10.0.1.1: ICMP 3/0, net unreachable',
+    ],
+  },
+  '11-mtu-and-pmtu': {
+    skipAllowed: !labWorks,
+    expect: [
+      /captured on a's eth0: 1 packet\(s\)\n +1428 bytes, id \d+, fragment offset 0\n/,
+      /captured on b's eth0: 2 packet\(s\)\n +1276 bytes, id \d+, fragment offset 0, more fragments \(MF\)\n +172 bytes, id \d+, fragment offset 1256\n/,
+      'received one datagram of 1400 bytes',
+      'IP_MTU of the connected socket before: 1500',
+      'EMSGSIZE from 10.0.1.1, ICMP 3/4 (fragmentation needed)\n    ee_info 1280',
+      'IP_MTU of the connected socket now: 1280',
+      'again -> EMSGSIZE, at once',
+      'b received 1252',
+      /connected: TCP_INFO pmtu 1500, snd_mss 1448; TCP_MAXSEG 1448/,
+      /after 262144 bytes: TCP_INFO pmtu 1280, snd_mss 1228; TCP_MAXSEG 1228; retransmitted [1-9]\d*/,
+    ],
+  },
+  '12-udp-retries': {
+    skipAllowed: !userspaceLinkWorks,
+    expect: [
+      '20 requests for n² (n = 1 to 20), ten at a time: 20 answered correctly',
+      // The slow answer to 7, and at least one retry for a loss.
+      /needed more than one try:\n {2}request \d+: \d tries, answered by try \d\n {2}request \d+: \d tries/,
+      /answers in the order they arrived \(request\/try\):\n {2}(\d+\/\d+ ){11}/,
+      /nobody waited any more, dropped: \d+\/\d+/,
+      /a->b: \d+ packets, \d+ lost, \d+ sent ahead of the others/,
+    ],
+  },
+  '13-tcp-over-a-bad-link': {
+    skipAllowed: !userspaceLinkWorks,
+    expect: [
+      'b read 262144 bytes, all in order',
+      /[1-9]\d* of them carried bytes sent before: retransmissions/,
+      /[1-9]\d* lost on the way \(the link counted [1-9]\d*\)/,
+      /[1-9]\d* arrived while bytes before them were missing/,
+      /a's TCP_INFO: [1-9]\d* retransmitted of \d+ data segments/,
+      /b's TCP_INFO: [1-9]\d* segments received out of order/,
     ],
   },
 };
