@@ -7,6 +7,8 @@ export default defineConfig({
     // and a crash in the addon fails one file instead of the runner.
     pool: 'forks',
     setupFiles: ['test/setup/fd-guard.ts'],
+    // After the suite, no interface or named namespace the tests made is left.
+    globalSetup: ['test/setup/leftovers.ts'],
     testTimeout: 30_000,
   },
 });

@@ -274,7 +274,16 @@ describe('the native layer refuses garbage on its own', () => {
 
   it('throws a TypeError or RangeError, never crashes, for junk in every position', () => {
     const [fd] = pair(AF_UNIX, SOCK_DGRAM | s.constants.SOCK_NONBLOCK);
-    const creators = new Set(['socket', 'socketpair', 'accept', 'dup', 'pidfdOpen', 'pidfdGetfd']);
+    const creators = new Set([
+      'socket',
+      'socketpair',
+      'accept',
+      'dup',
+      'pidfdOpen',
+      'pidfdGetfd',
+      'openThreadNetns',
+      'tunOpen',
+    ]);
     // close would close the runner's fds; Watcher is a class, exercised below.
     const fns = Object.entries(native).filter(
       ([name, v]) => typeof v === 'function' && name !== 'close' && name !== 'Watcher',
