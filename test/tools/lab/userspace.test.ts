@@ -344,6 +344,31 @@ describe('userspace links', () => {
     expect(Buffer.from(packet.subarray(28)).toString()).toBe('over tun');
   });
 
+  labIt('a busy JavaScript thread does not delay the link', async () => {
+    // The packets cross on the link's own thread, on time, while this thread is blocked; the
+    // kernel's receive timestamps in captures at both ends show when.
+    await using lab = await Lab.create();
+    const { a, b } = await pair(lab, { delayMs: 20 });
+    const sent = capture(a, { interface: 'eth0', path: join(tmp, 'busy-a.pcapng') });
+    const arrived = capture(b, { interface: 'eth0', path: join(tmp, 'busy-b.pcapng') });
+    using rx = b.DatagramSocket.bound(inet(B, 7007));
+    using tx = a.DatagramSocket.create();
+    for (let i = 0; i < 5; i++) sendto(tx.fd, Buffer.from([i]), 0, inet(B, 7007));
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); // 300 ms, thread blocked
+    for (let i = 0; i < 5; i++) await rx.recvFrom(Buffer.alloc(4), soon());
+    const times = async (c: typeof sent) =>
+      readPcapng(readFileSync((await c.stop()).path)).packets.map((p) => p.timestampNs);
+    const out = await times(sent);
+    const inn = await times(arrived);
+    expect(out).toHaveLength(5);
+    expect(inn).toHaveLength(5);
+    for (let i = 0; i < 5; i++) {
+      const ms = Number(inn[i]! - out[i]!) / 1e6;
+      expect(ms, `packet ${i}`).toBeGreaterThanOrEqual(19.5);
+      expect(ms, `packet ${i}`).toBeLessThan(150);
+    }
+  });
+
   labIt('checks its options, naming them', async () => {
     await using lab = await Lab.create();
     const a = await lab.host('a');
