@@ -25,6 +25,7 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -111,6 +112,7 @@ struct Direction {
   Impair impair;
   Rng rng;
   bool bad = false;      // Gilbert-Elliott state
+  bool gone = false;     // `in` polls as an error: its device was deleted
   int64_t tail_due = 0;  // when the last rate-limited packet leaves
   std::priority_queue<Packet, std::vector<Packet>, Later> queue;
   std::atomic<uint64_t> stats[kStats] = {};
@@ -214,6 +216,8 @@ static void Enqueue(Direction& d, std::vector<uint8_t>&& data, int64_t now, uint
 static void Run(Link* link) {
   // Timers to the microsecond: the default 50 µs of slack would blur small delays and rates.
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+  // Named, so that /proc/<pid>/task/*/comm and top show what the thread is.
+  pthread_setname_np(pthread_self(), "sockfd-link");
   uint64_t seq = 0;
   std::vector<uint8_t> buf(65536);
   while (!link->stop.load(std::memory_order_acquire)) {
@@ -234,8 +238,11 @@ static void Run(Link* link) {
       d.stats[kQueued].store(d.queue.size(), std::memory_order_relaxed);
       if (!d.queue.empty() && (next < 0 || d.queue.top().due < next)) next = d.queue.top().due;
     }
-    pollfd fds[3] = {
-        {link->dir[0].in, POLLIN, 0}, {link->dir[1].in, POLLIN, 0}, {link->wake, POLLIN, 0}};
+    // A device that is gone (its interface deleted) polls as an error for ever: it is read no
+    // more, or the loop would spin. A negative fd is one ppoll skips.
+    pollfd fds[3] = {{link->dir[0].gone ? -1 : link->dir[0].in, POLLIN, 0},
+                     {link->dir[1].gone ? -1 : link->dir[1].in, POLLIN, 0},
+                     {link->wake, POLLIN, 0}};
     timespec ts;
     timespec* timeout = nullptr;
     if (next >= 0) {
@@ -261,6 +268,7 @@ static void Run(Link* link) {
     }
     now = NowNs();
     for (int i = 0; i < 2; i++) {
+      if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) link->dir[i].gone = true;
       if (!(fds[i].revents & POLLIN)) continue;
       // A bounded batch, so one busy direction cannot starve the other or the timers.
       for (int n = 0; n < 64; n++) {

@@ -19,7 +19,14 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { type DatagramSocket, constants, recv, sendto } from '../../../lib/index.js';
+import {
+  type DatagramSocket,
+  constants,
+  if_nametoindex,
+  recv,
+  sendto,
+} from '../../../lib/index.js';
+import { Rtnetlink } from '../../../lib/tools/lab/rtnetlink.js';
 import {
   type Host,
   type Impairments,
@@ -404,6 +411,25 @@ describe('userspace link cleanup', () => {
     expect(() => a.ifindex('eth0')).toThrow();
   });
 
+  labIt('a link whose device is deleted under it sleeps instead of spinning', async () => {
+    await using lab = await Lab.create();
+    const { a } = await pair(lab);
+    a.run(() => {
+      const nl = new Rtnetlink();
+      try {
+        nl.deleteLink(if_nametoindex('eth0'));
+      } finally {
+        nl.close();
+      }
+    });
+    const thread = linkThreads();
+    expect(thread).toHaveLength(1);
+    const before = cpuTicks(thread[0]!);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Spinning would take the whole 300 ms, 30 ticks of 10 ms; sleeping takes none.
+    expect(cpuTicks(thread[0]!) - before).toBeLessThanOrEqual(3);
+  });
+
   labIt("a worker's links end with it, closed or not", async () => {
     const threads = taskCount();
     const dist = join(__dirname, '..', '..', '..', 'dist', 'tools', 'lab', 'index.js');
@@ -447,6 +473,25 @@ function udpInErrors(host: Host): number {
   const names = lines[0]!.split(/\s+/);
   const values = lines[1]!.split(/\s+/);
   return Number(values[names.indexOf('InErrors')]);
+}
+
+/** The tids of this process's userspace link threads, which name themselves 'sockfd-link'. */
+function linkThreads(): string[] {
+  return readdirSync('/proc/self/task').filter((tid) => {
+    try {
+      return readFileSync(`/proc/self/task/${tid}/comm`, 'latin1').trim() === 'sockfd-link';
+    } catch {
+      return false; // a thread that ended meanwhile
+    }
+  });
+}
+
+/** A thread's user and system CPU time, in clock ticks. proc(5) /proc/<pid>/task/<tid>/stat */
+function cpuTicks(tid: string): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+  // The fields after the command name, which may hold spaces, in parentheses.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime and stime, fields 14 and 15
 }
 
 function taskCount(): number {
