@@ -540,6 +540,12 @@ bench/cases.ts):
 - Bulk, sync: the writer in one process, a reader of the same library in another, blocking
   fds; the clock runs from the reader's ready byte to its acknowledgement of the last byte.
   Async: writer and reader on one event loop, with backpressure.
+- Lab: two hosts of a lab (network namespaces of the bench process) joined by a userspace link
+  with no impairment (a TUN device in each, and the link's thread carrying packets between
+  them) or, beside it, a veth pair; blocking UDP sockets made in the hosts, both used from one
+  thread. The round trip is the ping-pong's lockstep (each direction crosses the link once: the
+  difference from veth, halved, is what one crossing of the thread adds, mostly its wake-up);
+  the one-way rate sends windows of 32 and receives them.
 - Memory: the heap (V8 heap + external memory) and RSS added per object, after a full GC, for
   5,000 objects: an open DatagramSocket (fd and object, no watcher), and the idle watcher it
   gains once it has waited (a receive started and aborted). dgram: a bound socket, which is
