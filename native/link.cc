@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <new>
 #include <queue>
 #include <random>
 #include <string>
@@ -30,6 +31,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <time.h>
 #endif
 
@@ -96,6 +98,11 @@ class Rng {
   uint64_t s_[4]{};
 };
 
+// Waiting packets' bytes per direction, past which more are dropped as over the limit.
+static constexpr size_t kMaxQueuedBytes = 64 << 20;
+// A time no packet waits past (about 146 years of CLOCK_MONOTONIC), well inside int64.
+static constexpr double kFarFuture = 4.6e18;
+
 struct Packet {
   int64_t due;   // CLOCK_MONOTONIC ns
   uint64_t seq;  // arrival order, which breaks ties so equal times keep their order
@@ -115,6 +122,7 @@ struct Direction {
   bool gone = false;     // `in` polls as an error: its device was deleted
   int64_t tail_due = 0;  // when the last rate-limited packet leaves
   std::priority_queue<Packet, std::vector<Packet>, Later> queue;
+  size_t queued_bytes = 0;
   std::atomic<uint64_t> stats[kStats] = {};
 };
 
@@ -123,9 +131,9 @@ struct Link {
   Direction dir[2];
   int wake = -1;  // eventfd: a new configuration, or stop
   std::atomic<bool> stop{false};
-  std::mutex mu;  // guards pending, pending_set
+  std::mutex mu;  // guards pending
   Impair pending[2];
-  bool pending_set = false;
+  std::atomic<bool> pending_set{false};
   std::thread thread;
 };
 
@@ -143,9 +151,12 @@ static void Configure(Direction& d, const Impair& impair, int index) {
   bool reseed = impair.seed != d.impair.seed || d.impair.seed < 0;
   d.impair = impair;
   if (!reseed) return;
-  uint64_t seed = impair.seed >= 0 ? static_cast<uint64_t>(impair.seed)
-                                   : (static_cast<uint64_t>(std::random_device()()) << 32) |
-                                         std::random_device()();
+  uint64_t seed = static_cast<uint64_t>(impair.seed);
+  // No seed: the kernel's randomness, through getrandom(2), which needs no fd and cannot throw
+  // as std::random_device can; the clock if even that fails.
+  if (impair.seed < 0 && getrandom(&seed, sizeof seed, GRND_NONBLOCK) != sizeof seed) {
+    seed = static_cast<uint64_t>(NowNs());
+  }
   // Each direction its own stream, so traffic one way does not shift the other's choices.
   d.rng.Seed(seed * 2 + index);
   d.bad = false;
@@ -165,8 +176,17 @@ static size_t CorruptAt(const std::vector<uint8_t>& p, Rng& rng) {
 // the delay (jitter, reordering, rate). sch_netem.c netem_enqueue
 static void Enqueue(Direction& d, std::vector<uint8_t>&& data, int64_t now, uint64_t* seq) {
   const Impair& im = d.impair;
-  Count(d, kReceived);
-  Count(d, kReceivedBytes, data.size());
+  // Counted last, with release: a reader that sees this packet received (acquire) sees its
+  // fate counted and the queue's size with it.
+  struct Received {
+    Direction& d;
+    size_t bytes;
+    ~Received() {
+      d.stats[kQueued].store(d.queue.size(), std::memory_order_relaxed);
+      d.stats[kReceivedBytes].fetch_add(bytes, std::memory_order_relaxed);
+      d.stats[kReceived].fetch_add(1, std::memory_order_release);
+    }
+  } received{d, data.size()};
   bool lost;
   if (im.burst_r > 0) {
     // Gilbert-Elliott, loss in the bad state only: the mean burst is 1/r. As in netem, the
@@ -188,7 +208,10 @@ static void Enqueue(Direction& d, std::vector<uint8_t>&& data, int64_t now, uint
       p[CorruptAt(p, d.rng)] ^= static_cast<uint8_t>(1u << (d.rng.Next() % 8));
       Count(d, kCorrupted);
     }
-    if (d.queue.size() >= static_cast<size_t>(im.limit)) {
+    // The limit, and a bound on the memory waiting packets take: a long delay at a high rate
+    // must not exhaust the process.
+    if (d.queue.size() >= static_cast<size_t>(im.limit) ||
+        d.queued_bytes + p.size() > kMaxQueuedBytes) {
       Count(d, kOverLimit);
       continue;
     }
@@ -202,15 +225,17 @@ static void Enqueue(Direction& d, std::vector<uint8_t>&& data, int64_t now, uint
       if (im.jitter_ns > 0) delay += im.jitter_ns * (2 * d.rng.Uniform() - 1);
       due = now + static_cast<int64_t>(delay < 0 ? 0 : delay);
       if (im.rate_bps > 0) {
-        // Each packet leaves after the one before has finished: netem's rate.
+        // Each packet leaves after the one before has finished: netem's rate. In double and
+        // capped, so that no rate and no queue can overflow the clock's int64.
         if (d.tail_due > due) due = d.tail_due;
-        due += static_cast<int64_t>(p.size() * 8.0 * 1e9 / im.rate_bps);
+        double wire = p.size() * 8.0 * 1e9 / im.rate_bps;
+        due = static_cast<int64_t>(std::min(static_cast<double>(due) + wire, kFarFuture));
         d.tail_due = due;
       }
     }
+    d.queued_bytes += p.size();
     d.queue.push(Packet{due, (*seq)++, std::move(p)});
   }
-  d.stats[kQueued].store(d.queue.size(), std::memory_order_relaxed);
 }
 
 static void Run(Link* link) {
@@ -233,9 +258,10 @@ static void Run(Link* link) {
         } else {
           Count(d, kWriteErrors);  // EIO when the far end is down; EINVAL for a mangled header
         }
+        d.queued_bytes -= p.size();
         d.queue.pop();
+        d.stats[kQueued].store(d.queue.size(), std::memory_order_release);
       }
-      d.stats[kQueued].store(d.queue.size(), std::memory_order_relaxed);
       if (!d.queue.empty() && (next < 0 || d.queue.top().due < next)) next = d.queue.top().due;
     }
     // A device that is gone (its interface deleted) polls as an error for ever: it is read no
@@ -251,21 +277,28 @@ static void Run(Link* link) {
       ts.tv_nsec = wait % 1000000000;
       timeout = &ts;
     }
-    if (ppoll(fds, 3, timeout, nullptr) < 0) continue;  // EINTR: look again
+    if (ppoll(fds, 3, timeout, nullptr) < 0) {
+      // EINTR: look again. ENOMEM: wait a millisecond first rather than spin.
+      if (errno != EINTR) {
+        timespec ms = {0, 1000000};
+        nanosleep(&ms, nullptr);
+      }
+      continue;
+    }
     if (fds[2].revents & POLLIN) {
       uint64_t v;
       ssize_t ignored = read(link->wake, &v, sizeof v);
       (void)ignored;
     }
-    // New impairments apply to every packet read after linkConfigure() returned: it set them
-    // before the sends that woke us, so they are taken before reading.
-    {
+    // New impairments apply to every packet read after linkConfigure() returned: it raised the
+    // flag before the sends that made those packets, so a check after each read sees it.
+    auto configure = [link] {
+      if (!link->pending_set.load(std::memory_order_acquire)) return;
       std::lock_guard<std::mutex> lock(link->mu);
-      if (link->pending_set) {
-        for (int i = 0; i < 2; i++) Configure(link->dir[i], link->pending[i], i);
-        link->pending_set = false;
-      }
-    }
+      for (int i = 0; i < 2; i++) Configure(link->dir[i], link->pending[i], i);
+      link->pending_set.store(false, std::memory_order_relaxed);
+    };
+    configure();
     now = NowNs();
     for (int i = 0; i < 2; i++) {
       if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) link->dir[i].gone = true;
@@ -273,8 +306,17 @@ static void Run(Link* link) {
       // A bounded batch, so one busy direction cannot starve the other or the timers.
       for (int n = 0; n < 64; n++) {
         ssize_t r = read(link->dir[i].in, buf.data(), buf.size());
-        if (r <= 0) break;  // EAGAIN: drained
-        Enqueue(link->dir[i], std::vector<uint8_t>(buf.begin(), buf.begin() + r), now, &seq);
+        if (r < 0 && (errno == EAGAIN || errno == EINTR)) break;  // drained
+        if (r <= 0) {
+          link->dir[i].gone = true;  // EBADFD: the device was deleted; it will not come back
+          break;
+        }
+        configure();
+        try {
+          Enqueue(link->dir[i], std::vector<uint8_t>(buf.begin(), buf.begin() + r), now, &seq);
+        } catch (const std::bad_alloc&) {
+          Count(link->dir[i], kOverLimit);  // no memory for it: dropped, as a full queue drops
+        }
       }
     }
   }
@@ -336,11 +378,13 @@ static Napi::Value TunOpen(const Napi::CallbackInfo& info) {
     ThrowRangeError(env, "ERR_OUT_OF_RANGE", "The \"name\" argument must be 1 to 15 bytes");
     return Napi::Value();
   }
-  int fd = Retry([] { return open("/dev/net/tun", O_RDWR | O_CLOEXEC); });
+  // Nonblocking from the start: the link's thread reads until EAGAIN.
+  int fd = Retry([] { return open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK); });
   if (fd < 0) return Result(env, fd - 4096);
   ifreq req{};
   memcpy(req.ifr_name, name.data(), name.size());
-  req.ifr_flags = IFF_TUN | IFF_NO_PI;
+  // IFF_TUN_EXCL: a new device, never one that exists (a persistent one someone else made).
+  req.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL;
   if (ioctl(fd, TUNSETIFF, &req) < 0) {
     int err = errno;
     close(fd);
@@ -350,9 +394,11 @@ static Napi::Value TunOpen(const Napi::CallbackInfo& info) {
   return Result(env, fd);
 }
 
-// linkStart(fdA, fdB, params: Float64Array(22)) -> id, or -errno. The link owns both fds from
-// then on: packets read from fdA are written to fdB and back, each direction impaired by its
-// half of params. On failure the fds stay the caller's.
+// linkStart(fdA, fdB, params: Float64Array(22)) -> id, or -errno. fdA and fdB must be TUN fds
+// from this environment's tunOpen() (else -EBADF): the link takes them from the environment and
+// closes them when it ends, so no other owner may hold them. Packets read from fdA are written
+// to fdB and back, each direction impaired by its half of params. On failure the fds stay the
+// environment's.
 static Napi::Value LinkStart(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   int a, b;
@@ -362,13 +408,22 @@ static Napi::Value LinkStart(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   if (a == b) return Result(info.Env(), -EINVAL);  // one fd would be closed twice
+  EnvData* data = GetEnvData(env);
   for (int fd : {a, b}) {
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return Result(info.Env(), -errno);
+    // Owned here, so no socket object or other environment closes it; a TUN device (which
+    // tunOpen made nonblocking), so its reads end in EAGAIN rather than spin on a file's 0.
+    ifreq req{};
+    if (data->owned.count(fd) == 0 || ioctl(fd, TUNGETIFF, &req) < 0) {
+      return Result(info.Env(), -EBADF);
+    }
   }
   int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0) return Result(info.Env(), -errno);
-  auto* link = new Link();
+  auto* link = new (std::nothrow) Link();
+  if (link == nullptr) {
+    close(wake);
+    return Result(info.Env(), -ENOMEM);
+  }
   link->dir[0].in = a;
   link->dir[0].out = b;
   link->dir[1].in = b;
@@ -384,7 +439,7 @@ static Napi::Value LinkStart(const Napi::CallbackInfo& info) {
   pthread_sigmask(SIG_SETMASK, &all, &old);
   try {
     link->thread = std::thread(Run, link);
-  } catch (const std::system_error& e) {
+  } catch (const std::system_error&) {
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     close(wake);
     delete link;
@@ -433,7 +488,7 @@ static Napi::Value LinkConfigure(const Napi::CallbackInfo& info) {
     std::lock_guard<std::mutex> lock(link->mu);
     link->pending[0] = impair[0];
     link->pending[1] = impair[1];
-    link->pending_set = true;
+    link->pending_set.store(true, std::memory_order_release);
   }
   uint64_t one = 1;
   ssize_t ignored = write(link->wake, &one, sizeof one);
@@ -453,9 +508,17 @@ static Napi::Value LinkStats(const Napi::CallbackInfo& info) {
   Link* link = Find(info.Env(), id, false);
   if (link == nullptr) return Result(info.Env(), -ENOENT);
   for (int i = 0; i < 2; i++) {
+    // Received first, then the queue, each with acquire: every packet counted received has its
+    // fate counted in what is read after it (Enqueue publishes in the opposite order).
+    uint64_t v[kStats];
+    v[kReceived] = link->dir[i].stats[kReceived].load(std::memory_order_acquire);
+    v[kQueued] = link->dir[i].stats[kQueued].load(std::memory_order_acquire);
     for (int s = 0; s < kStats; s++) {
-      double v = static_cast<double>(link->dir[i].stats[s].load(std::memory_order_relaxed));
-      memcpy(static_cast<char*>(out.data) + (i * kStats + s) * sizeof v, &v, sizeof v);
+      if (s != kReceived && s != kQueued) {
+        v[s] = link->dir[i].stats[s].load(std::memory_order_relaxed);
+      }
+      double d = static_cast<double>(v[s]);
+      memcpy(static_cast<char*>(out.data) + (i * kStats + s) * sizeof d, &d, sizeof d);
     }
   }
   return Result(info.Env(), 0);

@@ -115,6 +115,14 @@ function range(value: unknown, name: string, max: number, fallback: number): num
   return value;
 }
 
+// 0 (no limit) or at least 8 bits per second: netem's unit is a byte per second, and a slower
+// rate would hold a packet for longer than anything can wait.
+function rate(value: unknown, name: string): number {
+  const r = range(value, name, Number.MAX_SAFE_INTEGER, 0);
+  if (r !== 0 && r < 8) throw outOfRange(name, '0 (none) or >= 8 (bits per second)', r);
+  return r;
+}
+
 /** Checks one direction's impairments; `name` is the option's name in errors. */
 export function resolveImpairments(value: unknown, name: string): ResolvedImpairments {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -183,7 +191,7 @@ export function resolveImpairments(value: unknown, name: string): ResolvedImpair
     duplicate: share(v.duplicate, `${name}.duplicate`),
     corrupt: share(v.corrupt, `${name}.corrupt`),
     reorder,
-    rate: range(v.rate, `${name}.rate`, Number.MAX_SAFE_INTEGER, 0),
+    rate: rate(v.rate, `${name}.rate`),
     limit,
     seed,
   };

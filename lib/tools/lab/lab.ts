@@ -148,13 +148,13 @@ function validateIfName(name: unknown, what: string): asserts name is string {
   if (
     name.length === 0 ||
     name.length >= IFNAMSIZ ||
-    /[\s/:]|\0/.test(name) ||
+    /[\s/:%]|\0/.test(name) ||
     /[^\x20-\x7e]/.test(name)
   ) {
     throw invalidArgValue(
       what,
       name,
-      'must be an interface name of 1 to 15 printable characters, without spaces, / or :',
+      'must be an interface name of 1 to 15 printable characters, without spaces, /, : or %',
     );
   }
 }

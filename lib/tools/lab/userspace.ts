@@ -129,8 +129,9 @@ export class Forwarder {
 
   /** The counters of a→b and of b→a. */
   stats(): { aToB: LinkStats; bToA: LinkStats } {
+    if (this.#id < 0) throw new Error('the link is closed');
     const out = new Float64Array(22);
-    if (this.#id >= 0) check(native.linkStats(this.#id, out), 'linkStats');
+    check(native.linkStats(this.#id, out), 'linkStats');
     const read = (at: number): LinkStats =>
       Object.fromEntries(STAT_NAMES.map((k, i) => [k, out[at + i]!])) as unknown as LinkStats;
     return { aToB: read(0), bToA: read(11) };
