@@ -187,21 +187,29 @@ static void Enqueue(Direction& d, std::vector<uint8_t>&& data, int64_t now, uint
       d.stats[kReceived].fetch_add(1, std::memory_order_release);
     }
   } received{d, data.size()};
-  bool lost;
-  if (im.burst_r > 0) {
-    // Gilbert-Elliott, loss in the bad state only: the mean burst is 1/r. As in netem, the
-    // packet's fate is the state's before this packet's move. sch_netem.c loss_gilb_ell
-    lost = d.bad;
-    if (d.bad ? d.rng.Uniform() < im.burst_r : d.rng.Uniform() < im.burst_p) d.bad = !d.bad;
-  } else {
-    lost = im.loss > 0 && d.rng.Uniform() < im.loss;
-  }
-  if (lost) {
-    Count(d, kLost);
-    return;
-  }
+  // netem's order: the duplicate is decided first, and a loss then takes one copy away; a copy
+  // that remains goes through the loss again on its own (netem enqueues it anew, with
+  // duplication off). sch_netem.c netem_enqueue
+  auto lose = [&d, &im]() -> bool {
+    if (im.burst_r > 0) {
+      // Gilbert-Elliott, loss in the bad state only: the mean burst is 1/r. As in netem, the
+      // packet's fate is the state's before this packet's move. sch_netem.c loss_gilb_ell
+      bool bad = d.bad;
+      if (d.bad ? d.rng.Uniform() < im.burst_r : d.rng.Uniform() < im.burst_p) d.bad = !d.bad;
+      return bad;
+    }
+    return im.loss > 0 && d.rng.Uniform() < im.loss;
+  };
   int copies = im.duplicate > 0 && d.rng.Uniform() < im.duplicate ? 2 : 1;
   if (copies == 2) Count(d, kDuplicated);
+  if (lose()) {
+    Count(d, kLost);
+    copies--;
+  }
+  if (copies == 2 && lose()) {
+    Count(d, kLost);
+    copies--;
+  }
   for (int i = 0; i < copies; i++) {
     std::vector<uint8_t> p = i + 1 < copies ? data : std::move(data);
     if (im.corrupt > 0 && !p.empty() && d.rng.Uniform() < im.corrupt) {

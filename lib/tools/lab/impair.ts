@@ -35,8 +35,9 @@ export interface Impairments {
   /** The share of packets dropped, each independently; or bursty loss. */
   loss?: number | BurstLoss;
   /**
-   * The share of packets sent twice. With netem the copy goes through the link's impairments
-   * again (its own loss, delay and corruption) but is never duplicated itself.
+   * The share of packets sent twice. As netem does, on both kinds of link: a loss then takes one
+   * of the two away, and a copy that remains goes through the loss again, and through its own
+   * delay and corruption, but is never duplicated itself.
    */
   duplicate?: number;
   /**

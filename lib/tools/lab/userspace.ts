@@ -42,7 +42,7 @@ export interface LinkStats {
   /** Packets handed to the receiving host (duplicates included), and their bytes. */
   forwarded: number;
   forwardedBytes: number;
-  /** Packets dropped by `loss`. */
+  /** Packets (or duplicates) dropped by `loss`. */
   lost: number;
   /** Packets dropped because `limit` packets were already waiting. */
   overLimit: number;

@@ -276,6 +276,24 @@ describe('userspace links', () => {
     },
   );
 
+  labIt(
+    'a duplicate meets the loss as netem has it: a loss takes one copy, the other its own chance',
+    async () => {
+      // Every packet duplicated, half of the copies lost: the first loss takes one of the two
+      // (the packet still arrives once); without it, the second copy is lost in half the cases.
+      // So 3/4 of the packets lose a copy, and each arrives once or twice.
+      const count = 2000;
+      await using lab = await Lab.create();
+      const { a, b, link } = await pair(lab, { duplicate: 1, loss: 0.5, seed: 5 });
+      const got = await numbered(a, b, link, count);
+      const stats = link.stats().aToB;
+      expect(stats.duplicated).toBe(count);
+      expectShare(stats.lost, 0.75, count);
+      expect(got.length).toBe(count + stats.duplicated - stats.lost);
+      expect(new Set(got).size).toBe(count);
+    },
+  );
+
   labIt('delay with jitter, and a rate limit with its queue limit', async () => {
     await using lab = await Lab.create();
     const { a, b, link } = await pair(lab, { delayMs: 20, jitterMs: 5 });
