@@ -1,7 +1,7 @@
 // What a link does to the packets that cross it: the same options for a kernel link (veth with
 // the netem discipline) and a userspace link (TUN devices with a forwarding thread), with the
 // meanings of tc-netem(8) so that one description fits both.
-import { invalidArgType, invalidArgValue, outOfRange } from '../../internal/errors.js';
+import { invalidArgType, invalidArgValue, outOfRange, validateInt } from '../../internal/errors.js';
 
 /**
  * Bursty loss by the Gilbert-Elliott model with loss in the bad state only: `rate` is the share
@@ -173,17 +173,10 @@ export function resolveImpairments(value: unknown, name: string): ResolvedImpair
       'needs delayMs > 0: reordered packets skip the delay to overtake the others',
     );
   }
-  const limit = range(v.limit, `${name}.limit`, 0x7fffffff, 1000);
-  if (!Number.isInteger(limit) || limit < 1)
-    throw outOfRange(`${name}.limit`, 'an integer >= 1', limit);
-  let seed: number | undefined;
-  if (v.seed !== undefined) {
-    if (typeof v.seed !== 'number') throw invalidArgType(`${name}.seed`, 'of type number', v.seed);
-    if (!Number.isSafeInteger(v.seed) || v.seed < 0) {
-      throw outOfRange(`${name}.seed`, 'an integer >= 0 and <= 2^53 - 1', v.seed);
-    }
-    seed = v.seed;
-  }
+  const limit = v.limit ?? 1000;
+  validateInt(limit, `${name}.limit`, 1, 0x7fffffff);
+  if (v.seed !== undefined) validateInt(v.seed, `${name}.seed`, 0, Number.MAX_SAFE_INTEGER);
+  const seed = v.seed;
   return {
     delayMs,
     jitterMs,
